@@ -1,0 +1,51 @@
+# Medina — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+PORT ?= 8000
+
+.PHONY: run test lint typecheck messages bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(STAMP)
+	$(BIN)/medina db upgrade
+	$(BIN)/medina demo --if-empty
+	@echo "Medina is on http://127.0.0.1:$(PORT) (Ctrl+C to stop)"
+	$(BIN)/medina serve --port $(PORT)
+
+test: $(TEST_STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check app tests
+	$(BIN)/ruff format --check app tests
+
+typecheck: $(TEST_STAMP)
+	$(BIN)/mypy app
+
+# Extract message ids into the catalogue template and merge them into each language's .po file.
+messages: $(TEST_STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -o app/locales/messages.pot --no-location --sort-output .
+	for lang in fr en ar; do \
+	  if [ -f app/locales/$$lang/LC_MESSAGES/messages.po ]; then \
+	    $(BIN)/pybabel update -i app/locales/messages.pot -d app/locales -l $$lang --no-fuzzy-matching --ignore-obsolete; \
+	  else \
+	    $(BIN)/pybabel init -i app/locales/messages.pot -d app/locales -l $$lang; \
+	  fi; \
+	done
+
+clean:
+	rm -rf $(VENV) var test-output .pytest_cache

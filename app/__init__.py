@@ -1,0 +1,1 @@
+"""Medina: an open-innovation challenge platform for cities."""

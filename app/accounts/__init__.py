@@ -1,0 +1,1 @@
+"""Users, organisations, memberships, invitations, sessions and API tokens."""

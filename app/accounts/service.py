@@ -1,0 +1,425 @@
+"""Accounts: users, organisations, memberships and invitations.
+
+Rules:
+- An email identifies one account, compared case-insensitively.
+- Startups self-register: one form creates the user and the startup organisation, the user as its admin.
+- City, partner and operator staff join by invitation only. An invitation is a single-use link that expires
+  (MEDINA_INVITATION_DAYS); it is sent by an admin of the organisation, by operator staff (for non-startup
+  organisations) or by a platform admin. Accepting it creates the account, or adds the membership to the
+  signed-in account whose email matches.
+- An organisation keeps at least one admin.
+- Deactivating a user ends their sessions; their tokens stop working while they are inactive.
+- Records the actor may not know about are NotFound.
+"""
+
+import re
+import unicodedata
+from datetime import timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from app.accounts import permissions as can
+from app.accounts.models import Invitation, Membership, Organisation, OrgKind, Role, User, UserSession
+from app.accounts.schemas import (
+    InvitationAcceptance,
+    InvitationCreate,
+    OrganisationCreate,
+    StartupRegistration,
+)
+from app.audit import service as audit
+from app.config import get_settings
+from app.db import utcnow
+from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.notifications import service as notifications
+from app.security.actor import Actor, MembershipInfo
+from app.security.passwords import hash_password, password_problem
+from app.security.tokens import digest, new_secret
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def get_user_by_email(session: Session, email: str) -> User | None:
+    return session.exec(select(User).where(func.lower(User.email) == normalise_email(email))).first()
+
+
+def build_actor(
+    session: Session,
+    user: User | None,
+    *,
+    ip: str | None = None,
+    scopes: frozenset[str] | None = None,
+    token_id: int | None = None,
+) -> Actor:
+    if user is None or not user.is_active:
+        return Actor(ip=ip, scopes=scopes)
+    rows = session.exec(
+        select(Membership.organisation_id, Organisation.kind, Membership.role)
+        .join(Organisation, col(Organisation.id) == Membership.organisation_id)
+        .where(Membership.user_id == user.id)
+        .order_by(col(Membership.id))
+    ).all()
+    memberships = tuple(MembershipInfo(org_id, kind, role) for org_id, kind, role in rows)
+    return Actor(user=user, memberships=memberships, ip=ip, scopes=scopes, token_id=token_id)
+
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:60] or "organisation"
+
+
+def _free_slug(session: Session, wanted: str) -> str:
+    slug, n = wanted, 1
+    while session.exec(select(Organisation.id).where(Organisation.slug == slug)).first() is not None:
+        n += 1
+        slug = f"{wanted[:55]}-{n}"
+    return slug
+
+
+def _check_new_password(password: str, email: str, name: str) -> None:
+    problem = password_problem(password, email=email, name=name)
+    if problem:
+        raise Invalid({"password": problem})
+
+
+def _check_email_free(session: Session, email: str) -> None:
+    if get_user_by_email(session, email) is not None:
+        raise Invalid({"email": "An account already exists with this email address. Sign in instead."})
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    preferred_language: str | None = None,
+    is_platform_admin: bool = False,
+) -> User:
+    _check_email_free(session, email)
+    _check_new_password(password, email, name)
+    user = User(
+        email=email.strip(),
+        name=name.strip(),
+        password_hash=hash_password(password),
+        preferred_language=preferred_language,
+        is_platform_admin=is_platform_admin,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def register_startup(session: Session, actor: Actor, data: StartupRegistration) -> tuple[User, Organisation]:
+    if not data.accept_terms:
+        raise Invalid({"accept_terms": "You must accept the terms of use to register."})
+    errors: dict[str, str] = {}
+    if get_user_by_email(session, data.email) is not None:
+        errors["email"] = "An account already exists with this email address. Sign in instead."
+    problem = password_problem(data.password, email=data.email, name=data.name)
+    if problem:
+        errors["password"] = problem
+    if errors:
+        raise Invalid(errors)
+    user = create_user(
+        session,
+        email=data.email,
+        name=data.name,
+        password=data.password,
+        preferred_language=data.preferred_language,
+    )
+    organisation = Organisation(
+        kind=OrgKind.startup,
+        name=data.organisation_name,
+        slug=_free_slug(session, slugify(data.organisation_name)),
+        country=data.country,
+        city=data.city,
+        website=data.website,
+    )
+    session.add(organisation)
+    session.flush()
+    session.add(Membership(user_id=user.id, organisation_id=organisation.id, role=Role.admin))
+    audit.record(session, "user.registered", actor=actor, actor_id=user.id, target=("user", user.id))
+    audit.record(session, "organisation.created", actor=actor, actor_id=user.id,
+                 target=("organisation", organisation.id), kind=organisation.kind)
+    return user, organisation
+
+
+# ---- organisations ---------------------------------------------------------------------------------------
+
+
+def create_organisation(session: Session, actor: Actor, data: OrganisationCreate) -> Organisation:
+    if not can.can_create_organisation(actor):
+        raise Forbidden("You may not create organisations.")
+    if data.slug:
+        if session.exec(select(Organisation.id).where(Organisation.slug == data.slug)).first() is not None:
+            raise Invalid({"slug": "This short name is already taken."})
+        slug = data.slug
+    else:
+        slug = _free_slug(session, slugify(data.name))
+    organisation = Organisation(
+        kind=data.kind, name=data.name, slug=slug, country=data.country, city=data.city, website=data.website
+    )
+    session.add(organisation)
+    session.flush()
+    audit.record(session, "organisation.created", actor=actor, target=("organisation", organisation.id),
+                 kind=organisation.kind)
+    return organisation
+
+
+def get_organisation(session: Session, actor: Actor, organisation_id: int) -> Organisation:
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None or not can.can_view_organisation(actor, organisation):
+        raise NotFound()
+    return organisation
+
+
+def get_organisation_by_slug(session: Session, actor: Actor, slug: str) -> Organisation:
+    organisation = session.exec(select(Organisation).where(Organisation.slug == slug)).first()
+    if organisation is None or not can.can_view_organisation(actor, organisation):
+        raise NotFound()
+    return organisation
+
+
+def list_organisations(session: Session, actor: Actor) -> list[Organisation]:
+    query = select(Organisation).order_by(col(Organisation.kind), col(Organisation.name))
+    if not can.can_list_organisations(actor):
+        query = query.where(col(Organisation.id).in_(actor.organisation_ids() or {-1}))
+    return list(session.exec(query))
+
+
+def list_members(session: Session, actor: Actor, organisation: Organisation) -> list[tuple[Membership, User]]:
+    if not can.can_view_organisation(actor, organisation):
+        raise NotFound()
+    rows = session.exec(
+        select(Membership, User)
+        .join(User, col(User.id) == Membership.user_id)
+        .where(Membership.organisation_id == organisation.id)
+        .order_by(col(User.name))
+    ).all()
+    return [(m, u) for m, u in rows]
+
+
+def _admin_count(session: Session, organisation_id: int) -> int:
+    return session.exec(
+        select(func.count()).select_from(Membership).where(
+            Membership.organisation_id == organisation_id, Membership.role == Role.admin
+        )
+    ).one()
+
+
+def _load_membership(session: Session, actor: Actor, membership_id: int) -> tuple[Membership, Organisation]:
+    membership = session.get(Membership, membership_id)
+    organisation = session.get(Organisation, membership.organisation_id) if membership else None
+    if membership is None or organisation is None or not can.can_view_organisation(actor, organisation):
+        raise NotFound()
+    if not can.can_manage_members(actor, organisation):
+        raise Forbidden("Only the organisation's admins may change its members.")
+    return membership, organisation
+
+
+def change_role(session: Session, actor: Actor, membership_id: int, role: str) -> Membership:
+    if role not in (Role.admin, Role.member):
+        raise Invalid({"role": "Choose one of the options."})
+    membership, organisation = _load_membership(session, actor, membership_id)
+    if membership.role == Role.admin and role != Role.admin and _admin_count(session, organisation.id or 0) <= 1:
+        raise Conflict("An organisation needs at least one admin.")
+    old = membership.role
+    membership.role = role
+    session.add(membership)
+    audit.record(session, "membership.role_changed", actor=actor, target=("membership", membership.id),
+                 organisation=organisation.id, user=membership.user_id, old=old, new=role)
+    return membership
+
+
+def remove_member(session: Session, actor: Actor, membership_id: int) -> None:
+    membership, organisation = _load_membership(session, actor, membership_id)
+    if membership.role == Role.admin and _admin_count(session, organisation.id or 0) <= 1:
+        raise Conflict("An organisation needs at least one admin.")
+    session.delete(membership)
+    audit.record(session, "membership.removed", actor=actor, target=("membership", membership.id),
+                 organisation=organisation.id, user=membership.user_id)
+
+
+# ---- invitations -----------------------------------------------------------------------------------------
+
+
+def invite(
+    session: Session, actor: Actor, organisation: Organisation, data: InvitationCreate
+) -> tuple[Invitation, str]:
+    """Create an invitation and email its link; returns the invitation and the link (shown once)."""
+    if not can.can_view_organisation(actor, organisation):
+        raise NotFound()
+    if not can.can_manage_members(actor, organisation):
+        raise Forbidden("Only the organisation's admins may invite people.")
+    existing = get_user_by_email(session, data.email)
+    if existing is not None and session.exec(
+        select(Membership.id).where(
+            Membership.user_id == existing.id, Membership.organisation_id == organisation.id
+        )
+    ).first():
+        raise Invalid({"email": "This person is already a member of the organisation."})
+    secret = new_secret()
+    invitation = Invitation(
+        token_hash=digest(secret),
+        email=data.email,
+        organisation_id=organisation.id or 0,
+        role=data.role,
+        invited_by_id=actor.user_id,
+        expires_at=utcnow() + timedelta(days=get_settings().invitation_days),
+    )
+    session.add(invitation)
+    session.flush()
+    link = f"{get_settings().base_url.rstrip('/')}/invitations/{secret}"
+    notifications.send_email(
+        session,
+        data.email,
+        f"Invitation: {organisation.name} on Medina",
+        "emails/invitation.txt",
+        organisation=organisation,
+        inviter=actor.user,
+        link=link,
+        role=data.role,
+        expires_at=invitation.expires_at,
+    )
+    audit.record(session, "invitation.created", actor=actor, target=("invitation", invitation.id),
+                 organisation=organisation.id, email=data.email, role=data.role)
+    return invitation, link
+
+
+def list_invitations(session: Session, actor: Actor, organisation: Organisation) -> list[Invitation]:
+    if not can.can_manage_members(actor, organisation):
+        return []
+    return list(session.exec(
+        select(Invitation).where(
+            Invitation.organisation_id == organisation.id,
+            col(Invitation.accepted_at).is_(None),
+            col(Invitation.revoked_at).is_(None),
+        ).order_by(col(Invitation.id).desc())
+    ))
+
+
+def revoke_invitation(session: Session, actor: Actor, invitation_id: int) -> Invitation:
+    invitation = session.get(Invitation, invitation_id)
+    organisation = session.get(Organisation, invitation.organisation_id) if invitation else None
+    if invitation is None or organisation is None or not can.can_view_organisation(actor, organisation):
+        raise NotFound()
+    if not can.can_manage_members(actor, organisation):
+        raise Forbidden("Only the organisation's admins may revoke invitations.")
+    if invitation.accepted_at is None and invitation.revoked_at is None:
+        invitation.revoked_at = utcnow()
+        session.add(invitation)
+        audit.record(session, "invitation.revoked", actor=actor, target=("invitation", invitation.id))
+    return invitation
+
+
+def open_invitation(session: Session, secret: str) -> tuple[Invitation, Organisation]:
+    """The pending invitation behind a link. Used, revoked, expired and unknown links all answer the same."""
+    invitation = session.exec(select(Invitation).where(Invitation.token_hash == digest(secret))).first()
+    if (
+        invitation is None
+        or invitation.accepted_at is not None
+        or invitation.revoked_at is not None
+        or invitation.expires_at <= utcnow()
+    ):
+        raise NotFound("This invitation link is invalid, has expired or has already been used.")
+    organisation = session.get(Organisation, invitation.organisation_id)
+    if organisation is None:
+        raise NotFound("This invitation link is invalid, has expired or has already been used.")
+    return invitation, organisation
+
+
+def accept_invitation(
+    session: Session, actor: Actor, secret: str, data: InvitationAcceptance | None
+) -> tuple[User, Organisation]:
+    """Join with a new account (data given) or, when signed in with the invited email, with the current one."""
+    invitation, organisation = open_invitation(session, secret)
+    if actor.is_authenticated and actor.user is not None:
+        user = actor.user
+        if normalise_email(user.email) != normalise_email(invitation.email):
+            raise Forbidden("This invitation was sent to another email address. Sign out and open the link again.")
+    else:
+        if data is None:
+            raise Invalid({"name": "This field is required."})
+        existing = get_user_by_email(session, invitation.email)
+        if existing is not None:
+            raise Conflict("An account already exists with this email address. Sign in, then open the link again.")
+        user = create_user(session, email=invitation.email, name=data.name, password=data.password)
+    already = session.exec(
+        select(Membership).where(Membership.user_id == user.id, Membership.organisation_id == organisation.id)
+    ).first()
+    if already is None:
+        session.add(Membership(user_id=user.id, organisation_id=organisation.id, role=invitation.role))
+    invitation.accepted_at = utcnow()
+    invitation.accepted_by_id = user.id
+    session.add(invitation)
+    audit.record(session, "invitation.accepted", actor_id=user.id, ip=actor.ip,
+                 target=("invitation", invitation.id), organisation=organisation.id, role=invitation.role)
+    return user, organisation
+
+
+# ---- users -----------------------------------------------------------------------------------------------
+
+
+def list_users(session: Session, actor: Actor) -> list[User]:
+    if not can.can_manage_users(actor):
+        raise NotFound()
+    return list(session.exec(select(User).order_by(col(User.id))))
+
+
+def set_user_active(session: Session, actor: Actor, user_id: int, active: bool) -> User:
+    if not can.can_manage_users(actor):
+        raise NotFound()
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound()
+    if user.id == actor.user_id and not active:
+        raise Conflict("You cannot deactivate your own account.")
+    user.is_active = active
+    user.updated_at = utcnow()
+    session.add(user)
+    if not active:
+        for row in session.exec(select(UserSession).where(UserSession.user_id == user.id)):
+            session.delete(row)
+    audit.record(session, "user.activated" if active else "user.deactivated", actor=actor, target=("user", user.id))
+    return user
+
+
+def set_language(session: Session, actor: Actor, language: str) -> None:
+    if actor.user is not None and actor.is_authenticated:
+        actor.user.preferred_language = language
+        actor.user.updated_at = utcnow()
+        session.add(actor.user)
+
+
+def ensure_organisation(
+    session: Session, *, slug: str, name: str | None, kind: str | None
+) -> tuple[Organisation, bool]:
+    """The organisation with this slug, created (as `kind`) when missing. Used by the CLI and the demo."""
+    organisation = session.exec(select(Organisation).where(Organisation.slug == slug)).first()
+    if organisation is not None:
+        if kind and organisation.kind != kind:
+            raise Invalid({"kind": "This organisation exists with another kind."})
+        return organisation, False
+    if kind not in {k.value for k in OrgKind}:
+        raise Invalid({"kind": "Choose one of: city, partner, startup, operator."})
+    organisation = Organisation(kind=kind, name=name or slug, slug=slug)
+    session.add(organisation)
+    session.flush()
+    return organisation, True
+
+
+def add_membership(session: Session, user: User, organisation: Organisation, role: str) -> Membership:
+    membership = session.exec(
+        select(Membership).where(Membership.user_id == user.id, Membership.organisation_id == organisation.id)
+    ).first()
+    if membership is None:
+        membership = Membership(user_id=user.id or 0, organisation_id=organisation.id or 0, role=role)
+    else:
+        membership.role = role
+    session.add(membership)
+    session.flush()
+    return membership

@@ -1,0 +1,333 @@
+"""HTML pages of the accounts domain: register, sign in/out, password reset, invitations, organisations,
+the account page with API tokens, and the platform admin's users page."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from starlette.responses import Response
+
+from app.accounts import auth, tokens
+from app.accounts import permissions as can
+from app.accounts import service
+from app.accounts.schemas import (
+    InvitationAcceptance,
+    InvitationCreate,
+    Login,
+    OrganisationCreate,
+    StartupRegistration,
+    TokenCreate,
+)
+from app.config import get_settings
+from app.db import SessionDep
+from app.errors import Invalid, NotFound, RateLimited
+from app.security.headers import LANGUAGE_COOKIE
+from app.validation import parse
+from app.web.deps import SESSION_COOKIE, ActorDep, FormDep, SignedInDep
+from app.web.flash import flash
+from app.web.forms import form_error
+from app.web.templating import redirect, render
+
+router = APIRouter()
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: never redirect to another host after sign-in."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def _sign_in(request: Request, session: SessionDep, user_id: int, target: str) -> Response:
+    user = session.get(service.User, user_id)
+    assert user is not None
+    started = auth.start_session(session, user, ip=request.client.host if request.client else None,
+                                 user_agent=request.headers.get("user-agent"))
+    response = redirect(request, target)
+    settings = get_settings()
+    response.set_cookie(SESSION_COOKIE, started.key, httponly=True, samesite="lax", secure=settings.secure_cookies,
+                        max_age=settings.session_days * 86400, path="/")
+    if user.preferred_language:
+        response.set_cookie(LANGUAGE_COOKIE, user.preferred_language, samesite="lax", max_age=365 * 86400)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, session: SessionDep, actor: ActorDep) -> Response:
+    organisations = service.list_organisations(session, actor) if actor.is_authenticated else []
+    mine = [o for o in organisations if o.id in actor.organisation_ids()]
+    return render(request, "pages/home.html", {"organisations": mine})
+
+
+# ---- registration, sign-in, sign-out -------------------------------------------------------------------
+
+
+@router.get("/register", response_class=HTMLResponse)
+def register_form(request: Request, actor: ActorDep) -> Response:
+    if actor.is_authenticated:
+        return redirect(request, "/")
+    return render(request, "accounts/register.html", {"form": {"preferred_language": request.state.language}})
+
+
+@router.post("/register", response_class=HTMLResponse)
+def register(request: Request, session: SessionDep, actor: ActorDep, form: FormDep) -> Response:
+    form.setdefault("accept_terms", False)
+    try:
+        data = parse(StartupRegistration, form)
+        user, organisation = service.register_startup(session, actor, data)
+    except Invalid as exc:
+        session.rollback()
+        return form_error(request, "accounts/register.html", form, exc)
+    flash(request, "Welcome to Medina! Your startup %(name)s is registered.", name=organisation.name)
+    return _sign_in(request, session, user.id or 0, "/")
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, actor: ActorDep, next: str | None = None) -> Response:
+    if actor.is_authenticated:
+        return redirect(request, _safe_next(next))
+    return render(request, "accounts/login.html", {"form": {"next": _safe_next(next)}})
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(request: Request, session: SessionDep, actor: ActorDep, form: FormDep) -> Response:
+    target = _safe_next(form.get("next"))
+    try:
+        data = parse(Login, form)
+        user = auth.authenticate(session, actor, data.email, data.password)
+    except RateLimited as exc:
+        error = Invalid({"email": exc.detail}, detail=exc.detail)
+        error.field_variables = {"email": exc.variables}  # type: ignore[attr-defined]
+        response = form_error(request, "accounts/login.html", form, error, {"rate_limited": exc.variables})
+        response.status_code = 429
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    except Invalid as exc:
+        # the failed attempt and its audit event are kept (committed): they feed the rate limits
+        return form_error(request, "accounts/login.html", form, Invalid({}, detail=exc.detail))
+    return _sign_in(request, session, user.id or 0, target)
+
+
+@router.post("/logout")
+def logout(request: Request, session: SessionDep, actor: ActorDep) -> Response:
+    auth.end_session(session, actor, request.cookies.get(SESSION_COOKIE))
+    flash(request, "You are signed out.", "info")
+    response = redirect(request, "/")
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
+                           secure=get_settings().secure_cookies)
+    return response
+
+
+@router.post("/language")
+def choose_language(request: Request, session: SessionDep, actor: ActorDep, form: FormDep) -> Response:
+    language = form.get("language")
+    if language not in ("fr", "en", "ar"):
+        language = request.state.language
+    service.set_language(session, actor, language)
+    request.state.language = language
+    response = redirect(request, _safe_next(form.get("next")))
+    response.set_cookie(LANGUAGE_COOKIE, language, samesite="lax", max_age=365 * 86400,
+                        secure=get_settings().secure_cookies)
+    return response
+
+
+# ---- password reset -------------------------------------------------------------------------------------
+
+
+@router.get("/password/forgot", response_class=HTMLResponse)
+def forgot_form(request: Request, actor: ActorDep) -> Response:
+    return render(request, "accounts/password_forgot.html")
+
+
+@router.post("/password/forgot", response_class=HTMLResponse)
+def forgot(request: Request, session: SessionDep, actor: ActorDep, form: FormDep) -> Response:
+    email = str(form.get("email", "")).strip()
+    if not email:
+        return form_error(request, "accounts/password_forgot.html", form,
+                          Invalid({"email": "This field is required."}))
+    auth.request_password_reset(session, actor, email)
+    return render(request, "accounts/password_forgot.html", {"sent": True, "form": {"email": email}})
+
+
+@router.get("/password/reset/{secret}", response_class=HTMLResponse)
+def reset_form(request: Request, session: SessionDep, actor: ActorDep, secret: str) -> Response:
+    auth.open_password_reset(session, secret)
+    return render(request, "accounts/password_reset.html", {"secret": secret})
+
+
+@router.post("/password/reset/{secret}", response_class=HTMLResponse)
+def reset(request: Request, session: SessionDep, actor: ActorDep, form: FormDep, secret: str) -> Response:
+    try:
+        auth.reset_password(session, actor, secret, str(form.get("password", "")))
+    except Invalid as exc:
+        session.rollback()
+        return form_error(request, "accounts/password_reset.html", form, exc, {"secret": secret})
+    flash(request, "Your password has been changed. Sign in with the new one.")
+    response = redirect(request, "/login")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# ---- invitations ----------------------------------------------------------------------------------------
+
+
+@router.get("/invitations/{secret}", response_class=HTMLResponse)
+def invitation_page(request: Request, session: SessionDep, actor: ActorDep, secret: str) -> Response:
+    invitation, organisation = service.open_invitation(session, secret)
+    return render(request, "accounts/invitation.html",
+                  {"invitation": invitation, "organisation": organisation, "secret": secret})
+
+
+@router.post("/invitations/{secret}", response_class=HTMLResponse)
+def invitation_accept(request: Request, session: SessionDep, actor: ActorDep, form: FormDep, secret: str) -> Response:
+    invitation, organisation = service.open_invitation(session, secret)
+    try:
+        data = None if actor.is_authenticated else parse(InvitationAcceptance, form)
+        user, organisation = service.accept_invitation(session, actor, secret, data)
+    except Invalid as exc:
+        session.rollback()
+        return form_error(request, "accounts/invitation.html", form, exc,
+                          {"invitation": invitation, "organisation": organisation, "secret": secret})
+    flash(request, "You have joined %(name)s.", name=organisation.name)
+    if actor.is_authenticated:
+        return redirect(request, f"/organisations/{organisation.slug}")
+    return _sign_in(request, session, user.id or 0, f"/organisations/{organisation.slug}")
+
+
+# ---- the account page and API tokens -------------------------------------------------------------------
+
+
+def _account_page(request: Request, session: SessionDep, actor: SignedInDep, **extra: object) -> HTMLResponse:
+    organisations = [o for o in service.list_organisations(session, actor) if o.id in actor.organisation_ids()]
+    context = {"organisations": organisations, "tokens": tokens.list_tokens(session, actor)}
+    context.update(extra)
+    return render(request, "accounts/account.html", context, status_code=422 if extra.get("errors") else 200)
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account(request: Request, session: SessionDep, actor: SignedInDep) -> Response:
+    return _account_page(request, session, actor)
+
+
+@router.post("/account/tokens", response_class=HTMLResponse)
+def token_create(request: Request, session: SessionDep, actor: SignedInDep, form: FormDep) -> Response:
+    try:
+        token, secret = tokens.create_token(session, actor, parse(TokenCreate, form))
+    except Invalid as exc:
+        session.rollback()
+        return _account_page(request, session, actor, form=form, errors=exc.errors,
+                             error_vars=getattr(exc, "field_variables", {}))
+    return _account_page(request, session, actor, new_token=token, new_secret=secret)
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def token_revoke(request: Request, session: SessionDep, actor: SignedInDep, token_id: int) -> Response:
+    token = tokens.revoke_token(session, actor, token_id)
+    flash(request, "The token %(name)s is revoked.", "info", name=token.name)
+    return redirect(request, "/account#tokens")
+
+
+# ---- organisations -------------------------------------------------------------------------------------
+
+
+@router.get("/organisations", response_class=HTMLResponse)
+def organisations(request: Request, session: SessionDep, actor: SignedInDep) -> Response:
+    return render(request, "accounts/organisations.html",
+                  {"organisations": service.list_organisations(session, actor)})
+
+
+@router.get("/organisations/new", response_class=HTMLResponse)
+def organisation_new(request: Request, actor: SignedInDep) -> Response:
+    if not can.can_create_organisation(actor):
+        raise NotFound()
+    return render(request, "accounts/organisation_form.html", {"form": {"kind": "partner"}})
+
+
+@router.post("/organisations/new", response_class=HTMLResponse)
+def organisation_create(request: Request, session: SessionDep, actor: SignedInDep, form: FormDep) -> Response:
+    if not can.can_create_organisation(actor):
+        raise NotFound()
+    try:
+        organisation = service.create_organisation(session, actor, parse(OrganisationCreate, form))
+    except Invalid as exc:
+        session.rollback()
+        return form_error(request, "accounts/organisation_form.html", form, exc)
+    flash(request, "The organisation %(name)s is created. Invite its staff below.", name=organisation.name)
+    return redirect(request, f"/organisations/{organisation.slug}")
+
+
+def _organisation_page(request: Request, session: SessionDep, actor: SignedInDep, slug: str,
+                       **extra: object) -> HTMLResponse:
+    organisation = service.get_organisation_by_slug(session, actor, slug)
+    context = {
+        "organisation": organisation,
+        "members": service.list_members(session, actor, organisation),
+        "invitations": service.list_invitations(session, actor, organisation),
+        "may_manage": can.can_manage_members(actor, organisation),
+    }
+    context.update(extra)
+    return render(request, "accounts/organisation.html", context, status_code=422 if extra.get("errors") else 200)
+
+
+@router.get("/organisations/{slug}", response_class=HTMLResponse)
+def organisation(request: Request, session: SessionDep, actor: SignedInDep, slug: str) -> Response:
+    return _organisation_page(request, session, actor, slug)
+
+
+@router.post("/organisations/{slug}/invitations", response_class=HTMLResponse)
+def organisation_invite(request: Request, session: SessionDep, actor: SignedInDep, form: FormDep,
+                        slug: str) -> Response:
+    organisation = service.get_organisation_by_slug(session, actor, slug)
+    try:
+        invitation, link = service.invite(session, actor, organisation, parse(InvitationCreate, form))
+    except Invalid as exc:
+        session.rollback()
+        return _organisation_page(request, session, actor, slug, form=form, errors=exc.errors,
+                                  error_vars=getattr(exc, "field_variables", {}))
+    flash(request, "Invitation sent to %(email)s.", email=invitation.email)
+    return _organisation_page(request, session, actor, slug, new_link=link)
+
+
+@router.post("/organisations/{slug}/invitations/{invitation_id}/revoke")
+def organisation_invitation_revoke(request: Request, session: SessionDep, actor: SignedInDep, slug: str,
+                                   invitation_id: int) -> Response:
+    organisation = service.get_organisation_by_slug(session, actor, slug)
+    invitation = service.revoke_invitation(session, actor, invitation_id)
+    if invitation.organisation_id != organisation.id:
+        raise NotFound()
+    flash(request, "The invitation is revoked.", "info")
+    return redirect(request, f"/organisations/{slug}")
+
+
+@router.post("/organisations/{slug}/members/{membership_id}/role")
+def organisation_member_role(request: Request, session: SessionDep, actor: SignedInDep, form: FormDep,
+                             slug: str, membership_id: int) -> Response:
+    service.get_organisation_by_slug(session, actor, slug)
+    service.change_role(session, actor, membership_id, str(form.get("role", "")))
+    flash(request, "The role is changed.")
+    return redirect(request, f"/organisations/{slug}")
+
+
+@router.post("/organisations/{slug}/members/{membership_id}/remove")
+def organisation_member_remove(request: Request, session: SessionDep, actor: SignedInDep, slug: str,
+                               membership_id: int) -> Response:
+    service.get_organisation_by_slug(session, actor, slug)
+    service.remove_member(session, actor, membership_id)
+    flash(request, "The member is removed.", "info")
+    return redirect(request, f"/organisations/{slug}")
+
+
+# ---- platform administration ---------------------------------------------------------------------------
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+def admin_users(request: Request, session: SessionDep, actor: SignedInDep) -> Response:
+    return render(request, "admin/users.html", {"users": service.list_users(session, actor)})
+
+
+@router.post("/admin/users/{user_id}/active")
+def admin_user_active(request: Request, session: SessionDep, actor: SignedInDep, form: FormDep,
+                      user_id: int) -> Response:
+    active = form.get("active") == "true"
+    user = service.set_user_active(session, actor, user_id, active)
+    flash(request, "%(name)s can sign in again." if active else "%(name)s is deactivated and signed out.",
+          "info", name=user.name)
+    return redirect(request, "/admin/users")

@@ -1,0 +1,46 @@
+"""Dependencies of the API: the actor behind `Authorization: Bearer` (never the cookie) and scope checks."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from app.accounts import tokens
+from app.accounts.permissions import has_scope
+from app.accounts.service import build_actor
+from app.db import SessionDep
+from app.errors import Forbidden, Unauthenticated
+from app.security.actor import Actor
+
+bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer mdn_…`")
+
+
+def api_actor(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Actor:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated("Send an API token as `Authorization: Bearer <token>`.")
+    found = tokens.authenticate_token(session, credentials.credentials)
+    if found is None:
+        raise Unauthenticated("The API token is invalid, expired or revoked.")
+    user, token = found
+    actor = build_actor(session, user, ip=request.client.host if request.client else None,
+                        scopes=frozenset(token.scope_list), token_id=token.id)
+    request.state.actor = actor
+    return actor
+
+
+def writing_actor(actor: Annotated[Actor, Depends(api_actor)]) -> Actor:
+    if not has_scope(actor, "write"):
+        raise Forbidden("This token has the read scope only; this request needs the write scope.")
+    return actor
+
+
+ApiActor = Annotated[Actor, Depends(api_actor)]
+WriteActor = Annotated[Actor, Depends(writing_actor)]
+
+
+def api_url(request: Request, path: str) -> str:
+    return str(request.base_url).rstrip("/") + "/api/v1" + path

@@ -1,0 +1,196 @@
+"""The `medina` command: serve, migrate, create users and tokens, load the demo, back up."""
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import make_url
+
+from app.config import get_settings
+from app.errors import Invalid
+
+app = typer.Typer(help="Medina: open-innovation challenges for cities.", no_args_is_help=True,
+                  add_completion=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _explain(error: Invalid) -> str:
+    from app import i18n
+
+    i18n.set_language("en")
+    return "; ".join(f"{field}: {i18n.gettext(msg)}" for field, msg in error.errors.items()) or error.detail
+
+
+def alembic_config(url: str | None = None) -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.set_main_option("sqlalchemy.url", (url or get_settings().resolved_database_url).replace("%", "%%"))
+    return config
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations (the only way the schema is created)."""
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    command.upgrade(alembic_config(), revision)
+    typer.echo(f"database at {make_url(settings.resolved_database_url).render_as_string(hide_password=True)} "
+               f"is at {revision}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+    reload: Annotated[bool, typer.Option(help="Reload on code changes (development)")] = False,
+) -> None:
+    """Run the web app with uvicorn."""
+    import uvicorn
+
+    get_settings()  # refuse to start on a bad configuration before binding the port
+    uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, reload=reload, proxy_headers=True,
+                forwarded_allow_ips=get_settings().trusted_proxies or "127.0.0.1")
+
+
+@user_app.command("create")
+def user_create(
+    email: str,
+    name: Annotated[str, typer.Option(help="Full name")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin")] = False,
+    platform_admin: Annotated[bool, typer.Option("--platform-admin")] = False,
+    org: Annotated[str | None, typer.Option(help="Organisation slug (created if missing)")] = None,
+    org_name: Annotated[str | None, typer.Option(help="Name of the organisation when it is created")] = None,
+    org_kind: Annotated[str | None, typer.Option(help="city | partner | startup | operator")] = None,
+    role: Annotated[str, typer.Option(help="admin | member")] = "member",
+) -> None:
+    """Create a user, optionally with a membership in an organisation."""
+    from email_validator import EmailNotValidError, validate_email
+
+    from app.accounts import service as accounts
+    from app.db import open_session
+
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as exc:
+        _fail(f"invalid email address: {exc}", 2)
+    if role not in ("admin", "member"):
+        _fail("--role must be admin or member", 2)
+    if org_kind is not None and org_kind not in ("city", "partner", "startup", "operator"):
+        _fail("--org-kind must be one of city, partner, startup, operator", 2)
+    if not password_stdin:
+        _fail("pass the password on standard input with --password-stdin", 2)
+    try:
+        password = sys.stdin.readline().rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"could not read the password from standard input: {exc}", 2)
+    if not password:
+        _fail("no password on standard input", 2)
+    with open_session() as session:
+        try:
+            user = accounts.create_user(session, email=email, name=name, password=password,
+                                        is_platform_admin=platform_admin)
+            if org:
+                organisation, created = accounts.ensure_organisation(session, slug=org, name=org_name,
+                                                                     kind=org_kind if org_kind else None)
+                accounts.add_membership(session, user, organisation, role)
+        except Invalid as exc:
+            session.rollback()
+            _fail(_explain(exc), 1)
+        session.commit()
+    typer.echo(f"created user {email}" + (f" ({role} of {org})" if org else ""))
+
+
+@token_app.command("create")
+def token_create(
+    email: str,
+    scope: Annotated[str, typer.Option(help="read | write")] = "read",
+    name: Annotated[str, typer.Option(help="What the token is for")] = "cli",
+) -> None:
+    """Print a new API token for that user on stdout, and nothing else."""
+    from app.accounts import service as accounts
+    from app.accounts import tokens
+    from app.accounts.schemas import TokenCreate
+    from app.db import open_session
+
+    if scope not in ("read", "write"):
+        _fail("--scope must be read or write", 2)
+    with open_session() as session:
+        user = accounts.get_user_by_email(session, email)
+        if user is None or not user.is_active:
+            _fail(f"no active user with email {email}", 1)
+        actor = accounts.build_actor(session, user)
+        _, secret = tokens.create_token(session, actor, TokenCreate(name=name, scope=scope))  # type: ignore[arg-type]
+        session.commit()
+    typer.echo(secret)
+
+
+@app.command()
+def demo(
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="Load only into an empty database")] = False,
+) -> None:
+    """Load the demo organisations and accounts (idempotent)."""
+    from app import demo as demo_data
+    from app.db import open_session
+
+    with open_session() as session:
+        if if_empty and not demo_data.database_is_empty(session):
+            typer.echo("the database is not empty: demo not loaded")
+        else:
+            result = demo_data.load(session)
+            session.commit()
+            typer.echo(f"demo loaded: {result.created_organisations} organisations and "
+                       f"{result.created_users} users created")
+    typer.echo(demo_data.describe())
+
+
+@app.command()
+def backup(dest: Path) -> None:
+    """Consistent online backup of the database and the files into DEST (a folder)."""
+    settings = get_settings()
+    url = make_url(settings.resolved_database_url)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = dest / f"medina-{stamp}"
+    target.mkdir(parents=True, exist_ok=False)
+    if url.get_backend_name() == "sqlite":
+        source = sqlite3.connect(url.database or "")
+        copy = sqlite3.connect(target / "medina.sqlite3")
+        with copy:
+            source.backup(copy)  # SQLite's online backup API: consistent while the app runs
+        copy.close()
+        source.close()
+    else:
+        pg_dump = shutil.which("pg_dump")
+        if pg_dump is None:
+            _fail("pg_dump is not installed; install the PostgreSQL client tools", 1)
+        plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        result = subprocess.run([pg_dump, "--format=custom", "--file", str(target / "medina.pgdump"), plain],  # noqa: S603
+                                capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            _fail(f"pg_dump failed: {result.stderr.strip()}", 1)
+    if settings.files_dir.exists():
+        shutil.copytree(settings.files_dir, target / "files")
+    typer.echo(str(target))
+
+
+def main() -> None:
+    app()

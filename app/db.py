@@ -1,0 +1,128 @@
+"""Database engine, SQLite connection pragmas, naming convention, UTC timestamps and the request session.
+
+SQLite is the embedded default. Every connection gets WAL, foreign keys and a busy timeout; the driver's own
+transaction handling is switched off and we emit BEGIN ourselves, BEGIN IMMEDIATE for sessions that may
+write, so that concurrent writers queue on the busy timeout instead of failing with SQLITE_BUSY when a
+read transaction tries to upgrade to a write lock.
+"""
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.engine import Connection
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Session, SQLModel
+
+from app.config import get_settings
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+metadata: MetaData = SQLModel.metadata
+
+WRITE_OPTION = "medina_write"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware, on SQLite and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, see below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(WRITE_OPTION, True)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+
+
+@lru_cache
+def get_engine() -> Engine:
+    settings = get_settings()
+    url = settings.resolved_database_url
+    if url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return make_engine(url, pool_size=settings.db_pool_size)
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run `callback` once the session's transaction has committed (e.g. to send an email)."""
+    session.info.setdefault("after_commit", []).append(callback)
+
+
+def run_after_commit(session: Session) -> None:
+    callbacks = session.info.pop("after_commit", [])
+    for callback in callbacks:
+        callback()
+
+
+def open_session(*, write: bool = True) -> Session:
+    session = Session(get_engine(), expire_on_commit=False)
+    session.connection(execution_options={WRITE_OPTION: write})
+    return session
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """The request's unit of work: the only place that commits (on success) or rolls back (on error)."""
+    session = Session(get_engine(), expire_on_commit=False)
+    session.connection(execution_options={WRITE_OPTION: request.method not in SAFE_METHODS})
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        session.info.pop("after_commit", None)
+        raise
+    finally:
+        session.close()
+    run_after_commit(session)
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -1,0 +1,104 @@
+"""Translations (gettext catalogues under app/locales), the request's language, and locale-aware formatting.
+
+Message ids are English. The current language lives in a context variable set once per request, so that
+templates, flash messages and error messages all speak the user's language without passing it around.
+"""
+
+from contextvars import ContextVar
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from babel import Locale, dates, numbers
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+from app.config import LANGUAGES, RTL_LANGUAGES
+
+LOCALES_DIR = Path(__file__).with_name("locales")
+DOMAIN = "messages"
+LANGUAGE_NAMES = {"fr": "Français", "en": "English", "ar": "العربية"}
+
+_current: ContextVar[str] = ContextVar("medina_language", default="fr")
+
+
+def compile_catalogues() -> None:
+    """Compile each .po into its .mo when the .mo is missing or older (cheap; run at start-up)."""
+    for po_path in LOCALES_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as f:
+            catalog = read_po(f, locale=po_path.parent.parent.name)
+        tmp = mo_path.with_suffix(".mo.tmp")
+        with tmp.open("wb") as f:
+            write_mo(f, catalog)
+        tmp.replace(mo_path)
+    _translations.cache_clear()
+
+
+@lru_cache
+def _translations(language: str) -> NullTranslations:
+    if language == "en":
+        return NullTranslations()
+    return Translations.load(str(LOCALES_DIR), [language], DOMAIN)
+
+
+def set_language(language: str) -> None:
+    _current.set(language if language in LANGUAGES else "fr")
+
+
+def get_language() -> str:
+    return _current.get()
+
+
+def is_rtl(language: str | None = None) -> bool:
+    return (language or get_language()) in RTL_LANGUAGES
+
+
+def translations() -> NullTranslations:
+    return _translations(get_language())
+
+
+def gettext(message: str, **variables: Any) -> str:
+    text = translations().gettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, n: int, **variables: Any) -> str:
+    text = translations().ngettext(singular, plural, n)
+    variables.setdefault("num", n)
+    return text % variables
+
+
+_ = gettext
+
+
+def negotiate(accept_language: str | None, default: str) -> str:
+    if not accept_language:
+        return default
+    preferred = []
+    for part in accept_language.split(","):
+        tag = part.split(";")[0].strip().replace("_", "-")
+        if tag and tag != "*":
+            preferred.append(tag)
+    found = Locale.negotiate(preferred, list(LANGUAGES), sep="-")
+    return str(found.language) if found else default
+
+
+def format_datetime(value: datetime | None, format: str = "medium", tz: str = "Africa/Casablanca") -> str:
+    if value is None:
+        return ""
+    return dates.format_datetime(value, format=format, tzinfo=dates.get_timezone(tz), locale=get_language())
+
+
+def format_date(value: datetime | None, format: str = "long") -> str:
+    if value is None:
+        return ""
+    return dates.format_date(value, format=format, locale=get_language())
+
+
+def format_number(value: float | int) -> str:
+    return numbers.format_decimal(value, locale=get_language())

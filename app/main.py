@@ -1,0 +1,126 @@
+"""create_app(): the FastAPI application with both faces, middleware, static files and error handlers."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from app import i18n
+from app.accounts import api as accounts_api
+from app.accounts import web as accounts_web
+from app.api import problems
+from app.audit import web as audit_web
+from app.config import get_settings
+from app.db import get_engine
+from app.errors import DomainError
+from app.notifications import web as notifications_web
+from app.security.headers import SecurityHeadersMiddleware
+from app.web import errors as web_errors
+from app.web.deps import verify_csrf
+from app.web.templating import render
+
+log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).with_name("static")
+API_PREFIX = "/api/v1"
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+async def _domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    if _is_api(request):
+        return problems.from_domain_error(request, exc)
+    return web_errors.domain_error_page(request, exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if _is_api(request) or request.url.path in ("/openapi.json", "/healthz"):
+        return problems.problem_response(exc.status_code, str(exc.detail), str(exc.detail), headers=exc.headers)
+    return web_errors.http_error_page(request, exc.status_code)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    if _is_api(request):
+        return problems.from_validation_error(request, exc)
+    return web_errors.http_error_page(request, 400)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    if _is_api(request):
+        return problems.problem_response(500, "Internal server error", "Something went wrong on our side.")
+    return web_errors.http_error_page(request, 500)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    i18n.compile_catalogues()
+    yield
+
+
+def _api_router() -> APIRouter:
+    api = APIRouter(prefix=API_PREFIX, responses=problems.PROBLEM_RESPONSES)
+    api.include_router(accounts_api.router, tags=["accounts"])
+    return api
+
+
+def _web_router() -> APIRouter:
+    web = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
+    web.include_router(accounts_web.router)
+    web.include_router(notifications_web.router)
+    web.include_router(audit_web.router)
+
+    @web.get("/docs", response_class=HTMLResponse)
+    def api_docs(request: Request) -> Response:
+        return render(request, "pages/api_docs.html")
+
+    return web
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    i18n.compile_catalogues()
+    app = FastAPI(
+        title="Medina API",
+        version="1",
+        summary="Open-innovation challenges for cities: programmes, challenges, datasets, proposals.",
+        description="Authenticate with `Authorization: Bearer <token>`; create tokens on your account page. "
+        "Errors are RFC 9457 problem details.",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=_lifespan,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _server_error)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/healthz", tags=["health"], summary="Answers 200 when the database answers",
+             responses={503: {"description": "The database does not answer"}})
+    def healthz() -> JSONResponse:
+        try:
+            with get_engine().connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:
+            log.exception("health check failed")
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    app.include_router(_api_router())
+    app.include_router(_web_router())
+    app.state.settings = settings
+    return app

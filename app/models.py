@@ -1,0 +1,14 @@
+"""Imports every domain's tables so that the metadata is complete (for Alembic and tests)."""
+
+from app.accounts.models import (  # noqa: F401
+    ApiToken,
+    Invitation,
+    LoginAttempt,
+    Membership,
+    Organisation,
+    PasswordReset,
+    User,
+    UserSession,
+)
+from app.audit.models import AuditEvent  # noqa: F401
+from app.notifications.models import OutboxMessage  # noqa: F401

@@ -1,0 +1,1 @@
+"""Email notifications: an outbox table, delivered through SMTP when configured."""

@@ -1,0 +1,84 @@
+"""Sending email: every message is written to the outbox; when MEDINA_SMTP_URL is set it is also delivered
+over SMTP once the request's transaction has committed (so a rolled-back action sends nothing)."""
+
+import logging
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import make_msgid
+from urllib.parse import unquote, urlsplit
+
+from sqlmodel import Session, col, select
+
+from app.config import get_settings
+from app.db import after_commit, open_session, utcnow
+from app.errors import NotFound
+from app.notifications.models import OutboxMessage
+from app.notifications.permissions import can_read_outbox
+from app.security.actor import Actor
+from app.templating import render
+
+log = logging.getLogger(__name__)
+
+
+def send_email(session: Session, to: str, subject: str, template: str, **context: object) -> OutboxMessage:
+    body = render(template, **context)
+    message = OutboxMessage(to_address=to, subject=subject[:200], body=body)
+    session.add(message)
+    session.flush()
+    smtp_url = get_settings().smtp_url
+    if smtp_url:
+        message_id = message.id
+        after_commit(session, lambda: _deliver_and_mark(message_id, smtp_url))
+    return message
+
+
+def _deliver_and_mark(message_id: int | None, smtp_url: str) -> None:
+    with open_session() as session:
+        message = session.get(OutboxMessage, message_id)
+        if message is None:
+            return
+        try:
+            deliver(message, smtp_url)
+            message.sent_at = utcnow()
+            message.error = None
+        except (OSError, smtplib.SMTPException) as exc:
+            log.warning("email %s to %s not delivered: %s", message.id, message.to_address, exc)
+            message.error = str(exc)[:500]
+        session.add(message)
+        session.commit()
+
+
+def deliver(message: OutboxMessage, smtp_url: str) -> None:
+    """Send one message through the SMTP server named by smtp_url (smtp://, smtp+starttls:// or smtps://)."""
+    url = urlsplit(smtp_url)
+    email = EmailMessage()
+    email["From"] = get_settings().mail_from
+    email["To"] = message.to_address
+    email["Subject"] = message.subject
+    email["Message-ID"] = make_msgid(domain="medina.local")
+    email.set_content(message.body)
+    host, port = url.hostname or "localhost", url.port
+    if url.scheme == "smtps":
+        client: smtplib.SMTP = smtplib.SMTP_SSL(host, port or 465, timeout=20, context=ssl.create_default_context())
+    else:
+        client = smtplib.SMTP(host, port or 25, timeout=20)
+    with client:
+        if url.scheme == "smtp+starttls":
+            client.starttls(context=ssl.create_default_context())
+        if url.username:
+            client.login(unquote(url.username), unquote(url.password or ""))
+        client.send_message(email)
+
+
+def list_outbox(session: Session, actor: Actor, limit: int = 100) -> list[OutboxMessage]:
+    if not can_read_outbox(actor):
+        raise NotFound()
+    return list(session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id).desc()).limit(limit)))
+
+
+def get_message(session: Session, actor: Actor, message_id: int) -> OutboxMessage:
+    message = session.get(OutboxMessage, message_id)
+    if message is None or not can_read_outbox(actor):
+        raise NotFound()
+    return message

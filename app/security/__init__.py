@@ -1,0 +1,1 @@
+"""Passwords, sessions, CSRF, API tokens, rate limits and security headers."""

@@ -1,0 +1,52 @@
+"""Password hashing (argon2 through pwdlib) and the password rules."""
+
+import gzip
+from functools import lru_cache
+from pathlib import Path
+
+from pwdlib import PasswordHash
+
+MIN_LENGTH = 10
+MAX_LENGTH = 256  # argon2 has no limit; this only bounds the work an attacker can ask of us
+
+_hasher = PasswordHash.recommended()
+# Verified against when the email is unknown, so that both answers take the same time.
+_DUMMY_HASH = _hasher.hash("medina-dummy-password-for-timing")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password: str, password_hash: str | None) -> bool:
+    if password_hash is None:
+        _hasher.verify(password, _DUMMY_HASH)
+        return False
+    try:
+        return _hasher.verify(password, password_hash)
+    except Exception:  # a malformed stored hash must not become a 500
+        return False
+
+
+@lru_cache
+def _common_passwords() -> frozenset[str]:
+    # The 20,000 most common passwords list that Django ships (BSD licence), see NOTICE in this folder.
+    path = Path(__file__).with_name("common-passwords.txt.gz")
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        return frozenset(line.strip().lower() for line in f if line.strip())
+
+
+def password_problem(password: str, *, email: str | None = None, name: str | None = None) -> str | None:
+    """Why this password is refused (an English msgid to translate), or None when it is acceptable."""
+    if len(password) < MIN_LENGTH:
+        return "Use at least 10 characters."
+    if len(password) > MAX_LENGTH:
+        return "Use at most 256 characters."
+    lowered = password.lower()
+    if lowered in _common_passwords() or len(set(lowered)) < 4:
+        return "This password is too common; choose one that is harder to guess."
+    if email and lowered in {email.lower(), email.split("@")[0].lower()}:
+        return "The password must not be your email address."
+    if name and lowered == name.strip().lower():
+        return "The password must not be your name."
+    return None

@@ -1,0 +1,55 @@
+/* Medina: small progressive enhancements. No dependencies, no inline handlers. */
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  // (a) Confirm before submitting forms marked with data-confirm="message".
+  document.addEventListener("submit", function (event) {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement)) return;
+    const message = form.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) event.preventDefault();
+  });
+
+  // (c) Copy-to-clipboard for buttons with data-copy-target="#id".
+  async function copyFrom(button) {
+    const target = document.querySelector(button.getAttribute("data-copy-target"));
+    if (!target) return;
+    const text = "value" in target ? target.value : target.textContent.trim();
+    const original = button.textContent;
+    try {
+      await navigator.clipboard.writeText(text);
+      button.textContent = button.getAttribute("data-copied-label") || "Copied";
+    } catch (err) {
+      const range = document.createRange(); // Fallback: select text for manual copy.
+      range.selectNodeContents(target);
+      const selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+    }
+    window.setTimeout(function () { button.textContent = original; }, 2000);
+  }
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest ? event.target.closest("[data-copy-target]") : null;
+    if (button) { event.preventDefault(); copyFrom(button); }
+  });
+
+  function init() {
+    // (b) Language switcher auto-submits on change; hide its fallback button.
+    document.querySelectorAll("form.lang-switch").forEach(function (form) {
+      const select = form.querySelector("select");
+      if (!select) return;
+      form.querySelectorAll("button, input[type=submit]").forEach(function (b) {
+        b.classList.add("js-hidden");
+      });
+      select.addEventListener("change", function () {
+        if (form.requestSubmit) form.requestSubmit(); else form.submit();
+      });
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();

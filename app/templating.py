@@ -1,0 +1,40 @@
+"""The Jinja2 environment on ../templates, with gettext and locale-aware filters (pages and emails alike)."""
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from app import i18n
+from app.config import LANGUAGES
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+def _make_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        lambda message: i18n.translations().gettext(message),
+        lambda singular, plural, n: i18n.translations().ngettext(singular, plural, n),
+        newstyle=True,
+    )
+    env.filters["datetime"] = i18n.format_datetime
+    env.filters["date"] = i18n.format_date
+    env.filters["number"] = i18n.format_number
+    env.globals["LANGUAGES"] = LANGUAGES
+    env.globals["LANGUAGE_NAMES"] = i18n.LANGUAGE_NAMES
+    return env
+
+
+environment = _make_environment()
+
+
+def render(template: str, **context: Any) -> str:
+    return environment.get_template(template).render(**context)

@@ -1,0 +1,62 @@
+"""Input validation shared by both faces: pydantic errors become field → message-id maps (see errors.Invalid)."""
+
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from app.errors import Invalid
+
+M = TypeVar("M", bound=BaseModel)
+
+_MESSAGES = {
+    "missing": "This field is required.",
+    "string_too_short": "This field is required.",
+    "string_too_long": "Use at most %(max_length)s characters.",
+    "value_error": "Enter a valid value.",
+    "literal_error": "Choose one of the options.",
+    "enum": "Choose one of the options.",
+    "bool_parsing": "Choose yes or no.",
+    "int_parsing": "Enter a whole number.",
+    "datetime_parsing": "Enter a valid date and time.",
+    "datetime_from_date_parsing": "Enter a valid date and time.",
+    "url_parsing": "Enter a valid web address, starting with https://",
+    "url_scheme": "Enter a valid web address, starting with https://",
+    "string_pattern_mismatch": "Use only lowercase letters, digits and hyphens.",
+}
+
+
+def message_for(error: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    kind = error.get("type", "")
+    ctx = dict(error.get("ctx") or {})
+    if kind == "value_error" and "email" in str(error.get("msg", "")).lower():
+        return "Enter a valid email address, such as name@example.org.", {}
+    if kind == "value_error" and isinstance(ctx.get("error"), ValueError):
+        return str(ctx["error"]), {}
+    if kind == "string_too_short" and ctx.get("min_length", 1) > 1:
+        return "Use at least %(min_length)s characters.", {"min_length": ctx["min_length"]}
+    return _MESSAGES.get(kind, "Enter a valid value."), {k: v for k, v in ctx.items() if k != "error"}
+
+
+def field_errors(errors: Sequence[Mapping[str, Any]], *, skip_prefix: int = 0) -> dict[str, tuple[str, dict]]:
+    out: dict[str, tuple[str, dict]] = {}
+    for error in errors:
+        loc = [str(p) for p in error.get("loc", ())][skip_prefix:]
+        field = ".".join(loc) or "__all__"
+        out.setdefault(field, message_for(error))
+    return out
+
+
+class InvalidInput(Invalid):
+    """An Invalid raised from pydantic errors; keeps the message variables per field."""
+
+    def __init__(self, errors: dict[str, tuple[str, dict]]) -> None:
+        super().__init__({k: v[0] for k, v in errors.items()})
+        self.field_variables = {k: v[1] for k, v in errors.items()}
+
+
+def parse(model: type[M], data: Mapping[str, Any]) -> M:
+    try:
+        return model.model_validate(dict(data))
+    except ValidationError as exc:
+        raise InvalidInput(field_errors(exc.errors())) from None

@@ -1,0 +1,1 @@
+"""The HTML face: templating, request dependencies, flash messages and error pages."""
