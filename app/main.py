@@ -19,7 +19,7 @@ from app.accounts import web as accounts_web
 from app.api import problems
 from app.audit import web as audit_web
 from app.config import get_settings
-from app.db import get_engine
+from app.db import WRITE_OPTION, get_engine
 from app.errors import DomainError
 from app.notifications import web as notifications_web
 from app.security.headers import SecurityHeadersMiddleware
@@ -114,7 +114,7 @@ def create_app() -> FastAPI:
     def healthz() -> JSONResponse:
         try:
             with get_engine().connect() as connection:
-                connection.execute(text("SELECT 1"))
+                connection.execution_options(**{WRITE_OPTION: False}).execute(text("SELECT 1"))
         except Exception:
             log.exception("health check failed")
             return JSONResponse({"status": "unavailable"}, status_code=503)

@@ -1,0 +1,29 @@
+"""Test databases: SQLite files by default, PostgreSQL databases when MEDINA_TEST_DATABASE_URL is set."""
+
+import os
+from pathlib import Path
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+
+def postgres_url() -> str | None:
+    url = os.environ.get("MEDINA_TEST_DATABASE_URL")
+    return url if url and url.startswith("postgresql") else None
+
+
+def fresh_database_url(name: str, tmp_dir: Path) -> str:
+    """An empty database for one purpose: a new SQLite file, or a re-created PostgreSQL database
+    `<test database>_<name>` on the server of MEDINA_TEST_DATABASE_URL."""
+    base = postgres_url()
+    if base is None:
+        path = tmp_dir / f"{name}.sqlite3"
+        path.unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    url = make_url(base)
+    database = f"{url.database}_{name}"
+    plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{database}"')
+    return url.set(database=database).render_as_string(hide_password=False)

@@ -1,0 +1,319 @@
+"""Registration, sign-in, sessions, password reset, invitations and organisations through the HTML face."""
+
+from datetime import timedelta
+
+from sqlmodel import col, func, select
+
+from app.accounts.models import (
+    Invitation,
+    LoginAttempt,
+    Membership,
+    Organisation,
+    PasswordReset,
+    User,
+    UserSession,
+)
+from app.audit.models import AuditEvent
+from app.db import utcnow
+from app.notifications.models import OutboxMessage
+from app.security.tokens import digest
+from tests.conftest import csrf_token, post_form, sign_in
+from tests.factories import PASSWORD
+
+REGISTRATION = {
+    "name": "Amina Benali",
+    "email": "amina@wayz.example",
+    "password": "tramway-feeder-2017",
+    "organisation_name": "Wayz Mobility",
+    "country": "ma",
+    "city": "Casablanca",
+    "website": "https://wayz.example",
+    "preferred_language": "fr",
+    "accept_terms": "true",
+}
+
+
+def count(db, model) -> int:
+    return db.exec(select(func.count()).select_from(model)).one()
+
+
+def test_register_creates_user_startup_admin_and_signs_in(client, db):
+    response = post_form(client, "/register", REGISTRATION, page="/register")
+    assert response.status_code == 303
+    assert "medina_session" in response.cookies
+    user = db.exec(select(User).where(User.email == "amina@wayz.example")).one()
+    organisation = db.exec(select(Organisation).where(Organisation.name == "Wayz Mobility")).one()
+    assert organisation.kind == "startup" and organisation.slug == "wayz-mobility" and organisation.country == "MA"
+    membership = db.exec(select(Membership).where(Membership.user_id == user.id)).one()
+    assert membership.role == "admin" and membership.organisation_id == organisation.id
+    assert user.password_hash.startswith("$argon2")
+    home = client.get("/")
+    assert "Amina Benali" in home.text and "Wayz Mobility" in home.text
+
+
+def test_register_refuses_bad_input_keeps_it_and_writes_nothing(client, db):
+    before = (count(db, User), count(db, Organisation))
+    bad = {**REGISTRATION, "email": "not-an-email", "password": "short", "organisation_name": "W" * 200}
+    response = post_form(client, "/register", bad, page="/register", headers={"Accept-Language": "en"})
+    assert response.status_code == 422
+    assert "Enter a valid email address" in response.text
+    assert "Use at most 160 characters." in response.text
+    assert 'value="not-an-email"' in response.text  # the input is kept
+    assert "short" not in response.text.split("<main")[1]  # but never the password
+    assert (count(db, User), count(db, Organisation)) == before
+
+
+def test_register_refuses_a_common_password_and_a_taken_email_case_insensitively(client, make):
+    make.user(email="taken@example.org")
+    response = post_form(client, "/register", {**REGISTRATION, "email": "TAKEN@example.org",
+                                               "password": "password12"}, page="/register",
+                         headers={"Accept-Language": "en"})
+    assert response.status_code == 422
+    assert "An account already exists with this email address" in response.text
+    assert "too common" in response.text
+
+
+def test_register_requires_accepting_the_terms(client, db):
+    data = {k: v for k, v in REGISTRATION.items() if k != "accept_terms"}
+    response = post_form(client, "/register", data, page="/register", headers={"Accept-Language": "en"})
+    assert response.status_code == 422
+    assert "You must accept the terms of use" in response.text
+    assert count(db, User) == 0
+
+
+def test_wrong_csrf_token_is_refused_and_changes_nothing(client, db):
+    csrf_token(client, "/register")
+    response = client.post("/register", data={**REGISTRATION, "csrf_token": "forged"},
+                           headers={"Origin": "http://testserver", "Accept-Language": "en"})
+    assert response.status_code == 403
+    assert "Your form has expired" in response.text
+    assert count(db, User) == 0
+
+
+def test_cross_site_origin_is_refused_even_with_a_valid_token(client, db):
+    token = csrf_token(client, "/register")
+    response = client.post("/register", data={**REGISTRATION, "csrf_token": token},
+                           headers={"Origin": "https://evil.example"})
+    assert response.status_code == 403
+    assert count(db, User) == 0
+
+
+def test_sign_in_issues_a_new_session_id_and_sign_out_ends_it_on_the_server(client, db, make):
+    user = make.user()
+    client.cookies.set("medina_session", "attacker-chosen-id")
+    first = sign_in(client, user.email).cookies["medina_session"]
+    assert first != "attacker-chosen-id"
+    assert db.exec(select(UserSession).where(UserSession.key_hash == digest(first))).one().user_id == user.id
+    token = csrf_token(client, "/")
+    response = client.post("/logout", data={"csrf_token": token}, headers={"Origin": "http://testserver"})
+    assert response.status_code == 303
+    assert db.exec(select(UserSession).where(UserSession.user_id == user.id)).first() is None
+    client.cookies.set("medina_session", first)  # replaying the old cookie does not sign in
+    assert client.get("/account").status_code == 303
+
+
+def test_unknown_email_and_wrong_password_get_the_same_answer(client, make):
+    user = make.user()
+    wrong = post_form(client, "/login", {"email": user.email, "password": "wrong-password-1"},
+                      headers={"Accept-Language": "en"})
+    unknown = post_form(client, "/login", {"email": "nobody@example.org", "password": "wrong-password-1"},
+                        headers={"Accept-Language": "en"})
+    assert wrong.status_code == unknown.status_code == 422
+    assert "The email or password is incorrect." in wrong.text
+    strip = lambda html: html.replace(user.email, "X").replace("nobody@example.org", "X")  # noqa: E731
+    assert strip(wrong.text.split("<main")[1]) == strip(unknown.text.split("<main")[1])
+
+
+def test_brute_force_is_throttled_per_account_with_a_clear_message(client, db, make):
+    user = make.user()
+    for _ in range(5):
+        assert post_form(client, "/login", {"email": user.email, "password": "wrong-password-1"}).status_code == 422
+    blocked = post_form(client, "/login", {"email": user.email, "password": PASSWORD},
+                        headers={"Accept-Language": "en"})
+    assert blocked.status_code == 429
+    assert "Too many failed sign-in attempts. Try again in 15 minutes." in blocked.text
+    assert int(blocked.headers["Retry-After"]) > 0
+    assert "medina_session" not in blocked.cookies
+    assert db.exec(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "login.throttled")).one() == 1
+
+
+def test_brute_force_is_throttled_per_address_across_accounts(client, db, monkeypatch):
+    from app.config import get_settings
+
+    monkeypatch.setattr(get_settings(), "login_max_failures_per_address", 3)
+    for n in range(3):
+        post_form(client, "/login", {"email": f"probe{n}@example.org", "password": "wrong-password-1"})
+    blocked = post_form(client, "/login", {"email": "probe9@example.org", "password": "wrong-password-1"})
+    assert blocked.status_code == 429
+    assert count(db, LoginAttempt) == 3  # throttled attempts do not even check the password
+
+
+def test_safe_redirect_after_sign_in(client, make):
+    user = make.user()
+    response = post_form(client, "/login", {"email": user.email, "password": PASSWORD, "next": "//evil.example/x"})
+    assert response.headers["location"] == "/"
+    client.cookies.clear()
+    response = post_form(client, "/login", {"email": user.email, "password": PASSWORD, "next": "/account"})
+    assert response.headers["location"] == "/account"
+
+
+def test_password_reset_link_works_once(client, db, make):
+    user = make.user()
+    response = post_form(client, "/password/forgot", {"email": user.email.upper()},
+                         headers={"Accept-Language": "en"})
+    assert response.status_code == 200 and "If an account exists" in response.text
+    message = db.exec(select(OutboxMessage).where(OutboxMessage.to_address == user.email)).one()
+    link = next(line for line in message.body.splitlines() if "/password/reset/" in line).strip()
+    path = link.replace("http://testserver", "")
+    assert client.get(path).status_code == 200
+    weak = post_form(client, path, {"password": "123456789"}, page=path, headers={"Accept-Language": "en"})
+    assert weak.status_code == 422 and "Use at least 10 characters." in weak.text
+    done = post_form(client, path, {"password": "a-brand-new-passphrase"}, page=path)
+    assert done.status_code == 303
+    reused = client.get(path, headers={"Accept-Language": "en"})
+    assert reused.status_code == 404 and "has already been used" in reused.text
+    sign_in(client, user.email, "a-brand-new-passphrase")
+
+
+def test_password_reset_for_unknown_email_answers_the_same_and_sends_nothing(client, db):
+    response = post_form(client, "/password/forgot", {"email": "ghost@example.org"},
+                         headers={"Accept-Language": "en"})
+    assert response.status_code == 200 and "If an account exists" in response.text
+    assert count(db, OutboxMessage) == 0 and count(db, PasswordReset) == 0
+
+
+def test_expired_reset_link_is_refused(client, db, make):
+    user = make.user()
+    db.add(PasswordReset(token_hash=digest("old-link"), user_id=user.id, expires_at=utcnow() - timedelta(1)))
+    db.flush()
+    assert client.get("/password/reset/old-link").status_code == 404
+
+
+def _invite(client, db, make, kind="partner"):
+    operator, _ = make.member("operator")
+    organisation = make.organisation(kind)
+    sign_in(client, operator.email)
+    page = f"/organisations/{organisation.slug}"
+    response = post_form(client, f"{page}/invitations", {"email": "staff@lydec.example", "role": "admin"}, page=page)
+    assert response.status_code == 200, response.text
+    invitation = db.exec(select(Invitation).where(Invitation.email == "staff@lydec.example")).one()
+    link = db.exec(select(OutboxMessage).where(OutboxMessage.to_address == "staff@lydec.example")).one().body
+    path = next(line for line in link.splitlines() if "/invitations/" in line).strip().replace("http://testserver", "")
+    client.cookies.clear()
+    return organisation, invitation, path
+
+
+def test_operator_invites_partner_staff_who_join_with_a_new_account(client, db, make):
+    organisation, invitation, path = _invite(client, db, make)
+    assert client.get(path).status_code == 200
+    response = post_form(client, path, {"name": "Nadia Lydec", "password": "water-network-leaks"}, page=path)
+    assert response.status_code == 303
+    user = db.exec(select(User).where(User.email == "staff@lydec.example")).one()
+    membership = db.exec(select(Membership).where(Membership.user_id == user.id)).one()
+    assert (membership.organisation_id, membership.role) == (organisation.id, "admin")
+    again = client.get(path)
+    assert again.status_code == 404  # single use
+
+
+def test_expired_invitation_is_refused_and_creates_no_account(client, db, make):
+    organisation, invitation, path = _invite(client, db, make)
+    invitation.expires_at = utcnow() - timedelta(minutes=1)
+    db.add(invitation)
+    db.flush()
+    token = csrf_token(client, "/login")
+    response = client.post(path, data={"csrf_token": token, "name": "Late", "password": "water-network-leaks"},
+                           headers={"Origin": "http://testserver", "Accept-Language": "en"})
+    assert response.status_code == 404 and "has expired" in response.text
+    assert db.exec(select(User).where(User.email == "staff@lydec.example")).first() is None
+
+
+def test_startup_admin_cannot_invite_into_another_organisation(client, make):
+    admin, _ = make.member("startup", role="admin")
+    other = make.organisation("startup")
+    sign_in(client, admin.email)
+    response = post_form(client, f"/organisations/{other.slug}/invitations", {"email": "x@example.org"}, page="/")
+    assert response.status_code == 404
+
+
+def test_member_cannot_invite_but_admin_can(client, make):
+    organisation = make.organisation("startup")
+    member = make.user(organisation=organisation, role="member")
+    sign_in(client, member.email)
+    page = f"/organisations/{organisation.slug}"
+    assert client.get(page).status_code == 200
+    response = post_form(client, f"{page}/invitations", {"email": "x@example.org"}, page=page)
+    assert response.status_code == 403
+
+
+def test_last_admin_cannot_be_demoted_and_role_changes_are_audited(client, db, make):
+    admin, organisation = make.member("startup", role="admin")
+    colleague = make.user(organisation=organisation, role="member")
+    sign_in(client, admin.email)
+    page = f"/organisations/{organisation.slug}"
+    mine = db.exec(select(Membership).where(Membership.user_id == admin.id)).one()
+    theirs = db.exec(select(Membership).where(Membership.user_id == colleague.id)).one()
+    assert post_form(client, f"{page}/members/{mine.id}/role", {"role": "member"}, page=page).status_code == 409
+    assert post_form(client, f"{page}/members/{theirs.id}/role", {"role": "admin"}, page=page).status_code == 303
+    db.refresh(theirs)
+    assert theirs.role == "admin"
+    event = db.exec(select(AuditEvent).where(AuditEvent.action == "membership.role_changed")).one()
+    assert event.data["new"] == "admin" and event.actor_id == admin.id
+
+
+def test_deactivation_ends_sessions(client, db, make):
+    admin = make.user(platform_admin=True)
+    victim = make.user()
+    other_client_cookie = sign_in(client, victim.email).cookies["medina_session"]
+    client.cookies.clear()
+    sign_in(client, admin.email)
+    response = post_form(client, f"/admin/users/{victim.id}/active", {"active": "false"}, page="/admin/users")
+    assert response.status_code == 303
+    assert db.exec(select(UserSession).where(UserSession.user_id == victim.id)).first() is None
+    client.cookies.clear()
+    client.cookies.set("medina_session", other_client_cookie)
+    assert client.get("/account").status_code == 303
+    refused = post_form(client, "/login", {"email": victim.email, "password": PASSWORD})
+    assert refused.status_code == 422
+
+
+def test_operator_creates_an_organisation_with_a_unique_slug(client, db, make):
+    operator, _ = make.member("operator")
+    sign_in(client, operator.email)
+    ok = post_form(client, "/organisations/new", {"kind": "partner", "name": "Lydec", "slug": "lydec"},
+                   page="/organisations/new")
+    assert ok.status_code == 303 and ok.headers["location"] == "/organisations/lydec"
+    again = post_form(client, "/organisations/new", {"kind": "partner", "name": "Lydec 2", "slug": "lydec"},
+                      page="/organisations/new", headers={"Accept-Language": "en"})
+    assert again.status_code == 422 and "already taken" in again.text and 'value="Lydec 2"' in again.text
+    bad_kind = post_form(client, "/organisations/new", {"kind": "bank", "name": "X Bank"}, page="/organisations/new")
+    assert bad_kind.status_code == 422
+    assert db.exec(select(func.count()).select_from(Organisation).where(col(Organisation.name).like("%Lydec%"))).one() == 1
+
+
+def test_language_choice_is_remembered_and_arabic_is_right_to_left(client, make):
+    page = client.get("/", headers={"Accept-Language": "ar-MA,ar;q=0.9"})
+    assert '<html lang="ar" dir="rtl">' in page.text
+    assert '<html lang="fr" dir="ltr">' in client.get("/").text  # default French
+    user = make.user()
+    sign_in(client, user.email)
+    response = post_form(client, "/language", {"language": "en", "next": "/account"}, page="/account")
+    assert response.status_code == 303 and response.headers["location"] == "/account"
+    assert user.preferred_language == "en"
+    client.cookies.delete("medina_lang")
+    assert '<html lang="en" dir="ltr">' in client.get("/account").text  # the account's choice wins
+
+
+def test_security_headers(client):
+    response = client.get("/login")
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "same-origin"
+    cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_friendly_404_page(client):
+    response = client.get("/no/such/page", headers={"Accept-Language": "en"})
+    assert response.status_code == 404
+    assert "This page does not exist" in response.text and "<html" in response.text
