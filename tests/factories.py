@@ -9,8 +9,10 @@ from app.accounts import tokens
 from app.accounts.models import ApiToken, Organisation, User
 from app.accounts.schemas import TokenCreate
 from app.security.actor import Actor
+from app.security.passwords import hash_password
 
 PASSWORD = "correct-horse-battery-42"
+_PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: argon2 is slow on purpose
 _counter = itertools.count(1)
 
 
@@ -35,13 +37,14 @@ class Factory:
         name: str | None = None,
     ) -> User:
         n = next(_counter)
-        user = accounts.create_user(
-            self.session,
+        user = User(
             email=email or f"user{n}@example.org",
             name=name or f"User {n}",
-            password=PASSWORD,
+            password_hash=_PASSWORD_HASH,
             is_platform_admin=platform_admin,
         )
+        self.session.add(user)
+        self.session.flush()
         if organisation is not None:
             accounts.add_membership(self.session, user, organisation, role)
         return user

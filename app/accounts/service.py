@@ -247,14 +247,18 @@ def remove_member(session: Session, actor: Actor, membership_id: int) -> None:
 # ---- invitations -----------------------------------------------------------------------------------------
 
 
-def invite(
-    session: Session, actor: Actor, organisation: Organisation, data: InvitationCreate
-) -> tuple[Invitation, str]:
-    """Create an invitation and email its link; returns the invitation and the link (shown once)."""
+def require_member_manager(actor: Actor, organisation: Organisation) -> None:
     if not can.can_view_organisation(actor, organisation):
         raise NotFound()
     if not can.can_manage_members(actor, organisation):
         raise Forbidden("Only the organisation's admins may invite people.")
+
+
+def invite(
+    session: Session, actor: Actor, organisation: Organisation, data: InvitationCreate
+) -> tuple[Invitation, str]:
+    """Create an invitation and email its link; returns the invitation and the link (shown once)."""
+    require_member_manager(actor, organisation)
     existing = get_user_by_email(session, data.email)
     if existing is not None and session.exec(
         select(Membership.id).where(

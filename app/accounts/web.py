@@ -276,6 +276,7 @@ def organisation(request: Request, session: SessionDep, actor: SignedInDep, slug
 def organisation_invite(request: Request, session: SessionDep, actor: SignedInDep, form: FormDep,
                         slug: str) -> Response:
     organisation = service.get_organisation_by_slug(session, actor, slug)
+    service.require_member_manager(actor, organisation)
     try:
         invitation, link = service.invite(session, actor, organisation, parse(InvitationCreate, form))
     except Invalid as exc:

