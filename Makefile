@@ -38,7 +38,7 @@ typecheck: $(TEST_STAMP)
 
 # Extract message ids into the catalogue template and merge them into each language's .po file.
 messages: $(TEST_STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -o app/locales/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel extract -F babel.cfg -o app/locales/messages.pot --ignore-dirs '.* __pycache__' --no-location --sort-output .
 	for lang in fr en ar; do \
 	  if [ -f app/locales/$$lang/LC_MESSAGES/messages.po ]; then \
 	    $(BIN)/pybabel update -i app/locales/messages.pot -d app/locales -l $$lang --no-fuzzy-matching --ignore-obsolete; \

@@ -1,8 +1,9 @@
 """Input validation shared by both faces: pydantic errors become field → message-id maps (see errors.Invalid)."""
 
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
+from fastapi import Path
 from pydantic import BaseModel, ValidationError
 
 from app.errors import Invalid
@@ -60,3 +61,8 @@ def parse(model: type[M], data: Mapping[str, Any]) -> M:
         return model.model_validate(dict(data))
     except ValidationError as exc:
         raise InvalidInput(field_errors(exc.errors())) from None
+
+
+# Record ids in paths: bounded to what a 32-bit INTEGER column holds, so that a huge id is a clean 404/422
+# on PostgreSQL and SQLite alike instead of a database overflow.
+RecordId = Annotated[int, Path(ge=1, le=2_147_483_647)]

@@ -2,10 +2,12 @@
 
 from fastapi import APIRouter, Request, Response, status
 
+from app.validation import RecordId
 from app.accounts import service, tokens
 from app.accounts.models import ApiToken, Invitation, Organisation
 from app.accounts.schemas import (
     InvitationCreate,
+    OrgKindName,
     InvitationPublic,
     MembershipPublic,
     MePublic,
@@ -16,7 +18,7 @@ from app.accounts.schemas import (
     TokenPublic,
 )
 from app.api.deps import ApiActor, WriteActor, api_url
-from app.api.pagination import Page, paginate
+from app.api.pagination import Cursor, Limit, Page, paginate
 from app.db import SessionDep
 
 router = APIRouter()
@@ -65,8 +67,8 @@ def me(request: Request, session: SessionDep, actor: ApiActor) -> MePublic:
 
 
 @router.get("/tokens", response_model=Page[TokenPublic], summary="The caller's API tokens")
-def token_list(request: Request, session: SessionDep, actor: ApiActor, limit: int = 50,
-               cursor: str | None = None) -> Page[TokenPublic]:
+def token_list(request: Request, session: SessionDep, actor: ApiActor, limit: Limit = 50,
+               cursor: Cursor = None) -> Page[TokenPublic]:
     items = [_token_public(request, t) for t in tokens.list_tokens(session, actor)]
     return paginate(request, items, limit=limit, cursor=cursor)
 
@@ -79,20 +81,20 @@ def token_create(request: Request, session: SessionDep, actor: WriteActor, data:
 
 
 @router.get("/tokens/{token_id}", response_model=TokenPublic, summary="One of the caller's tokens")
-def token_get(request: Request, session: SessionDep, actor: ApiActor, token_id: int) -> TokenPublic:
+def token_get(request: Request, session: SessionDep, actor: ApiActor, token_id: RecordId) -> TokenPublic:
     return _token_public(request, tokens.get_token(session, actor, token_id))
 
 
 @router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke a token")
-def token_revoke(session: SessionDep, actor: WriteActor, token_id: int) -> Response:
+def token_revoke(session: SessionDep, actor: WriteActor, token_id: RecordId) -> Response:
     tokens.revoke_token(session, actor, token_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/organisations", response_model=Page[OrganisationPublic],
             summary="Organisations the caller belongs to (all of them for operator staff and platform admins)")
-def organisation_list(request: Request, session: SessionDep, actor: ApiActor, limit: int = 50,
-                      cursor: str | None = None, kind: str | None = None) -> Page[OrganisationPublic]:
+def organisation_list(request: Request, session: SessionDep, actor: ApiActor, limit: Limit = 50,
+                      cursor: Cursor = None, kind: OrgKindName | None = None) -> Page[OrganisationPublic]:
     rows = service.list_organisations(session, actor)
     items = [_organisation_public(request, o) for o in rows if kind is None or o.kind == kind]
     return paginate(request, items, limit=limit, cursor=cursor)
@@ -107,13 +109,13 @@ def organisation_create(request: Request, session: SessionDep, actor: WriteActor
 
 @router.get("/organisations/{organisation_id}", response_model=OrganisationPublic, summary="One organisation")
 def organisation_get(request: Request, session: SessionDep, actor: ApiActor,
-                     organisation_id: int) -> OrganisationPublic:
+                     organisation_id: RecordId) -> OrganisationPublic:
     return _organisation_public(request, service.get_organisation(session, actor, organisation_id))
 
 
 @router.post("/organisations/{organisation_id}/invitations", response_model=InvitationPublic,
              status_code=status.HTTP_201_CREATED, summary="Invite someone to join the organisation")
-def organisation_invite(request: Request, session: SessionDep, actor: WriteActor, organisation_id: int,
+def organisation_invite(request: Request, session: SessionDep, actor: WriteActor, organisation_id: RecordId,
                         data: InvitationCreate) -> InvitationPublic:
     organisation = service.get_organisation(session, actor, organisation_id)
     invitation, link = service.invite(session, actor, organisation, data)

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
+from app.validation import RecordId
 from app.accounts import auth, tokens
 from app.accounts import permissions as can
 from app.accounts import service
@@ -219,7 +220,7 @@ def token_create(request: Request, session: SessionDep, actor: SignedInDep, form
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-def token_revoke(request: Request, session: SessionDep, actor: SignedInDep, token_id: int) -> Response:
+def token_revoke(request: Request, session: SessionDep, actor: SignedInDep, token_id: RecordId) -> Response:
     token = tokens.revoke_token(session, actor, token_id)
     flash(request, "The token %(name)s is revoked.", "info", name=token.name)
     return redirect(request, "/account#tokens")
@@ -289,7 +290,7 @@ def organisation_invite(request: Request, session: SessionDep, actor: SignedInDe
 
 @router.post("/organisations/{slug}/invitations/{invitation_id}/revoke")
 def organisation_invitation_revoke(request: Request, session: SessionDep, actor: SignedInDep, slug: str,
-                                   invitation_id: int) -> Response:
+                                   invitation_id: RecordId) -> Response:
     organisation = service.get_organisation_by_slug(session, actor, slug)
     invitation = service.revoke_invitation(session, actor, invitation_id)
     if invitation.organisation_id != organisation.id:
@@ -300,7 +301,7 @@ def organisation_invitation_revoke(request: Request, session: SessionDep, actor:
 
 @router.post("/organisations/{slug}/members/{membership_id}/role")
 def organisation_member_role(request: Request, session: SessionDep, actor: SignedInDep, form: FormDep,
-                             slug: str, membership_id: int) -> Response:
+                             slug: str, membership_id: RecordId) -> Response:
     service.get_organisation_by_slug(session, actor, slug)
     service.change_role(session, actor, membership_id, str(form.get("role", "")))
     flash(request, "The role is changed.")
@@ -309,7 +310,7 @@ def organisation_member_role(request: Request, session: SessionDep, actor: Signe
 
 @router.post("/organisations/{slug}/members/{membership_id}/remove")
 def organisation_member_remove(request: Request, session: SessionDep, actor: SignedInDep, slug: str,
-                               membership_id: int) -> Response:
+                               membership_id: RecordId) -> Response:
     service.get_organisation_by_slug(session, actor, slug)
     service.remove_member(session, actor, membership_id)
     flash(request, "The member is removed.", "info")
@@ -326,7 +327,7 @@ def admin_users(request: Request, session: SessionDep, actor: SignedInDep) -> Re
 
 @router.post("/admin/users/{user_id}/active")
 def admin_user_active(request: Request, session: SessionDep, actor: SignedInDep, form: FormDep,
-                      user_id: int) -> Response:
+                      user_id: RecordId) -> Response:
     active = form.get("active") == "true"
     user = service.set_user_active(session, actor, user_id, active)
     flash(request, "%(name)s can sign in again." if active else "%(name)s is deactivated and signed out.",

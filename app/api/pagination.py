@@ -6,15 +6,17 @@ cursors (the id of the last item) without changing the contract.
 
 import base64
 from collections.abc import Sequence
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
-from fastapi import Request
+from fastapi import Query, Request
 from pydantic import BaseModel
 
 from app.errors import Invalid
 
 T = TypeVar("T")
 MAX_LIMIT = 500
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="How many items per page (1–500)")]
+Cursor = Annotated[str | None, Query(max_length=200, description="The `next` cursor of the previous page")]
 
 
 class Page(BaseModel, Generic[T]):

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
+from app.validation import RecordId
 from app.db import SessionDep
 from app.notifications import service
 from app.web.deps import SignedInDep
@@ -18,5 +19,5 @@ def outbox(request: Request, session: SessionDep, actor: SignedInDep) -> Respons
 
 
 @router.get("/admin/outbox/{message_id}", response_class=HTMLResponse)
-def outbox_message(request: Request, session: SessionDep, actor: SignedInDep, message_id: int) -> Response:
+def outbox_message(request: Request, session: SessionDep, actor: SignedInDep, message_id: RecordId) -> Response:
     return render(request, "admin/outbox_message.html", {"message": service.get_message(session, actor, message_id)})

@@ -1,4 +1,4 @@
-"""End-to-end fixtures: a real Medina server (migrated database + demo data) driven by Chromium via Playwright.
+"""End-to-end fixtures: a real Medina server (migrated database, demo data) driven by Chromium.
 
 - `live_server` (session): a temporary data dir, a database (a fresh `<name>_e2e` PostgreSQL database when
   MEDINA_TEST_DATABASE_URL points at PostgreSQL, otherwise SQLite in the temp dir), `medina db upgrade`,
@@ -63,7 +63,8 @@ def _postgres_e2e_database(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     given = make_url(url)
-    name = f"{given.database}_e2e"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # one database per xdist worker: they run side by side
+    name = f"{given.database}_e2e" + (f"_{worker}" if worker else "")
     admin_dsn = given.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(admin_dsn, autocommit=True) as connection:
         quoted = sql.Identifier(name)
@@ -82,8 +83,9 @@ def _database_url(data_dir: Path) -> str:
 
 
 def _run(command: list[str], env: dict[str, str]) -> None:
-    result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
-                            check=False)
+    result = subprocess.run(
+        command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
     if result.returncode != 0:
         pytest.fail(f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
 
@@ -110,21 +112,38 @@ def live_server() -> Iterator[str]:
     log_path = tmp / "server.log"
     log = log_path.open("wb")
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.asgi:app", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning"],
-        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.asgi:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while True:
             if server.poll() is not None:
-                pytest.fail(f"the server exited with {server.returncode}:\n{log_path.read_text(errors='replace')}")
+                pytest.fail(
+                    f"the server exited with {server.returncode}:\n{log_path.read_text(errors='replace')}"
+                )
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
                     break
             if time.monotonic() > deadline:
-                pytest.fail(f"/healthz did not answer 200 within {STARTUP_TIMEOUT:.0f} s:\n"
-                            f"{log_path.read_text(errors='replace')}")
+                pytest.fail(
+                    f"/healthz did not answer 200 within {STARTUP_TIMEOUT:.0f} s:\n"
+                    f"{log_path.read_text(errors='replace')}"
+                )
             time.sleep(0.2)
         yield base_url
     finally:
@@ -135,8 +154,9 @@ def live_server() -> Iterator[str]:
             server.kill()
             server.wait(timeout=5)
         log.close()
-        if server.returncode not in (0, -15) and log_path.exists():
-            sys.stderr.write(f"\n[e2e] server log:\n{log_path.read_text(errors='replace')}\n")
+        text = log_path.read_text(errors="replace") if log_path.exists() else ""
+        if server.returncode not in (0, -15) or "Traceback" in text:  # show the server's errors
+            sys.stderr.write(f"\n[e2e] server log:\n{text}\n")
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -160,8 +180,9 @@ def browser() -> Iterator[object]:
 @pytest.fixture(scope="session", autouse=True)
 def _screenshots_dir() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for old in SCREENSHOTS.glob("*.png"):
-        old.unlink()
+    if "PYTEST_XDIST_WORKER" not in os.environ:  # under xdist a worker would delete the others' screenshots
+        for old in SCREENSHOTS.glob("*.png"):
+            old.unlink()
     return SCREENSHOTS
 
 
@@ -169,7 +190,9 @@ def _screenshots_dir() -> Path:
 def page(browser, live_server: str) -> Iterator[object]:  # type: ignore[no-untyped-def]
     # A French-speaking browser, like most of the platform's users; the journeys assert on structure
     # (ids, addresses, attributes), not on wording, so they hold whatever the catalogues contain.
-    context = browser.new_context(base_url=live_server, locale="fr-FR", viewport={"width": 1280, "height": 900})
+    context = browser.new_context(
+        base_url=live_server, locale="fr-FR", viewport={"width": 1280, "height": 900}
+    )
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     new_page = context.new_page()
     try:

@@ -134,14 +134,18 @@ def test_register_form_errors_keep_input(page: Page, shot) -> None:
         expect(container).to_have_class(re.compile(r"\bfield--invalid\b"))
         expect(container.locator(f"#e-{field}")).to_be_visible()
         expect(page.locator(f"#f-{field}")).to_have_attribute("aria-invalid", "true")
-        expect(page.locator(f"#f-{field}")).to_have_attribute("aria-describedby", re.compile(rf"\be-{field}\b"))
+        expect(page.locator(f"#f-{field}")).to_have_attribute(
+            "aria-describedby", re.compile(rf"\be-{field}\b")
+        )
     expect(page.locator("#e-name")).to_have_count(0)
     shot(page, "08-register-errors")
 
 
-@pytest.mark.xfail(reason="registration validates in stages: the password and the terms are only checked "
-                          "once the other fields are valid (app/accounts/service.py register_startup)",
-                   strict=False)
+@pytest.mark.xfail(
+    reason="registration validates in stages: the password and the terms are only checked "
+    "once the other fields are valid (app/accounts/service.py register_startup)",
+    strict=False,
+)
 def test_register_form_reports_every_error_at_once(page: Page) -> None:
     page.goto("/register")
     page.fill("#f-name", "Omar Incomplete")
