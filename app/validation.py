@@ -34,7 +34,7 @@ def message_for(error: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         return "Enter a valid email address, such as name@example.org.", {}
     if kind == "value_error" and isinstance(ctx.get("error"), ValueError):
         return str(ctx["error"]), {}
-    if kind == "string_too_short" and ctx.get("min_length", 1) > 1:
+    if kind == "string_too_short" and ctx.get("min_length", 1) > 1 and str(error.get("input", "")).strip():
         return "Use at least %(min_length)s characters.", {"min_length": ctx["min_length"]}
     return _MESSAGES.get(kind, "Enter a valid value."), {k: v for k, v in ctx.items() if k != "error"}
 

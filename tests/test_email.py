@@ -31,7 +31,7 @@ class Received:
 class CollectingHandler:
     received: list[Received] = field(default_factory=list)
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd's hook name)
+    async def handle_DATA(self, server, session, envelope) -> str:
         raw = envelope.content if isinstance(envelope.content, bytes) else envelope.content.encode()
         message = message_from_bytes(raw, policy=policy.default)
         assert isinstance(message, EmailMessage)
@@ -75,7 +75,8 @@ def _body(message: EmailMessage) -> str:
 
 def test_deliver_sends_a_utf8_message_over_smtp(smtp_server: SmtpServer) -> None:
     text = "Bonjour — مرحبا\nÀ bientôt, Casablanca."
-    service.deliver(OutboxMessage(to_address="ana@example.org", subject="Défi — تحدي", body=text), smtp_server.url)
+    outgoing = OutboxMessage(to_address="ana@example.org", subject="Défi — تحدي", body=text)
+    service.deliver(outgoing, smtp_server.url)
 
     assert len(smtp_server.received) == 1
     received = smtp_server.received[0]
@@ -131,10 +132,11 @@ def test_password_reset_email_for_an_unknown_address_sends_nothing(
     client: TestClient, db: Session, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(get_settings(), "smtp_url", smtp_server.url)
-    response = post_form(client, "/password/forgot", {"email": "nobody-here@example.org"}, page="/password/forgot")
+    nobody = "nobody-here@example.org"
+    response = post_form(client, "/password/forgot", {"email": nobody}, page="/password/forgot")
     assert response.status_code == 200, response.text
     assert smtp_server.received == []
-    assert db.exec(select(OutboxMessage).where(OutboxMessage.to_address == "nobody-here@example.org")).all() == []
+    assert db.exec(select(OutboxMessage).where(OutboxMessage.to_address == nobody)).all() == []
 
 
 def test_without_smtp_mail_stays_in_the_outbox_that_only_platform_admins_read(

@@ -113,15 +113,24 @@ def create_user(
     return user
 
 
-def register_startup(session: Session, actor: Actor, data: StartupRegistration) -> tuple[User, Organisation]:
-    if not data.accept_terms:
-        raise Invalid({"accept_terms": "You must accept the terms of use to register."})
+def registration_problems(
+    session: Session, *, email: str | None, name: str | None, password: str, accepted: bool
+) -> dict[str, str]:
+    """Every rule a registration breaks beyond its shape, so the form reports them all at once."""
     errors: dict[str, str] = {}
-    if get_user_by_email(session, data.email) is not None:
+    if email and get_user_by_email(session, email) is not None:
         errors["email"] = "An account already exists with this email address. Sign in instead."
-    problem = password_problem(data.password, email=data.email, name=data.name)
+    problem = password_problem(password, email=email, name=name)
     if problem:
         errors["password"] = problem
+    if not accepted:
+        errors["accept_terms"] = "You must accept the terms of use to register."
+    return errors
+
+
+def register_startup(session: Session, actor: Actor, data: StartupRegistration) -> tuple[User, Organisation]:
+    errors = registration_problems(session, email=data.email, name=data.name, password=data.password,
+                                   accepted=data.accept_terms)
     if errors:
         raise Invalid(errors)
     user = create_user(

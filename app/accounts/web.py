@@ -21,7 +21,7 @@ from app.config import get_settings
 from app.db import SessionDep
 from app.errors import Invalid, NotFound, RateLimited
 from app.security.headers import LANGUAGE_COOKIE
-from app.validation import parse
+from app.validation import InvalidInput, parse
 from app.web.deps import SESSION_COOKIE, ActorDep, FormDep, SignedInDep
 from app.web.flash import flash
 from app.web.forms import form_error
@@ -74,6 +74,14 @@ def register(request: Request, session: SessionDep, actor: ActorDep, form: FormD
     try:
         data = parse(StartupRegistration, form)
         user, organisation = service.register_startup(session, actor, data)
+    except InvalidInput as exc:  # the form's shape is wrong: also report the other rules it breaks
+        session.rollback()
+        more = service.registration_problems(
+            session, email=None if "email" in exc.errors else str(form.get("email", "")),
+            name=str(form.get("name", "")), password=str(form.get("password", "")),
+            accepted=form.get("accept_terms") in ("true", "on"))
+        exc.errors = {**more, **exc.errors}
+        return form_error(request, "accounts/register.html", form, exc)
     except Invalid as exc:
         session.rollback()
         return form_error(request, "accounts/register.html", form, exc)

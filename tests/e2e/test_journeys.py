@@ -141,11 +141,6 @@ def test_register_form_errors_keep_input(page: Page, shot) -> None:
     shot(page, "08-register-errors")
 
 
-@pytest.mark.xfail(
-    reason="registration validates in stages: the password and the terms are only checked "
-    "once the other fields are valid (app/accounts/service.py register_startup)",
-    strict=False,
-)
 def test_register_form_reports_every_error_at_once(page: Page) -> None:
     page.goto("/register")
     page.fill("#f-name", "Omar Incomplete")
