@@ -16,8 +16,7 @@ from sqlalchemy.engine import make_url
 from app.config import get_settings
 from app.errors import Invalid
 
-app = typer.Typer(help="Medina: open-innovation challenges for cities.", no_args_is_help=True,
-                  add_completion=False)
+app = typer.Typer(help="Medina: open-innovation challenges for cities.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
@@ -53,8 +52,9 @@ def db_upgrade(revision: str = "head") -> None:
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(), revision)
-    typer.echo(f"database at {make_url(settings.resolved_database_url).render_as_string(hide_password=True)} "
-               f"is at {revision}")
+    typer.echo(
+        f"database at {make_url(settings.resolved_database_url).render_as_string(hide_password=True)} is at {revision}"
+    )
 
 
 @app.command()
@@ -68,8 +68,15 @@ def serve(
     import uvicorn
 
     get_settings()  # refuse to start on a bad configuration before binding the port
-    uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, reload=reload, proxy_headers=True,
-                forwarded_allow_ips=get_settings().trusted_proxies or "127.0.0.1")
+    uvicorn.run(
+        "app.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        proxy_headers=True,
+        forwarded_allow_ips=get_settings().trusted_proxies or "127.0.0.1",
+    )
 
 
 @user_app.command("create")
@@ -107,11 +114,13 @@ def user_create(
         _fail("no password on standard input", 2)
     with open_session() as session:
         try:
-            user = accounts.create_user(session, email=email, name=name, password=password,
-                                        is_platform_admin=platform_admin)
+            user = accounts.create_user(
+                session, email=email, name=name, password=password, is_platform_admin=platform_admin
+            )
             if org:
-                organisation, created = accounts.ensure_organisation(session, slug=org, name=org_name,
-                                                                     kind=org_kind if org_kind else None)
+                organisation, _created = accounts.ensure_organisation(
+                    session, slug=org, name=org_name, kind=org_kind if org_kind else None
+                )
                 accounts.add_membership(session, user, organisation, role)
         except Invalid as exc:
             session.rollback()
@@ -158,8 +167,9 @@ def demo(
         else:
             result = demo_data.load(session)
             session.commit()
-            typer.echo(f"demo loaded: {result.created_organisations} organisations and "
-                       f"{result.created_users} users created")
+            typer.echo(
+                f"demo loaded: {result.created_organisations} organisations and {result.created_users} users created"
+            )
     typer.echo(demo_data.describe())
 
 
@@ -172,7 +182,7 @@ def backup(dest: Path) -> None:
     target = dest / f"medina-{stamp}"
     target.mkdir(parents=True, exist_ok=False)
     if url.get_backend_name() == "sqlite":
-        source = sqlite3.connect(url.database or "")
+        source = sqlite3.connect(str(url.database or ""))
         copy = sqlite3.connect(target / "medina.sqlite3")
         with copy:
             source.backup(copy)  # SQLite's online backup API: consistent while the app runs
@@ -183,8 +193,12 @@ def backup(dest: Path) -> None:
         if pg_dump is None:
             _fail("pg_dump is not installed; install the PostgreSQL client tools", 1)
         plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        result = subprocess.run([pg_dump, "--format=custom", "--file", str(target / "medina.pgdump"), plain],  # noqa: S603
-                                capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            [str(pg_dump), "--format=custom", "--file", str(target / "medina.pgdump"), plain],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if result.returncode != 0:
             _fail(f"pg_dump failed: {result.stderr.strip()}", 1)
     if settings.files_dir.exists():

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_SECRET_KEY = "dev-only-insecure-secret-change-me"
+DEFAULT_SECRET_KEY = "dev-only-insecure-secret-change-me"  # noqa: S105  (refused in production)
 LANGUAGES = ("fr", "en", "ar")
 RTL_LANGUAGES = frozenset({"ar"})
 

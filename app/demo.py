@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from app.accounts import service as accounts
 from app.accounts.models import User
 
-DEMO_PASSWORD = "casablanca-demo-2017"
+DEMO_PASSWORD = "casablanca-demo-2017"  # noqa: S105  (public on purpose)
 
 ORGANISATIONS = [
     # slug, name, kind, city, country, website
@@ -60,20 +60,21 @@ def load(session: Session) -> DemoResult:
             created_orgs += 1
         organisations[slug] = organisation
     created_users = 0
-    for email, name, slug, role, is_admin in ACCOUNTS:
+    for email, name, member_of, role, is_admin in ACCOUNTS:
         user = accounts.get_user_by_email(session, email)
         if user is None:
-            user = accounts.create_user(session, email=email, name=name, password=DEMO_PASSWORD,
-                                        is_platform_admin=is_admin)
+            user = accounts.create_user(
+                session, email=email, name=name, password=DEMO_PASSWORD, is_platform_admin=is_admin
+            )
             created_users += 1
-        if slug and role:
-            accounts.add_membership(session, user, organisations[slug], role)
+        if member_of and role:
+            accounts.add_membership(session, user, organisations[member_of], role)
     session.flush()
     return DemoResult(created_users=created_users, created_organisations=created_orgs)
 
 
 def describe() -> str:
-    lines = ["Demo accounts (password for all: %s):" % DEMO_PASSWORD]
+    lines = [f"Demo accounts (password for all: {DEMO_PASSWORD}):"]
     for email, name, slug, role, is_admin in ACCOUNTS:
         what = "platform admin" if is_admin else f"{role} of {slug}"
         lines.append(f"  {email:<24} {name} — {what}")

@@ -29,8 +29,13 @@ def extract_messages(fileobj: Any, keywords: Any, comment_tags: Any, options: An
             value = ast.literal_eval(token.string)
         except (ValueError, SyntaxError):
             continue
-        if isinstance(value, str) and not token.string.lstrip("rbuRBU").startswith(('f"', "f'")) \
-                and _is_user_facing(value) and "\n" not in value and not value.startswith(("%", "-")):
+        if (
+            isinstance(value, str)
+            and not token.string.lstrip("rbuRBU").startswith(('f"', "f'"))
+            and _is_user_facing(value)
+            and "\n" not in value
+            and not value.startswith(("%", "-"))
+        ):
             yield token.start[0], None, value, []
 
 
@@ -40,7 +45,10 @@ def _docstring_lines(source: str) -> set[int]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
             first = node.body[0]
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) \
-                    and isinstance(first.value.value, str):
+            if (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+            ):
                 lines.update(range(first.lineno, (first.end_lineno or first.lineno) + 1))
     return lines

@@ -46,7 +46,7 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if _is_api(request) or request.url.path in ("/openapi.json", "/healthz"):
-        return problems.problem_response(exc.status_code, str(exc.detail), str(exc.detail), headers=exc.headers)
+        return problems.problem_response(exc.status_code, str(exc.detail), str(exc.detail), headers=dict(exc.headers or {}))
     return web_errors.http_error_page(request, exc.status_code)
 
 
@@ -109,8 +109,12 @@ def create_app() -> FastAPI:
     app.add_exception_handler(Exception, _server_error)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    @app.get("/healthz", tags=["health"], summary="Answers 200 when the database answers",
-             responses={503: {"description": "The database does not answer"}})
+    @app.get(
+        "/healthz",
+        tags=["health"],
+        summary="Answers 200 when the database answers",
+        responses={503: {"description": "The database does not answer"}},
+    )
     def healthz() -> JSONResponse:
         try:
             with get_engine().connect() as connection:

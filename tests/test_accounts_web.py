@@ -65,9 +65,13 @@ def test_register_refuses_bad_input_keeps_it_and_writes_nothing(client, db):
 
 def test_register_refuses_a_common_password_and_a_taken_email_case_insensitively(client, make):
     make.user(email="taken@example.org")
-    response = post_form(client, "/register", {**REGISTRATION, "email": "TAKEN@example.org",
-                                               "password": "password12"}, page="/register",
-                         headers={"Accept-Language": "en"})
+    response = post_form(
+        client,
+        "/register",
+        {**REGISTRATION, "email": "TAKEN@example.org", "password": "password12"},
+        page="/register",
+        headers={"Accept-Language": "en"},
+    )
     assert response.status_code == 422
     assert "An account already exists with this email address" in response.text
     assert "too common" in response.text
@@ -83,8 +87,11 @@ def test_register_requires_accepting_the_terms(client, db):
 
 def test_wrong_csrf_token_is_refused_and_changes_nothing(client, db):
     csrf_token(client, "/register")
-    response = client.post("/register", data={**REGISTRATION, "csrf_token": "forged"},
-                           headers={"Origin": "http://testserver", "Accept-Language": "en"})
+    response = client.post(
+        "/register",
+        data={**REGISTRATION, "csrf_token": "forged"},
+        headers={"Origin": "http://testserver", "Accept-Language": "en"},
+    )
     assert response.status_code == 403
     assert "Your form has expired" in response.text
     assert count(db, User) == 0
@@ -92,8 +99,9 @@ def test_wrong_csrf_token_is_refused_and_changes_nothing(client, db):
 
 def test_cross_site_origin_is_refused_even_with_a_valid_token(client, db):
     token = csrf_token(client, "/register")
-    response = client.post("/register", data={**REGISTRATION, "csrf_token": token},
-                           headers={"Origin": "https://evil.example"})
+    response = client.post(
+        "/register", data={**REGISTRATION, "csrf_token": token}, headers={"Origin": "https://evil.example"}
+    )
     assert response.status_code == 403
     assert count(db, User) == 0
 
@@ -114,10 +122,18 @@ def test_sign_in_issues_a_new_session_id_and_sign_out_ends_it_on_the_server(clie
 
 def test_unknown_email_and_wrong_password_get_the_same_answer(client, make):
     user = make.user()
-    wrong = post_form(client, "/login", {"email": user.email, "password": "wrong-password-1"},
-                      headers={"Accept-Language": "en"})
-    unknown = post_form(client, "/login", {"email": "nobody@example.org", "password": "wrong-password-1"},
-                        headers={"Accept-Language": "en"})
+    wrong = post_form(
+        client,
+        "/login",
+        {"email": user.email, "password": "wrong-password-1"},
+        headers={"Accept-Language": "en"},
+    )
+    unknown = post_form(
+        client,
+        "/login",
+        {"email": "nobody@example.org", "password": "wrong-password-1"},
+        headers={"Accept-Language": "en"},
+    )
     assert wrong.status_code == unknown.status_code == 422
     assert "The email or password is incorrect." in wrong.text
     strip = lambda html: html.replace(user.email, "X").replace("nobody@example.org", "X")  # noqa: E731
@@ -128,13 +144,16 @@ def test_brute_force_is_throttled_per_account_with_a_clear_message(client, db, m
     user = make.user()
     for _ in range(5):
         assert post_form(client, "/login", {"email": user.email, "password": "wrong-password-1"}).status_code == 422
-    blocked = post_form(client, "/login", {"email": user.email, "password": PASSWORD},
-                        headers={"Accept-Language": "en"})
+    blocked = post_form(
+        client, "/login", {"email": user.email, "password": PASSWORD}, headers={"Accept-Language": "en"}
+    )
     assert blocked.status_code == 429
     assert "Too many failed sign-in attempts. Try again in 15 minutes." in blocked.text
     assert int(blocked.headers["Retry-After"]) > 0
     assert "medina_session" not in blocked.cookies
-    assert db.exec(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "login.throttled")).one() == 1
+    assert (
+        db.exec(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "login.throttled")).one() == 1
+    )
 
 
 def test_brute_force_is_throttled_per_address_across_accounts(client, db, monkeypatch):
@@ -159,8 +178,7 @@ def test_safe_redirect_after_sign_in(client, make):
 
 def test_password_reset_link_works_once(client, db, make):
     user = make.user()
-    response = post_form(client, "/password/forgot", {"email": user.email.upper()},
-                         headers={"Accept-Language": "en"})
+    response = post_form(client, "/password/forgot", {"email": user.email.upper()}, headers={"Accept-Language": "en"})
     assert response.status_code == 200 and "If an account exists" in response.text
     message = db.exec(select(OutboxMessage).where(OutboxMessage.to_address == user.email)).one()
     link = next(line for line in message.body.splitlines() if "/password/reset/" in line).strip()
@@ -176,8 +194,7 @@ def test_password_reset_link_works_once(client, db, make):
 
 
 def test_password_reset_for_unknown_email_answers_the_same_and_sends_nothing(client, db):
-    response = post_form(client, "/password/forgot", {"email": "ghost@example.org"},
-                         headers={"Accept-Language": "en"})
+    response = post_form(client, "/password/forgot", {"email": "ghost@example.org"}, headers={"Accept-Language": "en"})
     assert response.status_code == 200 and "If an account exists" in response.text
     assert count(db, OutboxMessage) == 0 and count(db, PasswordReset) == 0
 
@@ -204,7 +221,7 @@ def _invite(client, db, make, kind="partner"):
 
 
 def test_operator_invites_partner_staff_who_join_with_a_new_account(client, db, make):
-    organisation, invitation, path = _invite(client, db, make)
+    organisation, _invitation, path = _invite(client, db, make)
     assert client.get(path).status_code == 200
     response = post_form(client, path, {"name": "Nadia Lydec", "password": "water-network-leaks"}, page=path)
     assert response.status_code == 303
@@ -216,13 +233,16 @@ def test_operator_invites_partner_staff_who_join_with_a_new_account(client, db, 
 
 
 def test_expired_invitation_is_refused_and_creates_no_account(client, db, make):
-    organisation, invitation, path = _invite(client, db, make)
+    _organisation, invitation, path = _invite(client, db, make)
     invitation.expires_at = utcnow() - timedelta(minutes=1)
     db.add(invitation)
     db.flush()
     token = csrf_token(client, "/login")
-    response = client.post(path, data={"csrf_token": token, "name": "Late", "password": "water-network-leaks"},
-                           headers={"Origin": "http://testserver", "Accept-Language": "en"})
+    response = client.post(
+        path,
+        data={"csrf_token": token, "name": "Late", "password": "water-network-leaks"},
+        headers={"Origin": "http://testserver", "Accept-Language": "en"},
+    )
     assert response.status_code == 404 and "has expired" in response.text
     assert db.exec(select(User).where(User.email == "staff@lydec.example")).first() is None
 
@@ -279,15 +299,26 @@ def test_deactivation_ends_sessions(client, db, make):
 def test_operator_creates_an_organisation_with_a_unique_slug(client, db, make):
     operator, _ = make.member("operator")
     sign_in(client, operator.email)
-    ok = post_form(client, "/organisations/new", {"kind": "partner", "name": "Lydec", "slug": "lydec"},
-                   page="/organisations/new")
+    ok = post_form(
+        client,
+        "/organisations/new",
+        {"kind": "partner", "name": "Lydec", "slug": "lydec"},
+        page="/organisations/new",
+    )
     assert ok.status_code == 303 and ok.headers["location"] == "/organisations/lydec"
-    again = post_form(client, "/organisations/new", {"kind": "partner", "name": "Lydec 2", "slug": "lydec"},
-                      page="/organisations/new", headers={"Accept-Language": "en"})
+    again = post_form(
+        client,
+        "/organisations/new",
+        {"kind": "partner", "name": "Lydec 2", "slug": "lydec"},
+        page="/organisations/new",
+        headers={"Accept-Language": "en"},
+    )
     assert again.status_code == 422 and "already taken" in again.text and 'value="Lydec 2"' in again.text
     bad_kind = post_form(client, "/organisations/new", {"kind": "bank", "name": "X Bank"}, page="/organisations/new")
     assert bad_kind.status_code == 422
-    assert db.exec(select(func.count()).select_from(Organisation).where(col(Organisation.name).like("%Lydec%"))).one() == 1
+    assert (
+        db.exec(select(func.count()).select_from(Organisation).where(col(Organisation.name).like("%Lydec%"))).one() == 1
+    )
 
 
 def test_language_choice_is_remembered_and_arabic_is_right_to_left(client, make):

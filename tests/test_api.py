@@ -21,10 +21,15 @@ def test_me_returns_the_user_and_their_organisations(client, make):
     assert response.status_code == 200
     body = response.json()
     assert body["email"] == user.email and body["url"] == "http://testserver/api/v1/me"
-    assert body["organisations"] == [{
-        "organisation_id": organisation.id, "organisation_slug": organisation.slug,
-        "organisation_name": organisation.name, "kind": "partner", "role": "admin",
-    }]
+    assert body["organisations"] == [
+        {
+            "organisation_id": organisation.id,
+            "organisation_slug": organisation.slug,
+            "organisation_name": organisation.name,
+            "kind": "partner",
+            "role": "admin",
+        }
+    ]
     assert body["created_at"].endswith("Z") or "+00:00" in body["created_at"]
 
 
@@ -107,8 +112,11 @@ def test_another_users_token_is_404(client, make):
 def test_validation_errors_are_problem_details_with_fields(client, make):
     user, _ = make.member("operator")
     _, secret = make.token(user, "write")
-    response = client.post("/api/v1/organisations", json={"kind": "bank", "name": "x" * 200},
-                           headers={**bearer(secret), "Accept-Language": "en"})
+    response = client.post(
+        "/api/v1/organisations",
+        json={"kind": "bank", "name": "x" * 200},
+        headers={**bearer(secret), "Accept-Language": "en"},
+    )
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     errors = {e["field"]: e["message"] for e in response.json()["errors"]}
@@ -118,13 +126,19 @@ def test_validation_errors_are_problem_details_with_fields(client, make):
 def test_operator_creates_organisation_and_invites_staff_over_the_api(client, db, make):
     user, _ = make.member("operator")
     _, secret = make.token(user, "write")
-    created = client.post("/api/v1/organisations", json={"kind": "partner", "name": "inwi", "country": "ma"},
-                          headers=bearer(secret))
+    created = client.post(
+        "/api/v1/organisations",
+        json={"kind": "partner", "name": "inwi", "country": "ma"},
+        headers=bearer(secret),
+    )
     assert created.status_code == 201
     org = created.json()
     assert org["slug"] == "inwi" and org["country"] == "MA" and org["url"].endswith(f"/organisations/{org['id']}")
-    invited = client.post(f"/api/v1/organisations/{org['id']}/invitations",
-                          json={"email": "noc@inwi.example", "role": "admin"}, headers=bearer(secret))
+    invited = client.post(
+        f"/api/v1/organisations/{org['id']}/invitations",
+        json={"email": "noc@inwi.example", "role": "admin"},
+        headers=bearer(secret),
+    )
     assert invited.status_code == 201 and "/invitations/" in invited.json()["link"]
     assert db.exec(select(Organisation).where(Organisation.slug == "inwi")).one()
 
@@ -139,7 +153,7 @@ def test_organisations_the_caller_may_not_know_are_404(client, make):
 
 def test_pagination_limits_and_cursor(client, db, make):
     user = make.user()
-    for n in range(5):
+    for _n in range(5):
         make.token(user)
     _, secret = make.token(user)
     page = client.get("/api/v1/tokens?limit=4", headers=bearer(secret)).json()

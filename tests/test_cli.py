@@ -1,5 +1,5 @@
-"""The `medina` command, run as a real subprocess against its own fresh database (a SQLite file, or
-a PostgreSQL database when MEDINA_TEST_DATABASE_URL is set): exit codes, messages and what the database holds."""
+"""The `medina` command, run as a real subprocess against its own fresh database (a SQLite file, or a
+PostgreSQL database when MEDINA_TEST_DATABASE_URL is set): exit codes, messages, what the database holds."""
 
 import hashlib
 import os
@@ -32,8 +32,13 @@ class Cli:
     def run(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-c", "from app.cli import main; main()", *args],
-            input=stdin if stdin is not None else "", env=self.env, cwd=ROOT,
-            capture_output=True, text=True, timeout=120, check=False,
+            input=stdin if stdin is not None else "",
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
 
     def scalar(self, sql: str, **params: object) -> Any:
@@ -43,11 +48,14 @@ class Cli:
     def insert_user(self, email: str, name: str) -> None:
         """A user written straight into the database, for tests of commands other than `user create`."""
         with self.engine.begin() as conn:
-            conn.execute(text(
-                'INSERT INTO "user" (email, name, password_hash, is_active, is_platform_admin, created_at, '
-                "updated_at) VALUES (:e, :n, '$argon2id$not-a-real-hash', true, false, CURRENT_TIMESTAMP, "
-                "CURRENT_TIMESTAMP)"),
-                {"e": email, "n": name})
+            conn.execute(
+                text(
+                    'INSERT INTO "user" (email, name, password_hash, is_active, is_platform_admin, created_at, '
+                    "updated_at) VALUES (:e, :n, '$argon2id$not-a-real-hash', true, false, CURRENT_TIMESTAMP, "
+                    "CURRENT_TIMESTAMP)"
+                ),
+                {"e": email, "n": name},
+            )
 
     def count_users(self, email: str) -> int:
         return int(self.scalar('SELECT count(*) FROM "user" WHERE lower(email) = lower(:e)', e=email) or 0)
@@ -58,8 +66,12 @@ def cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
     tmp = tmp_path_factory.mktemp("cli")
     # one database per xdist worker, so that parallel runs never drop each other's database
     url = fresh_database_url(f"cli_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}", tmp)
-    env = {**os.environ, "MEDINA_DATABASE_URL": url, "MEDINA_DATA_DIR": str(tmp / "data"),
-           "MEDINA_ENV": "test"}
+    env = {
+        **os.environ,
+        "MEDINA_DATABASE_URL": url,
+        "MEDINA_DATA_DIR": str(tmp / "data"),
+        "MEDINA_ENV": "test",
+    }
     env.pop("MEDINA_SMTP_URL", None)
     engine = make_engine(url, pool_size=2)
     runner = Cli(url=url, env=env, engine=engine, tmp=tmp)
@@ -77,18 +89,38 @@ def test_db_upgrade_is_idempotent(cli: Cli) -> None:
 
 
 def test_user_create_with_an_organisation(cli: Cli) -> None:
-    result = cli.run("user", "create", "mayor@example.org", "--name", "Mayor", "--password-stdin",
-                     "--org", "demo-city", "--org-name", "Ville", "--org-kind", "city", "--role", "admin",
-                     stdin="a-long-unusual-passphrase-77\n")
+    result = cli.run(
+        "user",
+        "create",
+        "mayor@example.org",
+        "--name",
+        "Mayor",
+        "--password-stdin",
+        "--org",
+        "demo-city",
+        "--org-name",
+        "Ville",
+        "--org-kind",
+        "city",
+        "--role",
+        "admin",
+        stdin="a-long-unusual-passphrase-77\n",
+    )
     assert result.returncode == 0, result.stderr
     assert "created user mayor@example.org" in result.stdout
     with cli.engine.connect() as conn:
-        user = conn.execute(text('SELECT id, name, password_hash, is_platform_admin FROM "user" '
-                                 "WHERE email = 'mayor@example.org'")).one()
-        organisation = conn.execute(text("SELECT id, name, kind FROM organisation "
-                                         "WHERE slug = 'demo-city'")).one()
-        roles = conn.execute(text("SELECT role FROM membership WHERE user_id = :u AND organisation_id = :o"),
-                             {"u": user.id, "o": organisation.id}).scalars().all()
+        user = conn.execute(
+            text("SELECT id, name, password_hash, is_platform_admin FROM \"user\" WHERE email = 'mayor@example.org'")
+        ).one()
+        organisation = conn.execute(text("SELECT id, name, kind FROM organisation WHERE slug = 'demo-city'")).one()
+        roles = (
+            conn.execute(
+                text("SELECT role FROM membership WHERE user_id = :u AND organisation_id = :o"),
+                {"u": user.id, "o": organisation.id},
+            )
+            .scalars()
+            .all()
+        )
     assert user.name == "Mayor"
     assert user.password_hash.startswith("$argon2")
     assert "a-long-unusual-passphrase-77" not in user.password_hash
@@ -98,11 +130,25 @@ def test_user_create_with_an_organisation(cli: Cli) -> None:
 
 
 def test_user_create_refuses_a_duplicate_email_whatever_its_case(cli: Cli) -> None:
-    first = cli.run("user", "create", "a@example.org", "--name", "Ana", "--password-stdin",
-                    stdin="a-long-unusual-passphrase-78\n")
+    first = cli.run(
+        "user",
+        "create",
+        "a@example.org",
+        "--name",
+        "Ana",
+        "--password-stdin",
+        stdin="a-long-unusual-passphrase-78\n",
+    )
     assert first.returncode == 0, first.stderr
-    second = cli.run("user", "create", "A@Example.org", "--name", "Ana Again", "--password-stdin",
-                     stdin="a-long-unusual-passphrase-79\n")
+    second = cli.run(
+        "user",
+        "create",
+        "A@Example.org",
+        "--name",
+        "Ana Again",
+        "--password-stdin",
+        stdin="a-long-unusual-passphrase-79\n",
+    )
     assert second.returncode != 0
     assert "already exists" in second.stderr
     assert "Traceback" not in second.stderr
@@ -112,8 +158,12 @@ def test_user_create_refuses_a_duplicate_email_whatever_its_case(cli: Cli) -> No
 @pytest.mark.parametrize(
     ("args", "stdin", "code", "message"),
     [
-        (["bank@example.org", "--password-stdin", "--org", "bank", "--org-kind", "bank"],
-         "a-long-unusual-passphrase-80\n", 2, "--org-kind must be one of city, partner, startup, operator"),
+        (
+            ["bank@example.org", "--password-stdin", "--org", "bank", "--org-kind", "bank"],
+            "a-long-unusual-passphrase-80\n",
+            2,
+            "--org-kind must be one of city, partner, startup, operator",
+        ),
         (["not-an-email", "--password-stdin"], "a-long-unusual-passphrase-81\n", 2, "invalid email address"),
         (["empty@example.org", "--password-stdin"], "", 2, "no password on standard input"),
         (["nostdin@example.org"], "a-long-unusual-passphrase-82\n", 2, "--password-stdin"),
@@ -121,8 +171,7 @@ def test_user_create_refuses_a_duplicate_email_whatever_its_case(cli: Cli) -> No
     ],
     ids=["unknown-org-kind", "malformed-email", "empty-stdin", "no-password-stdin", "common-password"],
 )
-def test_user_create_refuses_bad_input(cli: Cli, args: list[str], stdin: str, code: int,
-                                       message: str) -> None:
+def test_user_create_refuses_bad_input(cli: Cli, args: list[str], stdin: str, code: int, message: str) -> None:
     result = cli.run("user", "create", *args, "--name", "Someone", stdin=stdin)
     assert result.returncode == code, (result.stdout, result.stderr)
     assert message in result.stderr
@@ -143,10 +192,13 @@ def test_token_create_prints_only_the_token(cli: Cli) -> None:
     secret = lines[0]
     assert secret.startswith("mdn_") and len(secret) > 30 and secret.strip() == secret
     with cli.engine.connect() as conn:
-        token = conn.execute(text(
-            'SELECT t.token_hash, t.scopes, t.name, t.prefix, t.revoked_at, u.email FROM api_token t '
-            'JOIN "user" u ON u.id = t.user_id WHERE t.token_hash = :h'),
-            {"h": hashlib.sha256(secret.encode()).hexdigest()}).one()
+        token = conn.execute(
+            text(
+                "SELECT t.token_hash, t.scopes, t.name, t.prefix, t.revoked_at, u.email FROM api_token t "
+                'JOIN "user" u ON u.id = t.user_id WHERE t.token_hash = :h'
+            ),
+            {"h": hashlib.sha256(secret.encode()).hexdigest()},
+        ).one()
     assert token.scopes == "write"
     assert token.name == "ci"
     assert token.email == "robot@example.org"
@@ -208,8 +260,12 @@ def test_backup(cli: Cli) -> None:
         assert dump.read_bytes()[:5] == b"PGDMP"  # pg_dump's custom format
         pg_restore = shutil.which("pg_restore", path=cli.env.get("PATH"))
         if pg_restore:  # the dump holds the rows, not just the schema
-            restored = subprocess.run([pg_restore, "--data-only", "--file", "-", str(dump)],
-                                      capture_output=True, text=True, check=True)
+            restored = subprocess.run(
+                [pg_restore, "--data-only", "--file", "-", str(dump)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             assert "kept@example.org" in restored.stdout
         assert (target / "files" / "note.txt").read_text() == "attached"
     else:

@@ -34,9 +34,13 @@ def test_migrations_round_trip_and_match_the_models(scratch_url):
         tables = set(inspect(conn).get_table_names())
     with pytest.raises(IntegrityError), engine.begin() as conn:  # the case-insensitive unique email index
         for email in ("Ana@Example.org", "ana@example.ORG"):
-            conn.execute(text(
-                "INSERT INTO \"user\" (email, name, password_hash, is_active, is_platform_admin, created_at, "
-                "updated_at) VALUES (:e, 'Ana', 'x', true, false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"), {"e": email})
+            conn.execute(
+                text(
+                    'INSERT INTO "user" (email, name, password_hash, is_active, is_platform_admin, created_at, '
+                    "updated_at) VALUES (:e, 'Ana', 'x', true, false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {"e": email},
+            )
     engine.dispose()
     assert diff == [], f"models and migrations differ; write a migration: {diff}"
     assert {"user", "organisation", "membership", "api_token", "audit_event"} <= tables
@@ -67,7 +71,7 @@ def test_concurrent_sqlite_writers_do_not_fail_with_busy(tmp_path):
                 with engine.begin() as conn:
                     n = conn.execute(text("SELECT n FROM counter")).scalar_one()
                     conn.execute(text("UPDATE counter SET n = :n"), {"n": n + 1})
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=bump) for _ in range(8)]

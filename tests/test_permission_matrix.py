@@ -66,8 +66,14 @@ MATRIX: dict[tuple[str, str], tuple[dict | None, dict[str, int]]] = {
     ("POST", "/organisations/new"): ({}, expect(404, anonymous=303, operator=422, platform_admin=422)),
     ("GET", "/organisations/{slug}"): (None, members_of_a(200, operator=200)),
     ("POST", "/organisations/{slug}/invitations"): ({}, members_of_a(422, operator=403)),
-    ("POST", "/organisations/{slug}/invitations/{invitation_id}/revoke"): ({}, members_of_a(303, operator=403)),
-    ("POST", "/organisations/{slug}/members/{membership_id}/role"): ({"role": "admin"}, members_of_a(303, operator=403)),
+    ("POST", "/organisations/{slug}/invitations/{invitation_id}/revoke"): (
+        {},
+        members_of_a(303, operator=403),
+    ),
+    ("POST", "/organisations/{slug}/members/{membership_id}/role"): (
+        {"role": "admin"},
+        members_of_a(303, operator=403),
+    ),
     ("POST", "/organisations/{slug}/members/{membership_id}/remove"): ({}, members_of_a(303, operator=403)),
     ("GET", "/admin/users"): (None, admin_only(200)),
     ("POST", "/admin/users/{user_id}/active"): ({"active": "false"}, admin_only(303)),
@@ -81,12 +87,18 @@ MATRIX: dict[tuple[str, str], tuple[dict | None, dict[str, int]]] = {
     ("GET", "/api/v1/tokens/{token_id}"): (None, expect(404, anonymous=401, startup=200)),
     ("DELETE", "/api/v1/tokens/{token_id}"): (None, expect(404, anonymous=401, startup=204)),
     ("GET", "/api/v1/organisations"): (None, expect(200, anonymous=401)),
-    ("POST", "/api/v1/organisations"): ({"kind": "partner", "name": "New partner"},
-                                        expect(403, anonymous=401, operator=201, platform_admin=201)),
-    ("GET", "/api/v1/organisations/{organisation_id}"): (None, expect(404, anonymous=401, startup=200, operator=200,
-                                                                      platform_admin=200)),
+    ("POST", "/api/v1/organisations"): (
+        {"kind": "partner", "name": "New partner"},
+        expect(403, anonymous=401, operator=201, platform_admin=201),
+    ),
+    ("GET", "/api/v1/organisations/{organisation_id}"): (
+        None,
+        expect(404, anonymous=401, startup=200, operator=200, platform_admin=200),
+    ),
     ("POST", "/api/v1/organisations/{organisation_id}/invitations"): (
-        {"email": "new.person@example.org"}, expect(404, anonymous=401, startup=201, operator=403, platform_admin=201)),
+        {"email": "new.person@example.org"},
+        expect(404, anonymous=401, startup=201, operator=403, platform_admin=201),
+    ),
 }
 
 
@@ -127,16 +139,26 @@ def world(db, make) -> World:
     }
     colleague = make.user(organisation=startup_a, role="member")
     membership = next(m for m in db.exec(Membership.__table__.select()) if m.user_id == colleague.id)
-    invitation = Invitation(token_hash="x" * 64, email="pending@example.org", organisation_id=startup_a.id,
-                            role="member", expires_at=utcnow().replace(year=2100))
+    invitation = Invitation(
+        token_hash="x" * 64,
+        email="pending@example.org",
+        organisation_id=startup_a.id,
+        role="member",
+        expires_at=utcnow().replace(year=2100),
+    )
     message = OutboxMessage(to_address="someone@example.org", subject="Hello", body="Hi")
     db.add_all([invitation, message])
     db.flush()
     token, _ = make.token(users["startup"])
     params = {
-        "slug": startup_a.slug, "organisation_id": startup_a.id, "membership_id": membership.id,
-        "invitation_id": invitation.id, "token_id": token.id, "user_id": colleague.id,
-        "message_id": message.id, "secret": "not-a-real-secret",
+        "slug": startup_a.slug,
+        "organisation_id": startup_a.id,
+        "membership_id": membership.id,
+        "invitation_id": invitation.id,
+        "token_id": token.id,
+        "user_id": colleague.id,
+        "message_id": message.id,
+        "secret": "not-a-real-secret",
     }
     return World(users=users, params=params)
 

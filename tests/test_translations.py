@@ -22,9 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LOCALES = ROOT / "app" / "locales"
 POT = LOCALES / "messages.pot"
 TRANSLATED = ("fr", "ar")
-HOW_TO_FIX = (
-    "Run `make messages`, then translate the new entries in app/locales/{fr,ar}/LC_MESSAGES/messages.po."
-)
+HOW_TO_FIX = "Run `make messages`, then translate the new entries in app/locales/{fr,ar}/LC_MESSAGES/messages.po."
 
 # %(name)s / %(name)d placeholders, and positional %s / %d (a literal percent sign is written %%)
 NAMED = re.compile(r"%\((\w+)\)[sdifr]")
@@ -95,9 +93,7 @@ def test_translations_keep_the_placeholders(template: Catalog, catalogue: Catalo
             plural_ok = isinstance(message.id, tuple) and named <= expected_named
             if (named != expected_named and not plural_ok) or positional not in expected_positional:
                 problems.append(f"{_singular(message.id)!r} → {string!r}")
-    assert not problems, f"{catalogue.locale}: placeholders differ from the message id:\n  " + "\n  ".join(
-        problems
-    )
+    assert not problems, f"{catalogue.locale}: placeholders differ from the message id:\n  " + "\n  ".join(problems)
 
 
 def test_catalogues_compile_and_translate(template: Catalog, catalogue: Catalog) -> None:

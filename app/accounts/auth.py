@@ -137,8 +137,13 @@ def request_password_reset(session: Session, actor: Actor, email: str) -> None:
     session.add(reset)
     link = f"{get_settings().base_url.rstrip('/')}/password/reset/{secret}"
     notifications.send_email(
-        session, user.email, "Reset your Medina password", "emails/password_reset.txt",
-        user=user, link=link, minutes=get_settings().password_reset_minutes,
+        session,
+        user.email,
+        "Reset your Medina password",
+        "emails/password_reset.txt",
+        user=user,
+        link=link,
+        minutes=get_settings().password_reset_minutes,
     )
     audit.record(session, "password_reset.requested", actor=actor, actor_id=user.id, target=("user", user.id))
 

@@ -41,9 +41,7 @@ class User(SQLModel, table=True):
 
 
 class Organisation(SQLModel, table=True):
-    __table_args__ = (
-        CheckConstraint("kind IN ('city', 'partner', 'startup', 'operator')", name="kind"),
-    )
+    __table_args__ = (CheckConstraint("kind IN ('city', 'partner', 'startup', 'operator')", name="kind"),)
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=16, index=True)
@@ -132,8 +130,10 @@ class LoginAttempt(SQLModel, table=True):
     """Failed and successful logins, used to rate-limit per account and per address across processes."""
 
     __tablename__ = "login_attempt"
-    __table_args__ = (Index("ix_login_attempt_email_created", "email", "created_at"),
-                      Index("ix_login_attempt_ip_created", "ip", "created_at"))
+    __table_args__ = (
+        Index("ix_login_attempt_email_created", "email", "created_at"),
+        Index("ix_login_attempt_ip_created", "ip", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=254)

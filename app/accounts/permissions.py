@@ -58,6 +58,5 @@ def can_manage_users(actor: Actor) -> bool:
     return is_platform_admin(actor)
 
 
-
 def can_read_audit(actor: Actor) -> bool:
     return is_platform_admin(actor)

@@ -129,8 +129,9 @@ def registration_problems(
 
 
 def register_startup(session: Session, actor: Actor, data: StartupRegistration) -> tuple[User, Organisation]:
-    errors = registration_problems(session, email=data.email, name=data.name, password=data.password,
-                                   accepted=data.accept_terms)
+    errors = registration_problems(
+        session, email=data.email, name=data.name, password=data.password, accepted=data.accept_terms
+    )
     if errors:
         raise Invalid(errors)
     user = create_user(
@@ -150,10 +151,16 @@ def register_startup(session: Session, actor: Actor, data: StartupRegistration) 
     )
     session.add(organisation)
     session.flush()
-    session.add(Membership(user_id=user.id, organisation_id=organisation.id, role=Role.admin))
+    session.add(Membership(user_id=user.id or 0, organisation_id=organisation.id or 0, role=Role.admin))
     audit.record(session, "user.registered", actor=actor, actor_id=user.id, target=("user", user.id))
-    audit.record(session, "organisation.created", actor=actor, actor_id=user.id,
-                 target=("organisation", organisation.id), kind=organisation.kind)
+    audit.record(
+        session,
+        "organisation.created",
+        actor=actor,
+        actor_id=user.id,
+        target=("organisation", organisation.id),
+        kind=organisation.kind,
+    )
     return user, organisation
 
 
@@ -174,8 +181,13 @@ def create_organisation(session: Session, actor: Actor, data: OrganisationCreate
     )
     session.add(organisation)
     session.flush()
-    audit.record(session, "organisation.created", actor=actor, target=("organisation", organisation.id),
-                 kind=organisation.kind)
+    audit.record(
+        session,
+        "organisation.created",
+        actor=actor,
+        target=("organisation", organisation.id),
+        kind=organisation.kind,
+    )
     return organisation
 
 
@@ -214,9 +226,9 @@ def list_members(session: Session, actor: Actor, organisation: Organisation) -> 
 
 def _admin_count(session: Session, organisation_id: int) -> int:
     return session.exec(
-        select(func.count()).select_from(Membership).where(
-            Membership.organisation_id == organisation_id, Membership.role == Role.admin
-        )
+        select(func.count())
+        .select_from(Membership)
+        .where(Membership.organisation_id == organisation_id, Membership.role == Role.admin)
     ).one()
 
 
@@ -239,8 +251,16 @@ def change_role(session: Session, actor: Actor, membership_id: int, role: str) -
     old = membership.role
     membership.role = role
     session.add(membership)
-    audit.record(session, "membership.role_changed", actor=actor, target=("membership", membership.id),
-                 organisation=organisation.id, user=membership.user_id, old=old, new=role)
+    audit.record(
+        session,
+        "membership.role_changed",
+        actor=actor,
+        target=("membership", membership.id),
+        organisation=organisation.id,
+        user=membership.user_id,
+        old=old,
+        new=role,
+    )
     return membership
 
 
@@ -249,8 +269,14 @@ def remove_member(session: Session, actor: Actor, membership_id: int) -> None:
     if membership.role == Role.admin and _admin_count(session, organisation.id or 0) <= 1:
         raise Conflict("An organisation needs at least one admin.")
     session.delete(membership)
-    audit.record(session, "membership.removed", actor=actor, target=("membership", membership.id),
-                 organisation=organisation.id, user=membership.user_id)
+    audit.record(
+        session,
+        "membership.removed",
+        actor=actor,
+        target=("membership", membership.id),
+        organisation=organisation.id,
+        user=membership.user_id,
+    )
 
 
 # ---- invitations -----------------------------------------------------------------------------------------
@@ -269,11 +295,14 @@ def invite(
     """Create an invitation and email its link; returns the invitation and the link (shown once)."""
     require_member_manager(actor, organisation)
     existing = get_user_by_email(session, data.email)
-    if existing is not None and session.exec(
-        select(Membership.id).where(
-            Membership.user_id == existing.id, Membership.organisation_id == organisation.id
-        )
-    ).first():
+    if (
+        existing is not None
+        and session.exec(
+            select(Membership.id).where(
+                Membership.user_id == existing.id, Membership.organisation_id == organisation.id
+            )
+        ).first()
+    ):
         raise Invalid({"email": "This person is already a member of the organisation."})
     secret = new_secret()
     invitation = Invitation(
@@ -298,21 +327,32 @@ def invite(
         role=data.role,
         expires_at=invitation.expires_at,
     )
-    audit.record(session, "invitation.created", actor=actor, target=("invitation", invitation.id),
-                 organisation=organisation.id, email=data.email, role=data.role)
+    audit.record(
+        session,
+        "invitation.created",
+        actor=actor,
+        target=("invitation", invitation.id),
+        organisation=organisation.id,
+        email=data.email,
+        role=data.role,
+    )
     return invitation, link
 
 
 def list_invitations(session: Session, actor: Actor, organisation: Organisation) -> list[Invitation]:
     if not can.can_manage_members(actor, organisation):
         return []
-    return list(session.exec(
-        select(Invitation).where(
-            Invitation.organisation_id == organisation.id,
-            col(Invitation.accepted_at).is_(None),
-            col(Invitation.revoked_at).is_(None),
-        ).order_by(col(Invitation.id).desc())
-    ))
+    return list(
+        session.exec(
+            select(Invitation)
+            .where(
+                Invitation.organisation_id == organisation.id,
+                col(Invitation.accepted_at).is_(None),
+                col(Invitation.revoked_at).is_(None),
+            )
+            .order_by(col(Invitation.id).desc())
+        )
+    )
 
 
 def revoke_invitation(session: Session, actor: Actor, invitation_id: int) -> Invitation:
@@ -365,12 +405,19 @@ def accept_invitation(
         select(Membership).where(Membership.user_id == user.id, Membership.organisation_id == organisation.id)
     ).first()
     if already is None:
-        session.add(Membership(user_id=user.id, organisation_id=organisation.id, role=invitation.role))
+        session.add(Membership(user_id=user.id or 0, organisation_id=organisation.id or 0, role=invitation.role))
     invitation.accepted_at = utcnow()
     invitation.accepted_by_id = user.id
     session.add(invitation)
-    audit.record(session, "invitation.accepted", actor_id=user.id, ip=actor.ip,
-                 target=("invitation", invitation.id), organisation=organisation.id, role=invitation.role)
+    audit.record(
+        session,
+        "invitation.accepted",
+        actor_id=user.id,
+        ip=actor.ip,
+        target=("invitation", invitation.id),
+        organisation=organisation.id,
+        role=invitation.role,
+    )
     return user, organisation
 
 

@@ -45,9 +45,9 @@ def create_token(session: Session, actor: Actor, data: TokenCreate) -> tuple[Api
 def list_tokens(session: Session, actor: Actor) -> list[ApiToken]:
     if actor.user is None:
         raise NotFound()
-    return list(session.exec(
-        select(ApiToken).where(ApiToken.user_id == actor.user.id).order_by(col(ApiToken.id).desc())
-    ))
+    return list(
+        session.exec(select(ApiToken).where(ApiToken.user_id == actor.user.id).order_by(col(ApiToken.id).desc()))
+    )
 
 
 def get_token(session: Session, actor: Actor, token_id: int) -> ApiToken:

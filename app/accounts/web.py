@@ -5,10 +5,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
-from app.validation import RecordId
-from app.accounts import auth, tokens
+from app.accounts import auth, service, tokens
 from app.accounts import permissions as can
-from app.accounts import service
 from app.accounts.schemas import (
     InvitationAcceptance,
     InvitationCreate,
@@ -21,7 +19,7 @@ from app.config import get_settings
 from app.db import SessionDep
 from app.errors import Invalid, NotFound, RateLimited
 from app.security.headers import LANGUAGE_COOKIE
-from app.validation import InvalidInput, parse
+from app.validation import InvalidInput, RecordId, parse
 from app.web.deps import SESSION_COOKIE, ActorDep, FormDep, SignedInDep
 from app.web.flash import flash
 from app.web.forms import form_error
@@ -40,12 +38,23 @@ def _safe_next(target: str | None) -> str:
 def _sign_in(request: Request, session: SessionDep, user_id: int, target: str) -> Response:
     user = session.get(service.User, user_id)
     assert user is not None
-    started = auth.start_session(session, user, ip=request.client.host if request.client else None,
-                                 user_agent=request.headers.get("user-agent"))
+    started = auth.start_session(
+        session,
+        user,
+        ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
     response = redirect(request, target)
     settings = get_settings()
-    response.set_cookie(SESSION_COOKIE, started.key, httponly=True, samesite="lax", secure=settings.secure_cookies,
-                        max_age=settings.session_days * 86400, path="/")
+    response.set_cookie(
+        SESSION_COOKIE,
+        started.key,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        max_age=settings.session_days * 86400,
+        path="/",
+    )
     if user.preferred_language:
         response.set_cookie(LANGUAGE_COOKIE, user.preferred_language, samesite="lax", max_age=365 * 86400)
     return response
@@ -77,9 +86,12 @@ def register(request: Request, session: SessionDep, actor: ActorDep, form: FormD
     except InvalidInput as exc:  # the form's shape is wrong: also report the other rules it breaks
         session.rollback()
         more = service.registration_problems(
-            session, email=None if "email" in exc.errors else str(form.get("email", "")),
-            name=str(form.get("name", "")), password=str(form.get("password", "")),
-            accepted=form.get("accept_terms") in ("true", "on"))
+            session,
+            email=None if "email" in exc.errors else str(form.get("email", "")),
+            name=str(form.get("name", "")),
+            password=str(form.get("password", "")),
+            accepted=form.get("accept_terms") in ("true", "on"),
+        )
         exc.errors = {**more, **exc.errors}
         return form_error(request, "accounts/register.html", form, exc)
     except Invalid as exc:
@@ -120,8 +132,9 @@ def logout(request: Request, session: SessionDep, actor: ActorDep) -> Response:
     auth.end_session(session, actor, request.cookies.get(SESSION_COOKIE))
     flash(request, "You are signed out.", "info")
     response = redirect(request, "/")
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
-                           secure=get_settings().secure_cookies)
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=get_settings().secure_cookies
+    )
     return response
 
 
@@ -133,8 +146,9 @@ def choose_language(request: Request, session: SessionDep, actor: ActorDep, form
     service.set_language(session, actor, language)
     request.state.language = language
     response = redirect(request, _safe_next(form.get("next")))
-    response.set_cookie(LANGUAGE_COOKIE, language, samesite="lax", max_age=365 * 86400,
-                        secure=get_settings().secure_cookies)
+    response.set_cookie(
+        LANGUAGE_COOKIE, language, samesite="lax", max_age=365 * 86400, secure=get_settings().secure_cookies
+    )
     return response
 
 
@@ -150,8 +164,7 @@ def forgot_form(request: Request, actor: ActorDep) -> Response:
 def forgot(request: Request, session: SessionDep, actor: ActorDep, form: FormDep) -> Response:
     email = str(form.get("email", "")).strip()
     if not email:
-        return form_error(request, "accounts/password_forgot.html", form,
-                          Invalid({"email": "This field is required."}))
+        return form_error(request, "accounts/password_forgot.html", form, Invalid({"email": "This field is required."}))
     auth.request_password_reset(session, actor, email)
     return render(request, "accounts/password_forgot.html", {"sent": True, "form": {"email": email}})
 
@@ -181,8 +194,11 @@ def reset(request: Request, session: SessionDep, actor: ActorDep, form: FormDep,
 @router.get("/invitations/{secret}", response_class=HTMLResponse)
 def invitation_page(request: Request, session: SessionDep, actor: ActorDep, secret: str) -> Response:
     invitation, organisation = service.open_invitation(session, secret)
-    return render(request, "accounts/invitation.html",
-                  {"invitation": invitation, "organisation": organisation, "secret": secret})
+    return render(
+        request,
+        "accounts/invitation.html",
+        {"invitation": invitation, "organisation": organisation, "secret": secret},
+    )
 
 
 @router.post("/invitations/{secret}", response_class=HTMLResponse)
@@ -193,8 +209,13 @@ def invitation_accept(request: Request, session: SessionDep, actor: ActorDep, fo
         user, organisation = service.accept_invitation(session, actor, secret, data)
     except Invalid as exc:
         session.rollback()
-        return form_error(request, "accounts/invitation.html", form, exc,
-                          {"invitation": invitation, "organisation": organisation, "secret": secret})
+        return form_error(
+            request,
+            "accounts/invitation.html",
+            form,
+            exc,
+            {"invitation": invitation, "organisation": organisation, "secret": secret},
+        )
     flash(request, "You have joined %(name)s.", name=organisation.name)
     if actor.is_authenticated:
         return redirect(request, f"/organisations/{organisation.slug}")
@@ -222,8 +243,14 @@ def token_create(request: Request, session: SessionDep, actor: SignedInDep, form
         token, secret = tokens.create_token(session, actor, parse(TokenCreate, form))
     except Invalid as exc:
         session.rollback()
-        return _account_page(request, session, actor, form=form, errors=exc.errors,
-                             error_vars=getattr(exc, "field_variables", {}))
+        return _account_page(
+            request,
+            session,
+            actor,
+            form=form,
+            errors=exc.errors,
+            error_vars=getattr(exc, "field_variables", {}),
+        )
     return _account_page(request, session, actor, new_token=token, new_secret=secret)
 
 
@@ -239,8 +266,7 @@ def token_revoke(request: Request, session: SessionDep, actor: SignedInDep, toke
 
 @router.get("/organisations", response_class=HTMLResponse)
 def organisations(request: Request, session: SessionDep, actor: SignedInDep) -> Response:
-    return render(request, "accounts/organisations.html",
-                  {"organisations": service.list_organisations(session, actor)})
+    return render(request, "accounts/organisations.html", {"organisations": service.list_organisations(session, actor)})
 
 
 @router.get("/organisations/new", response_class=HTMLResponse)
@@ -263,8 +289,9 @@ def organisation_create(request: Request, session: SessionDep, actor: SignedInDe
     return redirect(request, f"/organisations/{organisation.slug}")
 
 
-def _organisation_page(request: Request, session: SessionDep, actor: SignedInDep, slug: str,
-                       **extra: object) -> HTMLResponse:
+def _organisation_page(
+    request: Request, session: SessionDep, actor: SignedInDep, slug: str, **extra: object
+) -> HTMLResponse:
     organisation = service.get_organisation_by_slug(session, actor, slug)
     context = {
         "organisation": organisation,
@@ -282,23 +309,32 @@ def organisation(request: Request, session: SessionDep, actor: SignedInDep, slug
 
 
 @router.post("/organisations/{slug}/invitations", response_class=HTMLResponse)
-def organisation_invite(request: Request, session: SessionDep, actor: SignedInDep, form: FormDep,
-                        slug: str) -> Response:
+def organisation_invite(
+    request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, slug: str
+) -> Response:
     organisation = service.get_organisation_by_slug(session, actor, slug)
     service.require_member_manager(actor, organisation)
     try:
         invitation, link = service.invite(session, actor, organisation, parse(InvitationCreate, form))
     except Invalid as exc:
         session.rollback()
-        return _organisation_page(request, session, actor, slug, form=form, errors=exc.errors,
-                                  error_vars=getattr(exc, "field_variables", {}))
+        return _organisation_page(
+            request,
+            session,
+            actor,
+            slug,
+            form=form,
+            errors=exc.errors,
+            error_vars=getattr(exc, "field_variables", {}),
+        )
     flash(request, "Invitation sent to %(email)s.", email=invitation.email)
     return _organisation_page(request, session, actor, slug, new_link=link)
 
 
 @router.post("/organisations/{slug}/invitations/{invitation_id}/revoke")
-def organisation_invitation_revoke(request: Request, session: SessionDep, actor: SignedInDep, slug: str,
-                                   invitation_id: RecordId) -> Response:
+def organisation_invitation_revoke(
+    request: Request, session: SessionDep, actor: SignedInDep, slug: str, invitation_id: RecordId
+) -> Response:
     organisation = service.get_organisation_by_slug(session, actor, slug)
     invitation = service.revoke_invitation(session, actor, invitation_id)
     if invitation.organisation_id != organisation.id:
@@ -308,8 +344,14 @@ def organisation_invitation_revoke(request: Request, session: SessionDep, actor:
 
 
 @router.post("/organisations/{slug}/members/{membership_id}/role")
-def organisation_member_role(request: Request, session: SessionDep, actor: SignedInDep, form: FormDep,
-                             slug: str, membership_id: RecordId) -> Response:
+def organisation_member_role(
+    request: Request,
+    session: SessionDep,
+    actor: SignedInDep,
+    form: FormDep,
+    slug: str,
+    membership_id: RecordId,
+) -> Response:
     service.get_organisation_by_slug(session, actor, slug)
     service.change_role(session, actor, membership_id, str(form.get("role", "")))
     flash(request, "The role is changed.")
@@ -317,8 +359,9 @@ def organisation_member_role(request: Request, session: SessionDep, actor: Signe
 
 
 @router.post("/organisations/{slug}/members/{membership_id}/remove")
-def organisation_member_remove(request: Request, session: SessionDep, actor: SignedInDep, slug: str,
-                               membership_id: RecordId) -> Response:
+def organisation_member_remove(
+    request: Request, session: SessionDep, actor: SignedInDep, slug: str, membership_id: RecordId
+) -> Response:
     service.get_organisation_by_slug(session, actor, slug)
     service.remove_member(session, actor, membership_id)
     flash(request, "The member is removed.", "info")
@@ -334,10 +377,15 @@ def admin_users(request: Request, session: SessionDep, actor: SignedInDep) -> Re
 
 
 @router.post("/admin/users/{user_id}/active")
-def admin_user_active(request: Request, session: SessionDep, actor: SignedInDep, form: FormDep,
-                      user_id: RecordId) -> Response:
+def admin_user_active(
+    request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, user_id: RecordId
+) -> Response:
     active = form.get("active") == "true"
     user = service.set_user_active(session, actor, user_id, active)
-    flash(request, "%(name)s can sign in again." if active else "%(name)s is deactivated and signed out.",
-          "info", name=user.name)
+    flash(
+        request,
+        "%(name)s can sign in again." if active else "%(name)s is deactivated and signed out.",
+        "info",
+        name=user.name,
+    )
     return redirect(request, "/admin/users")

@@ -26,8 +26,13 @@ def api_actor(
     if found is None:
         raise Unauthenticated("The API token is invalid, expired or revoked.")
     user, token = found
-    actor = build_actor(session, user, ip=request.client.host if request.client else None,
-                        scopes=frozenset(token.scope_list), token_id=token.id)
+    actor = build_actor(
+        session,
+        user,
+        ip=request.client.host if request.client else None,
+        scopes=frozenset(token.scope_list),
+        token_id=token.id,
+    )
     request.state.actor = actor
     return actor
 

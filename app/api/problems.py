@@ -29,7 +29,11 @@ class Problem(BaseModel):
 
 
 def problem_response(
-    status: int, title: str, detail: str, *, errors: list[dict[str, str]] | None = None,
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     slug = title.lower().replace(" ", "-")
@@ -68,6 +72,11 @@ def from_validation_error(request: Request, exc: RequestValidationError) -> JSON
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "content": {MEDIA_TYPE: {}}, "description": title}
-    for status, title in ((401, "Authentication required"), (403, "Forbidden"), (404, "Not found"),
-                          (422, "Invalid input"), (429, "Too many requests"))
+    for status, title in (
+        (401, "Authentication required"),
+        (403, "Forbidden"),
+        (404, "Not found"),
+        (422, "Invalid input"),
+        (429, "Too many requests"),
+    )
 }

@@ -4,9 +4,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
-from app.validation import RecordId
 from app.db import SessionDep
 from app.notifications import service
+from app.validation import RecordId
 from app.web.deps import SignedInDep
 from app.web.templating import render
 

@@ -1,8 +1,8 @@
 """Security headers on every answer, the CSRF cookie when a page created one, and the request's language."""
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import i18n
 from app.config import get_settings

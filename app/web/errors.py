@@ -21,12 +21,17 @@ TITLES = {
 }
 
 
-def http_error_page(request: Request, status: int, detail: str | None = None,
-                    variables: dict | None = None) -> Response:
+def http_error_page(
+    request: Request, status: int, detail: str | None = None, variables: dict | None = None
+) -> Response:
     template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/error.html"
     message = detail or TITLES.get(status, TITLES[400])
-    return render(request, template, {"status": status, "message": message, "message_vars": variables or {}},
-                  status_code=status)
+    return render(
+        request,
+        template,
+        {"status": status, "message": message, "message_vars": variables or {}},
+        status_code=status,
+    )
 
 
 def domain_error_page(request: Request, exc: DomainError) -> Response:

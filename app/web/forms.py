@@ -13,7 +13,11 @@ NEVER_ECHOED = frozenset({"password", "password_confirm", "current_password"})
 
 
 def form_error(
-    request: Request, template: str, form: dict[str, Any], error: Invalid, context: dict[str, Any] | None = None
+    request: Request,
+    template: str,
+    form: dict[str, Any],
+    error: Invalid,
+    context: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     kept = {k: v for k, v in form.items() if k not in NEVER_ECHOED}
     error_vars = error.field_variables if isinstance(error, InvalidInput) else {}

@@ -48,7 +48,8 @@ def render(
     html = environment.get_template(template).render(values)
     response = HTMLResponse(html, status_code=status_code, headers=headers)
     response.headers.setdefault("Cache-Control", "no-store" if actor.is_authenticated else "private, no-cache")
-    return flash.apply(request, response)
+    flash.apply(request, response)
+    return response
 
 
 def redirect(request: Request, url: str) -> Response:

@@ -83,9 +83,7 @@ def _database_url(data_dir: Path) -> str:
 
 
 def _run(command: list[str], env: dict[str, str]) -> None:
-    result = subprocess.run(
-        command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
     if result.returncode != 0:
         pytest.fail(f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
 
@@ -133,9 +131,7 @@ def live_server() -> Iterator[str]:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while True:
             if server.poll() is not None:
-                pytest.fail(
-                    f"the server exited with {server.returncode}:\n{log_path.read_text(errors='replace')}"
-                )
+                pytest.fail(f"the server exited with {server.returncode}:\n{log_path.read_text(errors='replace')}")
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
                     break
@@ -190,9 +186,7 @@ def _screenshots_dir() -> Path:
 def page(browser, live_server: str) -> Iterator[object]:  # type: ignore[no-untyped-def]
     # A French-speaking browser, like most of the platform's users; the journeys assert on structure
     # (ids, addresses, attributes), not on wording, so they hold whatever the catalogues contain.
-    context = browser.new_context(
-        base_url=live_server, locale="fr-FR", viewport={"width": 1280, "height": 900}
-    )
+    context = browser.new_context(base_url=live_server, locale="fr-FR", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     new_page = context.new_page()
     try:

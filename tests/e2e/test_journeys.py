@@ -134,9 +134,7 @@ def test_register_form_errors_keep_input(page: Page, shot) -> None:
         expect(container).to_have_class(re.compile(r"\bfield--invalid\b"))
         expect(container.locator(f"#e-{field}")).to_be_visible()
         expect(page.locator(f"#f-{field}")).to_have_attribute("aria-invalid", "true")
-        expect(page.locator(f"#f-{field}")).to_have_attribute(
-            "aria-describedby", re.compile(rf"\be-{field}\b")
-        )
+        expect(page.locator(f"#f-{field}")).to_have_attribute("aria-describedby", re.compile(rf"\be-{field}\b"))
     expect(page.locator("#e-name")).to_have_count(0)
     shot(page, "08-register-errors")
 
