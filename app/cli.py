@@ -1,5 +1,6 @@
 """The `medina` command: serve, migrate, create users and tokens, load the demo, back up."""
 
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -178,11 +179,18 @@ def backup(dest: Path) -> None:
     """Consistent online backup of the database and the files into DEST (a folder)."""
     settings = get_settings()
     url = make_url(settings.resolved_database_url)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     target = dest / f"medina-{stamp}"
-    target.mkdir(parents=True, exist_ok=False)
+    try:
+        target.mkdir(parents=True, exist_ok=False)
+    except OSError as exc:
+        _fail(f"cannot create the backup folder {target}: {exc}", 1)
     if url.get_backend_name() == "sqlite":
-        source = sqlite3.connect(str(url.database or ""))
+        database = Path(url.database or "")
+        if not database.is_file():
+            shutil.rmtree(target)
+            _fail(f"no SQLite database at {database}; check MEDINA_DATABASE_URL / MEDINA_DATA_DIR", 1)
+        source = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
         copy = sqlite3.connect(target / "medina.sqlite3")
         with copy:
             source.backup(copy)  # SQLite's online backup API: consistent while the app runs
@@ -191,15 +199,20 @@ def backup(dest: Path) -> None:
     else:
         pg_dump = shutil.which("pg_dump")
         if pg_dump is None:
+            shutil.rmtree(target)
             _fail("pg_dump is not installed; install the PostgreSQL client tools", 1)
-        plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        # the password goes through the environment, never the command line (visible in `ps`)
+        env = {**os.environ, **({"PGPASSWORD": url.password} if url.password else {})}
+        plain = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
         result = subprocess.run(
             [str(pg_dump), "--format=custom", "--file", str(target / "medina.pgdump"), plain],
             capture_output=True,
             text=True,
             check=False,
+            env=env,
         )
         if result.returncode != 0:
+            shutil.rmtree(target)
             _fail(f"pg_dump failed: {result.stderr.strip()}", 1)
     if settings.files_dir.exists():
         shutil.copytree(settings.files_dir, target / "files")

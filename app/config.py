@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     login_window_minutes: int = 15
     trusted_proxies: str = ""
     db_pool_size: int = 10
+    api_rate_limit_per_minute: int = 600
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":

@@ -6,6 +6,7 @@ write, so that concurrent writers queue on the busy timeout instead of failing w
 read transaction tries to upgrade to a write lock.
 """
 
+import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -18,6 +19,8 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel
 
 from app.config import get_settings
+
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -98,9 +101,14 @@ def after_commit(session: Session, callback: Callable[[], None]) -> None:
 
 
 def run_after_commit(session: Session) -> None:
+    """Run the callbacks queued by after_commit. The data is committed already: a failing callback is
+    logged and must not turn the answer into an error, nor stop the others."""
     callbacks = session.info.pop("after_commit", [])
     for callback in callbacks:
-        callback()
+        try:
+            callback()
+        except Exception:
+            log.exception("after-commit callback %r failed", callback)
 
 
 def open_session(*, write: bool = True) -> Session:

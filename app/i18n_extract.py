@@ -22,8 +22,14 @@ def _is_user_facing(text: str) -> bool:
 def extract_messages(fileobj: Any, keywords: Any, comment_tags: Any, options: Any) -> Iterator[tuple]:
     source = fileobj.read().decode("utf-8")
     docstring_lines = _docstring_lines(source)
+    previous: list[str] = ["", ""]
     for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        called = previous in (["gettext", "("], ["_", "("])
+        previous = [previous[1], token.string]
         if token.type != tokenize.STRING or token.start[0] in docstring_lines:
+            continue
+        if called:
+            yield token.start[0], None, ast.literal_eval(token.string), []
             continue
         try:
             value = ast.literal_eval(token.string)

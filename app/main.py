@@ -46,7 +46,9 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if _is_api(request) or request.url.path in ("/openapi.json", "/healthz"):
-        return problems.problem_response(exc.status_code, str(exc.detail), str(exc.detail), headers=dict(exc.headers or {}))
+        return problems.problem_response(
+            exc.status_code, str(exc.detail), str(exc.detail), headers=dict(exc.headers or {})
+        )
     return web_errors.http_error_page(request, exc.status_code)
 
 

@@ -21,8 +21,8 @@ _MESSAGES = {
     "int_parsing": "Enter a whole number.",
     "datetime_parsing": "Enter a valid date and time.",
     "datetime_from_date_parsing": "Enter a valid date and time.",
-    "url_parsing": "Enter a valid web address, starting with https://",
-    "url_scheme": "Enter a valid web address, starting with https://",
+    "url_parsing": "Enter a valid web address, such as https://example.org.",
+    "url_scheme": "Enter a valid web address, such as https://example.org.",
     "string_pattern_mismatch": "Use only lowercase letters, digits and hyphens.",
 }
 

@@ -113,3 +113,12 @@ def sign_in(client: TestClient, email: str, password: str = factories.PASSWORD):
 @pytest.fixture
 def make(db: Session) -> factories.Factory:
     return factories.Factory(db)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> Iterator[None]:
+    """Record ids repeat across rolled-back tests: start every test with empty API rate-limit windows."""
+    from app.api import deps
+
+    deps.limiter().reset()
+    yield

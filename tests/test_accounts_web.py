@@ -212,7 +212,10 @@ def _invite(client, db, make, kind="partner"):
     sign_in(client, operator.email)
     page = f"/organisations/{organisation.slug}"
     response = post_form(client, f"{page}/invitations", {"email": "staff@lydec.example", "role": "admin"}, page=page)
-    assert response.status_code == 200, response.text
+    assert response.status_code == 303, response.text
+    shown = client.get(page)
+    assert 'id="invite-link"' in shown.text  # the link is shown once, on the page the POST redirects to
+    assert 'id="invite-link"' not in client.get(page).text
     invitation = db.exec(select(Invitation).where(Invitation.email == "staff@lydec.example")).one()
     link = db.exec(select(OutboxMessage).where(OutboxMessage.to_address == "staff@lydec.example")).one().body
     path = next(line for line in link.splitlines() if "/invitations/" in line).strip().replace("http://testserver", "")
@@ -348,3 +351,28 @@ def test_friendly_404_page(client):
     response = client.get("/no/such/page", headers={"Accept-Language": "en"})
     assert response.status_code == 404
     assert "This page does not exist" in response.text and "<html" in response.text
+
+
+def test_new_token_is_shown_once_after_a_redirect_and_stored_hashed(client, db, make):
+    from app.accounts.models import ApiToken
+
+    user = make.user()
+    sign_in(client, user.email)
+    response = post_form(client, "/account/tokens", {"name": "Lydec sync", "scope": "write"}, page="/account")
+    assert response.status_code == 303 and response.headers["location"] == "/account#tokens"
+    page = client.get("/account").text
+    secret = page.split('id="new-token">')[1].split("<")[0]
+    assert secret.startswith("mdn_")
+    token = db.exec(select(ApiToken).where(ApiToken.user_id == user.id)).one()
+    assert token.token_hash == digest(secret) and token.scopes == "write"
+    assert secret not in client.get("/account").text  # a reload does not show it again
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+
+
+def test_token_form_errors_keep_the_input(client, make):
+    user = make.user()
+    sign_in(client, user.email)
+    response = post_form(client, "/account/tokens", {"name": "x" * 81, "expires_in_days": "9999"}, page="/account",
+                         headers={"Accept-Language": "en"})
+    assert response.status_code == 422
+    assert "Use at most 80 characters." in response.text and 'value="9999"' in response.text

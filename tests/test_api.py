@@ -170,3 +170,31 @@ def test_token_rows_hold_no_secret(db, make):
     _, secret = make.token(user)
     for row in db.exec(select(ApiToken)):
         assert secret not in (row.token_hash, row.prefix, row.name)
+
+
+def test_api_rate_limit_answers_429_with_retry_after(client, make, monkeypatch):
+    from app.api import deps
+    from app.config import get_settings
+
+    monkeypatch.setattr(get_settings(), "api_rate_limit_per_minute", 3)
+    monkeypatch.setattr(deps, "_limiter", None)
+    user = make.user()
+    _, secret = make.token(user)
+    statuses = [client.get("/api/v1/me", headers=bearer(secret)).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    limited = client.get("/api/v1/me", headers={**bearer(secret), "Accept-Language": "en"})
+    assert limited.headers["content-type"] == "application/problem+json"
+    assert 1 <= int(limited.headers["retry-after"]) <= 60
+    assert "Too many requests" in limited.json()["detail"]
+    other_user = make.user()
+    _, other = make.token(other_user)
+    assert client.get("/api/v1/me", headers=bearer(other)).status_code == 200  # per token
+
+
+def test_sliding_window_frees_slots_as_time_passes():
+    from app.security.ratelimit import SlidingWindowLimiter
+
+    limiter = SlidingWindowLimiter(2, window_seconds=60)
+    assert limiter.hit("k", now=0) == 0 and limiter.hit("k", now=10) == 0
+    assert limiter.hit("k", now=20) == 41
+    assert limiter.hit("k", now=60.5) == 0

@@ -23,6 +23,7 @@ from app.audit import service as audit
 from app.config import get_settings
 from app.db import utcnow
 from app.errors import Invalid, NotFound, RateLimited
+from app.i18n import gettext
 from app.notifications import service as notifications
 from app.security.actor import Actor
 from app.security.passwords import hash_password, password_problem, verify_password
@@ -139,7 +140,7 @@ def request_password_reset(session: Session, actor: Actor, email: str) -> None:
     notifications.send_email(
         session,
         user.email,
-        "Reset your Medina password",
+        gettext("Reset your Medina password"),
         "emails/password_reset.txt",
         user=user,
         link=link,

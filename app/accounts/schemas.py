@@ -39,7 +39,7 @@ class StartupRegistration(Strict):
     @classmethod
     def _website(cls, value: str | None) -> str | None:
         if value and not value.startswith(("https://", "http://")):
-            raise ValueError("Enter a valid web address, starting with https://")
+            raise ValueError("Enter a valid web address, such as https://example.org.")
         return value
 
 

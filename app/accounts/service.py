@@ -31,6 +31,7 @@ from app.audit import service as audit
 from app.config import get_settings
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.i18n import gettext
 from app.notifications import service as notifications
 from app.security.actor import Actor, MembershipInfo
 from app.security.passwords import hash_password, password_problem
@@ -319,7 +320,7 @@ def invite(
     notifications.send_email(
         session,
         data.email,
-        f"Invitation: {organisation.name} on Medina",
+        gettext("Invitation to join %(organisation)s on Medina", organisation=organisation.name),
         "emails/invitation.txt",
         organisation=organisation,
         inviter=actor.user,

@@ -21,7 +21,7 @@ from app.errors import Invalid, NotFound, RateLimited
 from app.security.headers import LANGUAGE_COOKIE
 from app.validation import InvalidInput, RecordId, parse
 from app.web.deps import SESSION_COOKIE, ActorDep, FormDep, SignedInDep
-from app.web.flash import flash
+from app.web.flash import flash, reveal
 from app.web.forms import form_error
 from app.web.templating import redirect, render
 
@@ -251,7 +251,8 @@ def token_create(request: Request, session: SessionDep, actor: SignedInDep, form
             errors=exc.errors,
             error_vars=getattr(exc, "field_variables", {}),
         )
-    return _account_page(request, session, actor, new_token=token, new_secret=secret)
+    reveal(request, "token", secret, name=token.name)
+    return redirect(request, "/account#tokens")
 
 
 @router.post("/account/tokens/{token_id}/revoke")
@@ -328,7 +329,8 @@ def organisation_invite(
             error_vars=getattr(exc, "field_variables", {}),
         )
     flash(request, "Invitation sent to %(email)s.", email=invitation.email)
-    return _organisation_page(request, session, actor, slug, new_link=link)
+    reveal(request, "invitation", link)
+    return redirect(request, f"/organisations/{slug}#invite-title")
 
 
 @router.post("/organisations/{slug}/invitations/{invitation_id}/revoke")
@@ -384,7 +386,9 @@ def admin_user_active(
     user = service.set_user_active(session, actor, user_id, active)
     flash(
         request,
-        "%(name)s can sign in again." if active else "%(name)s is deactivated and signed out.",
+        "The account of %(name)s is active again."
+        if active
+        else "The account of %(name)s is deactivated and signed out.",
         "info",
         name=user.name,
     )

@@ -9,8 +9,26 @@ from app.accounts import tokens
 from app.accounts.permissions import has_scope
 from app.accounts.service import build_actor
 from app.db import SessionDep
-from app.errors import Forbidden, Unauthenticated
+from app.config import get_settings
+from app.errors import Forbidden, RateLimited, Unauthenticated
+from app.security.ratelimit import SlidingWindowLimiter
 from app.security.actor import Actor
+
+_limiter: SlidingWindowLimiter | None = None
+
+
+def limiter() -> SlidingWindowLimiter:
+    global _limiter
+    if _limiter is None or _limiter.limit != get_settings().api_rate_limit_per_minute:
+        _limiter = SlidingWindowLimiter(get_settings().api_rate_limit_per_minute)
+    return _limiter
+
+
+def _throttle(key: str) -> None:
+    wait = limiter().hit(key)
+    if wait:
+        raise RateLimited("Too many requests; retry after %(seconds)s seconds.", retry_after=wait, seconds=wait)
+
 
 bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer mdn_…`")
 
@@ -20,12 +38,16 @@ def api_actor(
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
+    ip = request.client.host if request.client else "unknown"
     if credentials is None or credentials.scheme.lower() != "bearer":
+        _throttle(f"ip:{ip}")
         raise Unauthenticated("Send an API token as `Authorization: Bearer <token>`.")
     found = tokens.authenticate_token(session, credentials.credentials)
     if found is None:
+        _throttle(f"ip:{ip}")
         raise Unauthenticated("The API token is invalid, expired or revoked.")
     user, token = found
+    _throttle(f"token:{token.id}")
     actor = build_actor(
         session,
         user,

@@ -19,6 +19,21 @@ def flash(request: Request, message: str, category: str = "success", **variables
     request.state.flash_out = pending
 
 
+def reveal(request: Request, kind: str, secret: str, **details: Any) -> None:
+    """Show a secret (a new API token, an invitation link) once, on the page the POST redirects to.
+
+    It rides in the signed, HttpOnly, five-minute flash cookie and is dropped once shown, so a reload of
+    that page neither shows it again nor repeats the action (post-redirect-get)."""
+    flash(request, "", f"reveal-{kind}", secret=secret, **details)
+
+
+def revealed(flashes: list[dict[str, Any]], kind: str) -> dict[str, Any] | None:
+    for item in flashes:
+        if item["c"] == f"reveal-{kind}":
+            return dict(item["v"])
+    return None
+
+
 def _encode(items: list[dict[str, Any]]) -> str:
     payload = base64.urlsafe_b64encode(json.dumps(items).encode()).decode()
     return f"{payload}.{sign(get_settings().secret_key, 'flash:' + payload)}"

@@ -39,6 +39,7 @@ def render(
         "csrf_token": csrf.form_token(request),
         "csrf_field": csrf.FIELD,
         "flashes": flash.pop_messages(request),
+        "revealed": flash.revealed,
         "is_htmx": request.headers.get("HX-Request") == "true",
         "form": {},
         "errors": {},
