@@ -372,7 +372,12 @@ def test_new_token_is_shown_once_after_a_redirect_and_stored_hashed(client, db, 
 def test_token_form_errors_keep_the_input(client, make):
     user = make.user()
     sign_in(client, user.email)
-    response = post_form(client, "/account/tokens", {"name": "x" * 81, "expires_in_days": "9999"}, page="/account",
-                         headers={"Accept-Language": "en"})
+    response = post_form(
+        client,
+        "/account/tokens",
+        {"name": "x" * 81, "expires_in_days": "9999"},
+        page="/account",
+        headers={"Accept-Language": "en"},
+    )
     assert response.status_code == 422
     assert "Use at most 80 characters." in response.text and 'value="9999"' in response.text
