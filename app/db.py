@@ -117,10 +117,19 @@ def open_session(*, write: bool = True) -> Session:
     return session
 
 
+def may_write(request: Request) -> bool:
+    """Whether the request's transaction may write, hence starts with BEGIN IMMEDIATE on SQLite. Reads with
+    an API token count as writes: they record the token's last use."""
+    if request.method not in SAFE_METHODS:
+        return True
+    return request.url.path.startswith("/api/") and "authorization" in request.headers
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """The request's unit of work: the only place that commits (on success) or rolls back (on error)."""
     session = Session(get_engine(), expire_on_commit=False)
-    session.connection(execution_options={WRITE_OPTION: request.method not in SAFE_METHODS})
+    session.connection(execution_options={WRITE_OPTION: may_write(request)})
+    request.state.db_session = session
     try:
         yield session
         session.commit()

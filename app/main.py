@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -17,10 +18,11 @@ from app import i18n
 from app.accounts import api as accounts_api
 from app.accounts import web as accounts_web
 from app.api import problems
+from app.audit import service as audit
 from app.audit import web as audit_web
 from app.config import get_settings
 from app.db import WRITE_OPTION, get_engine
-from app.errors import DomainError
+from app.errors import DomainError, Forbidden
 from app.notifications import web as notifications_web
 from app.security.headers import SecurityHeadersMiddleware
 from app.web import errors as web_errors
@@ -38,6 +40,8 @@ def _is_api(request: Request) -> bool:
 
 async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
+    if isinstance(exc, Forbidden):
+        await run_in_threadpool(audit.record_refusal, request, exc)
     if _is_api(request):
         return problems.from_domain_error(request, exc)
     return web_errors.domain_error_page(request, exc)

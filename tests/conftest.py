@@ -16,6 +16,7 @@ os.environ.pop("MEDINA_SMTP_URL", None)
 
 import pytest  # noqa: E402
 from alembic import command  # noqa: E402
+from fastapi import Request  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import Engine, text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
@@ -66,7 +67,8 @@ def db(engine: Engine) -> Iterator[Session]:
 def app(db: Session):
     application = create_app()
 
-    def _session() -> Iterator[Session]:
+    def _session(request: Request) -> Iterator[Session]:
+        request.state.db_session = db
         db.commit()  # the test's own set-up so far survives a request that fails and rolls back
         try:
             yield db

@@ -381,3 +381,14 @@ def test_token_form_errors_keep_the_input(client, make):
     )
     assert response.status_code == 422
     assert "Use at most 80 characters." in response.text and 'value="9999"' in response.text
+
+
+def test_refusals_are_audited(client, db, make):
+    organisation = make.organisation("startup")
+    member = make.user(organisation=organisation, role="member")
+    sign_in(client, member.email)
+    page = f"/organisations/{organisation.slug}"
+    assert post_form(client, f"{page}/invitations", {"email": "x@example.org"}, page=page).status_code == 403
+    event = db.exec(select(AuditEvent).where(AuditEvent.action == "access.refused")).one()
+    assert event.actor_id == member.id and event.data["path"] == f"{page}/invitations"
+    assert db.exec(select(Invitation)).first() is None

@@ -110,13 +110,19 @@ def test_password_reset_email_reaches_the_smtp_server(
     monkeypatch.setattr(service, "open_session", test_session)
     user = make.user(name="Nadia Benali")
 
-    response = post_form(client, "/password/forgot", {"email": user.email.upper()}, page="/password/forgot")
+    response = post_form(
+        client,
+        "/password/forgot",
+        {"email": user.email.upper()},
+        page="/password/forgot",
+        headers={"Accept-Language": "ar"},
+    )
 
     assert response.status_code == 200, response.text
     assert [r.rcpt_tos for r in smtp_server.received] == [[user.email]]
     message = smtp_server.received[0].message
     assert message["To"] == user.email
-    assert message["Subject"] == "Reset your Medina password"
+    assert message["Subject"] == "إعادة تعيين كلمة مرور Medina"  # in the language of the request
     body = _body(message)
     assert "http://testserver/password/reset/" in body
     assert "Nadia Benali" in body

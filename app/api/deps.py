@@ -8,11 +8,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from app.accounts import tokens
 from app.accounts.permissions import has_scope
 from app.accounts.service import build_actor
-from app.db import SessionDep
 from app.config import get_settings
+from app.db import SessionDep
 from app.errors import Forbidden, RateLimited, Unauthenticated
-from app.security.ratelimit import SlidingWindowLimiter
 from app.security.actor import Actor
+from app.security.ratelimit import SlidingWindowLimiter
 
 _limiter: SlidingWindowLimiter | None = None
 
