@@ -20,10 +20,16 @@ from app.accounts import web as accounts_web
 from app.api import problems
 from app.audit import service as audit
 from app.audit import web as audit_web
+from app.challenges import api as challenges_api
+from app.challenges import web as challenges_web
 from app.config import get_settings
+from app.datasets import api as datasets_api
+from app.datasets import web as datasets_web
 from app.db import WRITE_OPTION, get_engine
 from app.errors import DomainError, Forbidden
 from app.notifications import web as notifications_web
+from app.programmes import api as programmes_api
+from app.programmes import web as programmes_web
 from app.security.headers import SecurityHeadersMiddleware
 from app.web import errors as web_errors
 from app.web.deps import verify_csrf
@@ -79,12 +85,18 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def _api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX, responses=problems.PROBLEM_RESPONSES)
     api.include_router(accounts_api.router, tags=["accounts"])
+    api.include_router(programmes_api.router, tags=["programmes"])
+    api.include_router(challenges_api.router, tags=["challenges"])
+    api.include_router(datasets_api.router, tags=["datasets"])
     return api
 
 
 def _web_router() -> APIRouter:
     web = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
     web.include_router(accounts_web.router)
+    web.include_router(programmes_web.router)
+    web.include_router(challenges_web.router)
+    web.include_router(datasets_web.router)
     web.include_router(notifications_web.router)
     web.include_router(audit_web.router)
 

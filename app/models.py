@@ -11,4 +11,14 @@ from app.accounts.models import (  # noqa: F401
     UserSession,
 )
 from app.audit.models import AuditEvent  # noqa: F401
+from app.challenges.models import (  # noqa: F401
+    Challenge,
+    ChallengeChange,
+    ChallengeFollower,
+    ChallengeSponsor,
+    ChallengeTerms,
+    Question,
+)
+from app.datasets.models import Dataset, DatasetField, DatasetFile  # noqa: F401
 from app.notifications.models import OutboxMessage  # noqa: F401
+from app.programmes.models import Programme, ProgrammePartner, ProgrammePhase  # noqa: F401

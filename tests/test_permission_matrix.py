@@ -6,7 +6,10 @@ operator organisation), platform_admin. Jurors arrive with the jury domain. HTML
 CSRF token and Origin; API requests a write-scoped bearer token (none for anonymous).
 """
 
-from dataclasses import dataclass
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 from fastapi.routing import iter_route_contexts
@@ -17,6 +20,9 @@ from app.accounts.models import Invitation, Membership
 from app.db import utcnow
 from app.main import create_app
 from app.notifications.models import OutboxMessage
+import tests.matrix
+from app.challenges.models import Challenge, ChallengeTerms
+from app.programmes.models import Programme, ProgrammePartner
 from tests.conftest import csrf_token
 
 ROLES = ("anonymous", "startup", "other_startup", "sponsor", "other_sponsor", "operator", "platform_admin")
@@ -102,6 +108,15 @@ MATRIX: dict[tuple[str, str], tuple[dict | None, dict[str, int]]] = {
 }
 
 
+MATRIX_MODULES = [
+    importlib.import_module(f"tests.matrix.{module.name}") for module in pkgutil.iter_modules(tests.matrix.__path__)
+]
+for _module in MATRIX_MODULES:
+    overlap = set(MATRIX) & set(_module.ENTRIES)
+    assert not overlap, f"{_module.__name__} repeats entries: {overlap}"
+    MATRIX.update(_module.ENTRIES)
+
+
 def registered_routes() -> set[tuple[str, str]]:
     routes = set()
     for route in iter_route_contexts(create_app().routes):
@@ -124,19 +139,46 @@ def test_every_route_is_in_the_matrix():
 class World:
     users: dict
     params: dict
+    organisations: dict = field(default_factory=dict)
+    objects: dict = field(default_factory=dict)
 
 
 @pytest.fixture
 def world(db, make) -> World:
     startup_a = make.organisation("startup")
+    organisations = {
+        kind: make.organisation(kind.split("_")[-1] if kind != "startup_b" else "startup")
+        for kind in ("startup_b", "partner", "other_partner", "operator")
+    }
     users = {
         "startup": make.user(organisation=startup_a, role="admin"),
-        "other_startup": make.member("startup", role="admin")[0],
-        "sponsor": make.member("partner", role="admin")[0],
-        "other_sponsor": make.member("partner", role="admin")[0],
-        "operator": make.member("operator", role="member")[0],
+        "other_startup": make.user(organisation=organisations["startup_b"], role="admin"),
+        "sponsor": make.user(organisation=organisations["partner"], role="admin"),
+        "other_sponsor": make.user(organisation=organisations["other_partner"], role="admin"),
+        "operator": make.user(organisation=organisations["operator"], role="member"),
         "platform_admin": make.user(platform_admin=True),
     }
+    organisations["startup"] = startup_a
+    # a programme run by the operator with the sponsor as partner, and a published challenge it leads
+    programme = Programme(slug="matrix-programme", name="Matrix programme", operator_id=organisations["operator"].id)
+    db.add(programme)
+    db.flush()
+    db.add(ProgrammePartner(programme_id=programme.id, organisation_id=organisations["partner"].id))
+    challenge = Challenge(
+        programme_id=programme.id,
+        lead_sponsor_id=organisations["partner"].id,
+        slug="tram-ridership",
+        title="Tram ridership",
+        summary="Grow tram ridership with better feeder buses.",
+        problem="Riders.",
+        themes=["mobility"],
+        deadline=utcnow() + timedelta(days=30),
+        status="published",
+        published_at=utcnow(),
+    )
+    db.add(challenge)
+    db.flush()
+    db.add(ChallengeTerms(challenge_id=challenge.id, version=1, ip_terms="IP stays with the startup."))
     colleague = make.user(organisation=startup_a, role="member")
     membership = next(m for m in db.exec(Membership.__table__.select()) if m.user_id == colleague.id)
     invitation = Invitation(
@@ -160,7 +202,22 @@ def world(db, make) -> World:
         "message_id": message.id,
         "secret": "not-a-real-secret",
     }
-    return World(users=users, params=params)
+    params.update(
+        programme_slug=programme.slug,
+        programme_id=programme.id,
+        challenge_id=challenge.id,
+        challenge_slug=challenge.slug,
+    )
+    world = World(
+        users=users,
+        params=params,
+        organisations=organisations,
+        objects={"programme": programme, "challenge": challenge},
+    )
+    for module in MATRIX_MODULES:
+        if hasattr(module, "extend_world"):
+            world.params.update(module.extend_world(db, make, world))
+    return world
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -1,0 +1,5 @@
+"""/api/v1 endpoints of the challenges domain."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,472 @@
+"""Challenges: what cities and partners publish, their life cycle, terms, change log, followers and Q&A.
+
+Rules:
+- Staff of a challenge: members of its lead and co-sponsors, of its programme's operator, platform admins.
+- A draft is seen by its staff only (404 for anyone else); published, closed, awarded and archived
+  challenges are public.
+- Life cycle: draft → published → closed → awarded → archived. "Closed" is not stored: a published
+  challenge is closed once its deadline has passed, on the server's clock.
+- Publishing needs a title, a summary, a problem statement, IP terms, at least one theme and a deadline in
+  the future.
+- Editing after publication is allowed to staff and recorded in the public change log; the IP terms get a
+  new version whenever the current one is frozen (accepted by a proposal) or the challenge is published.
+- A stale revision (API If-Match) is a Conflict (412 on the API), never a silent overwrite.
+- Anyone signed in may ask a question on a public challenge until the Q&A closes (or the deadline);
+  staff answer; answered questions are public and never show who asked; followers are emailed answers.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, cast, func, or_
+from sqlmodel import Session, col, select
+
+from app.accounts.models import Organisation, User
+from app.accounts.service import slugify
+from app.audit import service as audit
+from app.challenges import permissions as can
+from app.challenges.models import (
+    DEFAULT_IP_TERMS,
+    Challenge,
+    ChallengeChange,
+    ChallengeFollower,
+    ChallengeSponsor,
+    ChallengeStatus,
+    ChallengeTerms,
+    Question,
+)
+from app.challenges.schemas import AnswerCreate, ChallengeCreate, ChallengeUpdate, QuestionCreate
+from app.db import utcnow
+from app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from app.notifications import service as notifications
+from app.programmes.models import Programme, ProgrammePartner
+from app.security.actor import Actor
+
+
+class PreconditionFailed(DomainError):
+    status = 412
+    title = "Precondition failed"
+
+
+PAGE_SIZE = 20
+PUBLIC_STATUSES = (ChallengeStatus.published, ChallengeStatus.awarded, ChallengeStatus.archived)
+TEXT_FIELDS = ("title", "summary", "problem", "context", "expected_outcome", "eligibility")
+LIST_FIELDS = ("themes", "sdgs", "kpis", "test_sites")
+
+
+@dataclass
+class ChallengeView:
+    challenge: Challenge
+    programme: Programme
+    lead_sponsor: Organisation
+    co_sponsors: list[Organisation] = field(default_factory=list)
+    ip_terms: str = ""
+    changes: list[ChallengeChange] = field(default_factory=list)
+
+    @property
+    def sponsor_ids(self) -> set[int]:
+        return {self.lead_sponsor.id or 0, *(o.id or 0 for o in self.co_sponsors)}
+
+    @property
+    def status(self) -> str:
+        return effective_status(self.challenge)
+
+    def is_staff(self, actor: Actor) -> bool:
+        return can.is_challenge_staff(actor, self.challenge, self.programme, self.sponsor_ids)
+
+    def may_edit(self, actor: Actor) -> bool:
+        return can.can_edit_challenge(actor, self.challenge, self.programme, self.sponsor_ids)
+
+
+def effective_status(challenge: Challenge, now: datetime | None = None) -> str:
+    if challenge.status == ChallengeStatus.published and challenge.deadline <= (now or utcnow()):
+        return ChallengeStatus.closed
+    return challenge.status
+
+
+# ---- loading ---------------------------------------------------------------------------------------------
+
+
+def _views(session: Session, challenges: Sequence[Challenge], *, full: bool = False) -> list[ChallengeView]:
+    """Views for many challenges in a constant number of queries."""
+    if not challenges:
+        return []
+    ids = [c.id for c in challenges]
+    programmes = {p.id: p for p in session.exec(
+        select(Programme).where(col(Programme.id).in_({c.programme_id for c in challenges})))}
+    co = session.exec(select(ChallengeSponsor).where(col(ChallengeSponsor.challenge_id).in_(ids))).all()
+    org_ids = {c.lead_sponsor_id for c in challenges} | {s.organisation_id for s in co}
+    orgs = {o.id: o for o in session.exec(select(Organisation).where(col(Organisation.id).in_(org_ids)))}
+    co_by: dict[int, list[Organisation]] = {}
+    for row in co:
+        co_by.setdefault(row.challenge_id, []).append(orgs[row.organisation_id])
+    views = [
+        ChallengeView(c, programmes[c.programme_id], orgs[c.lead_sponsor_id],
+                      sorted(co_by.get(c.id or 0, []), key=lambda o: o.name))
+        for c in challenges
+    ]
+    if full:
+        terms = {(t.challenge_id, t.version): t.ip_terms for t in session.exec(
+            select(ChallengeTerms).where(col(ChallengeTerms.challenge_id).in_(ids)))}
+        changes: dict[int, list[ChallengeChange]] = {}
+        for change in session.exec(select(ChallengeChange).where(col(ChallengeChange.challenge_id).in_(ids))
+                                   .order_by(col(ChallengeChange.id).desc())):
+            changes.setdefault(change.challenge_id, []).append(change)
+        for view in views:
+            view.ip_terms = terms.get((view.challenge.id or 0, view.challenge.terms_version), "")
+            view.changes = changes.get(view.challenge.id or 0, [])
+    return views
+
+
+def get_challenge(session: Session, actor: Actor, challenge_id: int) -> ChallengeView:
+    challenge = session.get(Challenge, challenge_id)
+    if challenge is None:
+        raise NotFound()
+    view = _views(session, [challenge], full=True)[0]
+    if not can.can_view_challenge(actor, challenge, view.programme, view.sponsor_ids):
+        raise NotFound()
+    return view
+
+
+def get_challenge_by_slug(session: Session, actor: Actor, programme_slug: str, slug: str) -> ChallengeView:
+    challenge = session.exec(
+        select(Challenge).join(Programme, col(Programme.id) == Challenge.programme_id)
+        .where(Programme.slug == programme_slug, Challenge.slug == slug)
+    ).first()
+    if challenge is None:
+        raise NotFound()
+    return get_challenge(session, actor, challenge.id or 0)
+
+
+@dataclass
+class ChallengeFilters:
+    programme: int | str | None = None
+    status: str | None = None
+    theme: str | None = None
+    sponsor: int | str | None = None
+    q: str | None = None
+
+
+def _visible(actor: Actor) -> Any:
+    """The SQL condition for challenges the actor may see: public ones, plus drafts they are staff of."""
+    public = col(Challenge.status).in_([s.value for s in PUBLIC_STATUSES])
+    if not actor.is_authenticated:
+        return public
+    if actor.user is not None and actor.user.is_platform_admin:
+        return True
+    mine = actor.organisation_ids() or {-1}
+    co_sponsored = select(ChallengeSponsor.challenge_id).where(col(ChallengeSponsor.organisation_id).in_(mine))
+    operated = select(Programme.id).where(col(Programme.operator_id).in_(mine))
+    return or_(public, col(Challenge.lead_sponsor_id).in_(mine), col(Challenge.id).in_(co_sponsored),
+               col(Challenge.programme_id).in_(operated))
+
+
+def _filtered(actor: Actor, filters: ChallengeFilters) -> Any:
+    query = select(Challenge).where(_visible(actor))
+    now = utcnow()
+    if filters.programme:
+        if isinstance(filters.programme, int) or str(filters.programme).isdigit():
+            query = query.where(Challenge.programme_id == int(filters.programme))
+        else:
+            query = query.where(col(Challenge.programme_id).in_(
+                select(Programme.id).where(Programme.slug == filters.programme)))
+    if filters.status == ChallengeStatus.closed:
+        query = query.where(Challenge.status == ChallengeStatus.published, col(Challenge.deadline) <= now)
+    elif filters.status == ChallengeStatus.published:
+        query = query.where(Challenge.status == ChallengeStatus.published, col(Challenge.deadline) > now)
+    elif filters.status:
+        query = query.where(Challenge.status == filters.status)
+    if filters.theme:
+        query = query.where(cast(Challenge.themes, String).like(f'%"{filters.theme}"%'))
+    if filters.sponsor:
+        sponsor = select(Organisation.id).where(
+            Organisation.id == int(filters.sponsor) if str(filters.sponsor).isdigit()
+            else Organisation.slug == str(filters.sponsor))
+        co_sponsored = select(ChallengeSponsor.challenge_id).where(col(ChallengeSponsor.organisation_id).in_(sponsor))
+        query = query.where(or_(col(Challenge.lead_sponsor_id).in_(sponsor), col(Challenge.id).in_(co_sponsored)))
+    if filters.q:
+        needle = f"%{filters.q.strip().lower()[:100]}%"
+        query = query.where(or_(func.lower(Challenge.title).like(needle), func.lower(Challenge.summary).like(needle)))
+    return query
+
+
+def list_challenges(
+    session: Session, actor: Actor, filters: ChallengeFilters, *, offset: int = 0, limit: int = PAGE_SIZE
+) -> tuple[list[ChallengeView], int]:
+    """A page of the challenges the actor may see (soonest deadline first), and how many match in all."""
+    query = _filtered(actor, filters)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(col(Challenge.deadline), col(Challenge.id)).offset(offset).limit(limit)).all()
+    return _views(session, rows), total
+
+
+# ---- writing -----------------------------------------------------------------------------------------------
+
+
+def _partner_ids(session: Session, programme: Programme) -> set[int]:
+    return set(session.exec(
+        select(ProgrammePartner.organisation_id).where(ProgrammePartner.programme_id == programme.id)).all())
+
+
+def _check_sponsors(session: Session, ids: list[int]) -> list[Organisation]:
+    orgs = list(session.exec(select(Organisation).where(col(Organisation.id).in_(ids or [-1]))))
+    if len(orgs) != len(set(ids)) or any(o.kind not in ("city", "partner", "operator") for o in orgs):
+        raise Invalid({"sponsors": "Choose existing city, partner or operator organisations."})
+    return orgs
+
+
+def create_challenge(session: Session, actor: Actor, data: ChallengeCreate) -> ChallengeView:
+    programme = session.get(Programme, data.programme)
+    if programme is None:
+        raise Invalid({"programme": "Choose an existing programme."})
+    if not can.can_create_challenge(actor, programme, _partner_ids(session, programme)):
+        raise Forbidden("Only staff of the programme's city, partners and operator may write challenges.")
+    lead_id = data.lead_sponsor
+    if lead_id is None:
+        mine = sorted(actor.organisation_ids("city", "partner", "operator"))
+        if not mine:
+            raise Invalid({"lead_sponsor": "This field is required."})
+        lead_id = mine[0]
+    elif not (actor.user and actor.user.is_platform_admin) and lead_id not in actor.organisation_ids() \
+            and programme.operator_id not in actor.organisation_ids():
+        raise Invalid({"lead_sponsor": "You may only lead a challenge for your own organisation."})
+    _check_sponsors(session, [lead_id])
+    co_sponsors = _check_sponsors(session, [i for i in (data.sponsors or []) if i != lead_id])
+    slug = data.slug or slugify(data.title)
+    if session.exec(select(Challenge.id).where(Challenge.programme_id == programme.id, Challenge.slug == slug)).first():
+        raise Invalid({"slug": "This short name is already taken in this programme."})
+    challenge = Challenge(
+        programme_id=programme.id or 0, lead_sponsor_id=lead_id, slug=slug, title=data.title, summary=data.summary,
+        problem=data.problem or "", context=data.context or "", expected_outcome=data.expected_outcome or "",
+        eligibility=data.eligibility or "", themes=list(data.themes or []), sdgs=sorted(set(data.sdgs or [])),
+        kpis=[k.model_dump() for k in data.kpis or []], test_sites=[t.model_dump() for t in data.test_sites or []],
+        deadline=data.deadline, qa_closes_at=data.qa_closes_at, created_by_id=actor.user_id,
+    )
+    session.add(challenge)
+    session.flush()
+    for organisation in co_sponsors:
+        session.add(ChallengeSponsor(challenge_id=challenge.id or 0, organisation_id=organisation.id or 0))
+    session.add(ChallengeTerms(challenge_id=challenge.id or 0, version=1, ip_terms=data.ip_terms or DEFAULT_IP_TERMS,
+                               created_by_id=actor.user_id))
+    session.flush()
+    audit.record(session, "challenge.created", actor=actor, target=("challenge", challenge.id))
+    return get_challenge(session, actor, challenge.id or 0)
+
+
+def check_revision(view: ChallengeView, expected: int | None) -> None:
+    if expected is not None and expected != view.challenge.revision:
+        raise PreconditionFailed(
+            "Someone else changed this challenge since you loaded it. Reload it and apply your change again.")
+
+
+def update_challenge(
+    session: Session, actor: Actor, view: ChallengeView, data: ChallengeUpdate, *, expected_revision: int | None = None
+) -> ChallengeView:
+    if not view.may_edit(actor):
+        raise Forbidden("You may not edit this challenge.")
+    check_revision(view, expected_revision)
+    challenge = view.challenge
+    given = data.model_dump(exclude_unset=True, exclude={"note"})
+    changed: list[str] = []
+    for name in TEXT_FIELDS:
+        if name in given and given[name] is not None and given[name] != getattr(challenge, name):
+            setattr(challenge, name, given[name])
+            changed.append(name)
+    if "slug" in given and given["slug"] and given["slug"] != challenge.slug:
+        if challenge.status != ChallengeStatus.draft:
+            raise Invalid({"slug": "The address of a published challenge cannot change."})
+        if session.exec(select(Challenge.id).where(Challenge.programme_id == challenge.programme_id,
+                                                  Challenge.slug == given["slug"])).first():
+            raise Invalid({"slug": "This short name is already taken in this programme."})
+        challenge.slug = given["slug"]
+        changed.append("slug")
+    lists = {
+        "themes": list(data.themes) if data.themes is not None else None,
+        "sdgs": sorted(set(data.sdgs)) if data.sdgs is not None else None,
+        "kpis": [k.model_dump() for k in data.kpis] if data.kpis is not None else None,
+        "test_sites": [t.model_dump() for t in data.test_sites] if data.test_sites is not None else None,
+    }
+    for name, value in lists.items():
+        if value is not None and value != getattr(challenge, name):
+            setattr(challenge, name, value)
+            changed.append(name)
+    for name in ("deadline", "qa_closes_at"):
+        if name in given and given[name] != getattr(challenge, name):
+            if name == "deadline" and given[name] is None:
+                raise Invalid({"deadline": "This field is required."})
+            if name == "deadline" and challenge.status != ChallengeStatus.draft and given[name] <= utcnow():
+                raise Invalid({"deadline": "The deadline must be in the future."})
+            setattr(challenge, name, given[name])
+            changed.append(name)
+    if data.sponsors is not None:
+        wanted = {i for i in data.sponsors if i != challenge.lead_sponsor_id}
+        if wanted != {o.id for o in view.co_sponsors}:
+            _check_sponsors(session, sorted(wanted))
+            for row in session.exec(select(ChallengeSponsor).where(ChallengeSponsor.challenge_id == challenge.id)):
+                session.delete(row)
+            session.flush()
+            for organisation_id in wanted:
+                session.add(ChallengeSponsor(challenge_id=challenge.id or 0, organisation_id=organisation_id))
+            changed.append("sponsors")
+    if data.ip_terms is not None and data.ip_terms != view.ip_terms:
+        _set_ip_terms(session, actor, challenge, data.ip_terms)
+        changed.append("ip_terms")
+    if not changed:
+        return view
+    challenge.revision += 1
+    challenge.updated_at = utcnow()
+    session.add(challenge)
+    if challenge.status != ChallengeStatus.draft:
+        session.add(ChallengeChange(challenge_id=challenge.id or 0, changed_by_id=actor.user_id, fields=changed,
+                                    note=data.note or ""))
+    session.flush()
+    audit.record(session, "challenge.updated", actor=actor, target=("challenge", challenge.id), fields=changed)
+    return get_challenge(session, actor, challenge.id or 0)
+
+
+def _set_ip_terms(session: Session, actor: Actor, challenge: Challenge, text: str) -> None:
+    current = session.exec(select(ChallengeTerms).where(
+        ChallengeTerms.challenge_id == challenge.id, ChallengeTerms.version == challenge.terms_version)).one()
+    if current.frozen_at is None and challenge.status == ChallengeStatus.draft:
+        current.ip_terms = text
+        session.add(current)
+        return
+    challenge.terms_version += 1
+    session.add(ChallengeTerms(challenge_id=challenge.id or 0, version=challenge.terms_version, ip_terms=text,
+                               created_by_id=actor.user_id))
+
+
+def publication_problems(view: ChallengeView, now: datetime | None = None) -> dict[str, str]:
+    challenge = view.challenge
+    problems = {}
+    for name in ("title", "summary", "problem"):
+        if not getattr(challenge, name).strip():
+            problems[name] = "This field is required to publish."
+    if not view.ip_terms.strip():
+        problems["ip_terms"] = "This field is required to publish."
+    if not challenge.themes:
+        problems["themes"] = "Choose at least one theme to publish."
+    if challenge.deadline <= (now or utcnow()):
+        problems["deadline"] = "The deadline must be in the future."
+    return problems
+
+
+def publish_challenge(session: Session, actor: Actor, view: ChallengeView) -> ChallengeView:
+    if not view.may_edit(actor):
+        raise Forbidden("You may not publish this challenge.")
+    if view.challenge.status != ChallengeStatus.draft:
+        raise Conflict("Only a draft can be published.")
+    problems = publication_problems(view)
+    if problems:
+        raise Invalid(problems, detail="The challenge cannot be published yet.")
+    challenge = view.challenge
+    challenge.status = ChallengeStatus.published
+    challenge.published_at = challenge.updated_at = utcnow()
+    challenge.revision += 1
+    session.add(challenge)
+    session.flush()
+    audit.record(session, "challenge.published", actor=actor, target=("challenge", challenge.id))
+    return get_challenge(session, actor, challenge.id or 0)
+
+
+def set_final_status(session: Session, actor: Actor, view: ChallengeView, status: str) -> ChallengeView:
+    """closed → awarded (results are out) → archived."""
+    if not view.may_edit(actor):
+        raise Forbidden("You may not change this challenge.")
+    allowed = {ChallengeStatus.awarded: ChallengeStatus.closed, ChallengeStatus.archived: ChallengeStatus.awarded}
+    if status not in allowed or view.status != allowed[ChallengeStatus(status)]:
+        raise Conflict("This change of status is not possible now.")
+    view.challenge.status = status
+    view.challenge.revision += 1
+    view.challenge.updated_at = utcnow()
+    session.add(view.challenge)
+    audit.record(session, f"challenge.{status}", actor=actor, target=("challenge", view.challenge.id))
+    return view
+
+
+# ---- followers and Q&A -----------------------------------------------------------------------------------------
+
+
+def is_following(session: Session, actor: Actor, view: ChallengeView) -> bool:
+    if actor.user_id is None:
+        return False
+    return session.exec(select(ChallengeFollower.id).where(
+        ChallengeFollower.challenge_id == view.challenge.id, ChallengeFollower.user_id == actor.user_id)).first() is not None
+
+
+def set_following(session: Session, actor: Actor, view: ChallengeView, follow: bool) -> None:
+    if not actor.is_authenticated or actor.user_id is None:
+        raise Forbidden("Sign in to follow a challenge.")
+    row = session.exec(select(ChallengeFollower).where(
+        ChallengeFollower.challenge_id == view.challenge.id, ChallengeFollower.user_id == actor.user_id)).first()
+    if follow and row is None:
+        session.add(ChallengeFollower(challenge_id=view.challenge.id or 0, user_id=actor.user_id))
+    elif not follow and row is not None:
+        session.delete(row)
+
+
+def qa_open(view: ChallengeView, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    closes = view.challenge.qa_closes_at or view.challenge.deadline
+    return view.status == ChallengeStatus.published and now < closes
+
+
+def list_questions(session: Session, actor: Actor, view: ChallengeView) -> list[Question]:
+    """Answered questions for everyone; staff also see the unanswered ones."""
+    query = select(Question).where(Question.challenge_id == view.challenge.id)
+    if not view.is_staff(actor):
+        query = query.where(col(Question.answered_at).is_not(None))
+    return list(session.exec(query.order_by(col(Question.id))))
+
+
+def ask_question(session: Session, actor: Actor, view: ChallengeView, data: QuestionCreate) -> Question:
+    if not can.can_ask_question(actor, view.challenge):
+        raise Forbidden("Sign in to ask a question.")
+    if not qa_open(view):
+        raise Conflict("Questions are closed for this challenge.")
+    question = Question(challenge_id=view.challenge.id or 0, asked_by_id=actor.user_id, body=data.body)
+    session.add(question)
+    session.flush()
+    set_following(session, actor, view, True)
+    audit.record(session, "question.asked", actor=actor, target=("question", question.id))
+    return question
+
+
+def get_question(session: Session, actor: Actor, question_id: int) -> tuple[Question, ChallengeView]:
+    question = session.get(Question, question_id)
+    if question is None:
+        raise NotFound()
+    view = get_challenge(session, actor, question.challenge_id)
+    if question.answered_at is None and not view.is_staff(actor):
+        raise NotFound()
+    return question, view
+
+
+def answer_question(session: Session, actor: Actor, question_id: int, data: AnswerCreate) -> Question:
+    question, view = get_question(session, actor, question_id)
+    if not can.can_answer_question(actor, view.challenge, view.programme, view.sponsor_ids):
+        raise Forbidden("Only the challenge's sponsors may answer questions.")
+    first_answer = question.answered_at is None
+    question.answer = data.answer
+    question.answered_by_id = actor.user_id
+    question.answered_at = utcnow()
+    session.add(question)
+    session.flush()
+    audit.record(session, "question.answered", actor=actor, target=("question", question.id))
+    if first_answer:
+        _notify_followers(session, view, question)
+    return question
+
+
+def _notify_followers(session: Session, view: ChallengeView, question: Question) -> None:
+    followers = session.exec(
+        select(User).join(ChallengeFollower, col(ChallengeFollower.user_id) == User.id)
+        .where(ChallengeFollower.challenge_id == view.challenge.id, col(User.is_active).is_(True))
+    ).all()
+    for user in followers:
+        notifications.send_email(
+            session, user.email, f"Medina — {view.challenge.title}", "emails/question_answered.txt",
+            challenge=view.challenge, programme=view.programme, question=question,
+        )

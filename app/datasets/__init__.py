@@ -1,0 +1,1 @@
+"""Datasets that sponsors share with a challenge: versioned files, schema, data dictionary, previews."""

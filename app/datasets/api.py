@@ -1,0 +1,5 @@
+"""/api/v1 endpoints of the datasets domain."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

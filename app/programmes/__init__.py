@@ -1,0 +1,1 @@
+"""Programmes: editions such as "Casablanca 2017", with their organisations and calendar of phases."""

@@ -1,0 +1,5 @@
+"""HTML pages of the programmes domain."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
