@@ -54,3 +54,16 @@ def paginate(request: Request, items: Sequence[T], *, limit: int, cursor: str | 
     if start + limit < len(items):
         next_url = str(request.url.include_query_params(cursor=_encode(start + limit), limit=limit))
     return Page[T](items=window, next=next_url)
+
+
+def offset_of(cursor: str | None) -> int:
+    """The position a cursor stands for, for lists paged in SQL (see page_of)."""
+    return _decode(cursor)
+
+
+def page_of(request: Request, items: list[T], *, offset: int, limit: int, total: int) -> Page[T]:
+    """A page of a list already cut by the database at `offset`, of `total` items in all."""
+    next_url = None
+    if offset + limit < total:
+        next_url = str(request.url.include_query_params(cursor=_encode(offset + limit), limit=limit))
+    return Page[T](items=items, next=next_url)

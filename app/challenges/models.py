@@ -19,8 +19,18 @@ class ChallengeStatus(StrEnum):
 
 
 THEMES = (
-    "mobility", "energy", "water", "waste", "buildings", "public_space", "connectivity", "citizen_services",
-    "safety", "environment", "economy", "health",
+    "mobility",
+    "energy",
+    "water",
+    "waste",
+    "buildings",
+    "public_space",
+    "connectivity",
+    "citizen_services",
+    "safety",
+    "environment",
+    "economy",
+    "health",
 )
 
 DEFAULT_IP_TERMS = (

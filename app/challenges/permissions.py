@@ -18,11 +18,7 @@ def is_sponsor_staff(actor: Actor, sponsor_ids: Collection[int]) -> bool:
 
 
 def is_challenge_staff(actor: Actor, challenge: Challenge, programme: Programme, sponsor_ids: Collection[int]) -> bool:
-    return (
-        is_platform_admin(actor)
-        or is_programme_operator(actor, programme)
-        or is_sponsor_staff(actor, sponsor_ids)
-    )
+    return is_platform_admin(actor) or is_programme_operator(actor, programme) or is_sponsor_staff(actor, sponsor_ids)
 
 
 def is_public(challenge: Challenge) -> bool:

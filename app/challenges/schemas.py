@@ -8,8 +8,18 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from app.challenges.models import THEMES
 
 Theme = Literal[
-    "mobility", "energy", "water", "waste", "buildings", "public_space", "connectivity", "citizen_services",
-    "safety", "environment", "economy", "health",
+    "mobility",
+    "energy",
+    "water",
+    "waste",
+    "buildings",
+    "public_space",
+    "connectivity",
+    "citizen_services",
+    "safety",
+    "environment",
+    "economy",
+    "health",
 ]
 assert set(Theme.__args__) == set(THEMES)  # type: ignore[attr-defined]
 Status = Literal["draft", "published", "closed", "awarded", "archived"]
@@ -72,6 +82,9 @@ class ChallengeCreate(ChallengeFields):
 
 
 class ChallengeUpdate(ChallengeFields):
+    status: Literal["awarded", "archived"] | None = Field(
+        default=None, description="Close the life cycle: a closed challenge becomes awarded, then archived"
+    )
     note: Annotated[str, StringConstraints(max_length=500)] | None = Field(
         default=None, description="Why it changed (shown in the public change log after publication)"
     )

@@ -94,8 +94,10 @@ def _views(session: Session, challenges: Sequence[Challenge], *, full: bool = Fa
     if not challenges:
         return []
     ids = [c.id for c in challenges]
-    programmes = {p.id: p for p in session.exec(
-        select(Programme).where(col(Programme.id).in_({c.programme_id for c in challenges})))}
+    programmes = {
+        p.id: p
+        for p in session.exec(select(Programme).where(col(Programme.id).in_({c.programme_id for c in challenges})))
+    }
     co = session.exec(select(ChallengeSponsor).where(col(ChallengeSponsor.challenge_id).in_(ids))).all()
     org_ids = {c.lead_sponsor_id for c in challenges} | {s.organisation_id for s in co}
     orgs = {o.id: o for o in session.exec(select(Organisation).where(col(Organisation.id).in_(org_ids)))}
@@ -103,21 +105,35 @@ def _views(session: Session, challenges: Sequence[Challenge], *, full: bool = Fa
     for row in co:
         co_by.setdefault(row.challenge_id, []).append(orgs[row.organisation_id])
     views = [
-        ChallengeView(c, programmes[c.programme_id], orgs[c.lead_sponsor_id],
-                      sorted(co_by.get(c.id or 0, []), key=lambda o: o.name))
+        ChallengeView(
+            c,
+            programmes[c.programme_id],
+            orgs[c.lead_sponsor_id],
+            sorted(co_by.get(c.id or 0, []), key=lambda o: o.name),
+        )
         for c in challenges
     ]
     if full:
-        terms = {(t.challenge_id, t.version): t.ip_terms for t in session.exec(
-            select(ChallengeTerms).where(col(ChallengeTerms.challenge_id).in_(ids)))}
+        terms = {
+            (t.challenge_id, t.version): t.ip_terms
+            for t in session.exec(select(ChallengeTerms).where(col(ChallengeTerms.challenge_id).in_(ids)))
+        }
         changes: dict[int, list[ChallengeChange]] = {}
-        for change in session.exec(select(ChallengeChange).where(col(ChallengeChange.challenge_id).in_(ids))
-                                   .order_by(col(ChallengeChange.id).desc())):
+        for change in session.exec(
+            select(ChallengeChange)
+            .where(col(ChallengeChange.challenge_id).in_(ids))
+            .order_by(col(ChallengeChange.id).desc())
+        ):
             changes.setdefault(change.challenge_id, []).append(change)
         for view in views:
             view.ip_terms = terms.get((view.challenge.id or 0, view.challenge.terms_version), "")
             view.changes = changes.get(view.challenge.id or 0, [])
     return views
+
+
+def complete(session: Session, views: list[ChallengeView]) -> list[ChallengeView]:
+    """The same views with IP terms and change log loaded (for the API's full objects), in bulk."""
+    return _views(session, [v.challenge for v in views], full=True)
 
 
 def get_challenge(session: Session, actor: Actor, challenge_id: int) -> ChallengeView:
@@ -132,7 +148,8 @@ def get_challenge(session: Session, actor: Actor, challenge_id: int) -> Challeng
 
 def get_challenge_by_slug(session: Session, actor: Actor, programme_slug: str, slug: str) -> ChallengeView:
     challenge = session.exec(
-        select(Challenge).join(Programme, col(Programme.id) == Challenge.programme_id)
+        select(Challenge)
+        .join(Programme, col(Programme.id) == Challenge.programme_id)
         .where(Programme.slug == programme_slug, Challenge.slug == slug)
     ).first()
     if challenge is None:
@@ -159,8 +176,12 @@ def _visible(actor: Actor) -> Any:
     mine = actor.organisation_ids() or {-1}
     co_sponsored = select(ChallengeSponsor.challenge_id).where(col(ChallengeSponsor.organisation_id).in_(mine))
     operated = select(Programme.id).where(col(Programme.operator_id).in_(mine))
-    return or_(public, col(Challenge.lead_sponsor_id).in_(mine), col(Challenge.id).in_(co_sponsored),
-               col(Challenge.programme_id).in_(operated))
+    return or_(
+        public,
+        col(Challenge.lead_sponsor_id).in_(mine),
+        col(Challenge.id).in_(co_sponsored),
+        col(Challenge.programme_id).in_(operated),
+    )
 
 
 def _filtered(actor: Actor, filters: ChallengeFilters) -> Any:
@@ -170,8 +191,9 @@ def _filtered(actor: Actor, filters: ChallengeFilters) -> Any:
         if isinstance(filters.programme, int) or str(filters.programme).isdigit():
             query = query.where(Challenge.programme_id == int(filters.programme))
         else:
-            query = query.where(col(Challenge.programme_id).in_(
-                select(Programme.id).where(Programme.slug == filters.programme)))
+            query = query.where(
+                col(Challenge.programme_id).in_(select(Programme.id).where(Programme.slug == filters.programme))
+            )
     if filters.status == ChallengeStatus.closed:
         query = query.where(Challenge.status == ChallengeStatus.published, col(Challenge.deadline) <= now)
     elif filters.status == ChallengeStatus.published:
@@ -182,8 +204,10 @@ def _filtered(actor: Actor, filters: ChallengeFilters) -> Any:
         query = query.where(cast(Challenge.themes, String).like(f'%"{filters.theme}"%'))
     if filters.sponsor:
         sponsor = select(Organisation.id).where(
-            Organisation.id == int(filters.sponsor) if str(filters.sponsor).isdigit()
-            else Organisation.slug == str(filters.sponsor))
+            Organisation.id == int(filters.sponsor)
+            if str(filters.sponsor).isdigit()
+            else Organisation.slug == str(filters.sponsor)
+        )
         co_sponsored = select(ChallengeSponsor.challenge_id).where(col(ChallengeSponsor.organisation_id).in_(sponsor))
         query = query.where(or_(col(Challenge.lead_sponsor_id).in_(sponsor), col(Challenge.id).in_(co_sponsored)))
     if filters.q:
@@ -206,8 +230,11 @@ def list_challenges(
 
 
 def _partner_ids(session: Session, programme: Programme) -> set[int]:
-    return set(session.exec(
-        select(ProgrammePartner.organisation_id).where(ProgrammePartner.programme_id == programme.id)).all())
+    return set(
+        session.exec(
+            select(ProgrammePartner.organisation_id).where(ProgrammePartner.programme_id == programme.id)
+        ).all()
+    )
 
 
 def _check_sponsors(session: Session, ids: list[int]) -> list[Organisation]:
@@ -229,8 +256,11 @@ def create_challenge(session: Session, actor: Actor, data: ChallengeCreate) -> C
         if not mine:
             raise Invalid({"lead_sponsor": "This field is required."})
         lead_id = mine[0]
-    elif not (actor.user and actor.user.is_platform_admin) and lead_id not in actor.organisation_ids() \
-            and programme.operator_id not in actor.organisation_ids():
+    elif (
+        not (actor.user and actor.user.is_platform_admin)
+        and lead_id not in actor.organisation_ids()
+        and programme.operator_id not in actor.organisation_ids()
+    ):
         raise Invalid({"lead_sponsor": "You may only lead a challenge for your own organisation."})
     _check_sponsors(session, [lead_id])
     co_sponsors = _check_sponsors(session, [i for i in (data.sponsors or []) if i != lead_id])
@@ -238,18 +268,35 @@ def create_challenge(session: Session, actor: Actor, data: ChallengeCreate) -> C
     if session.exec(select(Challenge.id).where(Challenge.programme_id == programme.id, Challenge.slug == slug)).first():
         raise Invalid({"slug": "This short name is already taken in this programme."})
     challenge = Challenge(
-        programme_id=programme.id or 0, lead_sponsor_id=lead_id, slug=slug, title=data.title, summary=data.summary,
-        problem=data.problem or "", context=data.context or "", expected_outcome=data.expected_outcome or "",
-        eligibility=data.eligibility or "", themes=list(data.themes or []), sdgs=sorted(set(data.sdgs or [])),
-        kpis=[k.model_dump() for k in data.kpis or []], test_sites=[t.model_dump() for t in data.test_sites or []],
-        deadline=data.deadline, qa_closes_at=data.qa_closes_at, created_by_id=actor.user_id,
+        programme_id=programme.id or 0,
+        lead_sponsor_id=lead_id,
+        slug=slug,
+        title=data.title,
+        summary=data.summary,
+        problem=data.problem or "",
+        context=data.context or "",
+        expected_outcome=data.expected_outcome or "",
+        eligibility=data.eligibility or "",
+        themes=list(data.themes or []),
+        sdgs=sorted(set(data.sdgs or [])),
+        kpis=[k.model_dump() for k in data.kpis or []],
+        test_sites=[t.model_dump() for t in data.test_sites or []],
+        deadline=data.deadline,
+        qa_closes_at=data.qa_closes_at,
+        created_by_id=actor.user_id,
     )
     session.add(challenge)
     session.flush()
     for organisation in co_sponsors:
         session.add(ChallengeSponsor(challenge_id=challenge.id or 0, organisation_id=organisation.id or 0))
-    session.add(ChallengeTerms(challenge_id=challenge.id or 0, version=1, ip_terms=data.ip_terms or DEFAULT_IP_TERMS,
-                               created_by_id=actor.user_id))
+    session.add(
+        ChallengeTerms(
+            challenge_id=challenge.id or 0,
+            version=1,
+            ip_terms=data.ip_terms or DEFAULT_IP_TERMS,
+            created_by_id=actor.user_id,
+        )
+    )
     session.flush()
     audit.record(session, "challenge.created", actor=actor, target=("challenge", challenge.id))
     return get_challenge(session, actor, challenge.id or 0)
@@ -258,7 +305,8 @@ def create_challenge(session: Session, actor: Actor, data: ChallengeCreate) -> C
 def check_revision(view: ChallengeView, expected: int | None) -> None:
     if expected is not None and expected != view.challenge.revision:
         raise PreconditionFailed(
-            "Someone else changed this challenge since you loaded it. Reload it and apply your change again.")
+            "Someone else changed this challenge since you loaded it. Reload it and apply your change again."
+        )
 
 
 def update_challenge(
@@ -268,7 +316,7 @@ def update_challenge(
         raise Forbidden("You may not edit this challenge.")
     check_revision(view, expected_revision)
     challenge = view.challenge
-    given = data.model_dump(exclude_unset=True, exclude={"note"})
+    given = data.model_dump(exclude_unset=True, exclude={"note", "status"})
     changed: list[str] = []
     for name in TEXT_FIELDS:
         if name in given and given[name] is not None and given[name] != getattr(challenge, name):
@@ -277,8 +325,11 @@ def update_challenge(
     if "slug" in given and given["slug"] and given["slug"] != challenge.slug:
         if challenge.status != ChallengeStatus.draft:
             raise Invalid({"slug": "The address of a published challenge cannot change."})
-        if session.exec(select(Challenge.id).where(Challenge.programme_id == challenge.programme_id,
-                                                  Challenge.slug == given["slug"])).first():
+        if session.exec(
+            select(Challenge.id).where(
+                Challenge.programme_id == challenge.programme_id, Challenge.slug == given["slug"]
+            )
+        ).first():
             raise Invalid({"slug": "This short name is already taken in this programme."})
         challenge.slug = given["slug"]
         changed.append("slug")
@@ -319,23 +370,32 @@ def update_challenge(
     challenge.updated_at = utcnow()
     session.add(challenge)
     if challenge.status != ChallengeStatus.draft:
-        session.add(ChallengeChange(challenge_id=challenge.id or 0, changed_by_id=actor.user_id, fields=changed,
-                                    note=data.note or ""))
+        session.add(
+            ChallengeChange(
+                challenge_id=challenge.id or 0, changed_by_id=actor.user_id, fields=changed, note=data.note or ""
+            )
+        )
     session.flush()
     audit.record(session, "challenge.updated", actor=actor, target=("challenge", challenge.id), fields=changed)
     return get_challenge(session, actor, challenge.id or 0)
 
 
 def _set_ip_terms(session: Session, actor: Actor, challenge: Challenge, text: str) -> None:
-    current = session.exec(select(ChallengeTerms).where(
-        ChallengeTerms.challenge_id == challenge.id, ChallengeTerms.version == challenge.terms_version)).one()
+    current = session.exec(
+        select(ChallengeTerms).where(
+            ChallengeTerms.challenge_id == challenge.id, ChallengeTerms.version == challenge.terms_version
+        )
+    ).one()
     if current.frozen_at is None and challenge.status == ChallengeStatus.draft:
         current.ip_terms = text
         session.add(current)
         return
     challenge.terms_version += 1
-    session.add(ChallengeTerms(challenge_id=challenge.id or 0, version=challenge.terms_version, ip_terms=text,
-                               created_by_id=actor.user_id))
+    session.add(
+        ChallengeTerms(
+            challenge_id=challenge.id or 0, version=challenge.terms_version, ip_terms=text, created_by_id=actor.user_id
+        )
+    )
 
 
 def publication_problems(view: ChallengeView, now: datetime | None = None) -> dict[str, str]:
@@ -392,15 +452,24 @@ def set_final_status(session: Session, actor: Actor, view: ChallengeView, status
 def is_following(session: Session, actor: Actor, view: ChallengeView) -> bool:
     if actor.user_id is None:
         return False
-    return session.exec(select(ChallengeFollower.id).where(
-        ChallengeFollower.challenge_id == view.challenge.id, ChallengeFollower.user_id == actor.user_id)).first() is not None
+    return (
+        session.exec(
+            select(ChallengeFollower.id).where(
+                ChallengeFollower.challenge_id == view.challenge.id, ChallengeFollower.user_id == actor.user_id
+            )
+        ).first()
+        is not None
+    )
 
 
 def set_following(session: Session, actor: Actor, view: ChallengeView, follow: bool) -> None:
     if not actor.is_authenticated or actor.user_id is None:
         raise Forbidden("Sign in to follow a challenge.")
-    row = session.exec(select(ChallengeFollower).where(
-        ChallengeFollower.challenge_id == view.challenge.id, ChallengeFollower.user_id == actor.user_id)).first()
+    row = session.exec(
+        select(ChallengeFollower).where(
+            ChallengeFollower.challenge_id == view.challenge.id, ChallengeFollower.user_id == actor.user_id
+        )
+    ).first()
     if follow and row is None:
         session.add(ChallengeFollower(challenge_id=view.challenge.id or 0, user_id=actor.user_id))
     elif not follow and row is not None:
@@ -414,10 +483,10 @@ def qa_open(view: ChallengeView, now: datetime | None = None) -> bool:
 
 
 def list_questions(session: Session, actor: Actor, view: ChallengeView) -> list[Question]:
-    """Answered questions for everyone; staff also see the unanswered ones."""
+    """Answered questions for everyone; staff also see the unanswered ones, and askers their own."""
     query = select(Question).where(Question.challenge_id == view.challenge.id)
     if not view.is_staff(actor):
-        query = query.where(col(Question.answered_at).is_not(None))
+        query = query.where(or_(col(Question.answered_at).is_not(None), Question.asked_by_id == (actor.user_id or -1)))
     return list(session.exec(query.order_by(col(Question.id))))
 
 
@@ -462,11 +531,17 @@ def answer_question(session: Session, actor: Actor, question_id: int, data: Answ
 
 def _notify_followers(session: Session, view: ChallengeView, question: Question) -> None:
     followers = session.exec(
-        select(User).join(ChallengeFollower, col(ChallengeFollower.user_id) == User.id)
+        select(User)
+        .join(ChallengeFollower, col(ChallengeFollower.user_id) == User.id)
         .where(ChallengeFollower.challenge_id == view.challenge.id, col(User.is_active).is_(True))
     ).all()
     for user in followers:
         notifications.send_email(
-            session, user.email, f"Medina — {view.challenge.title}", "emails/question_answered.txt",
-            challenge=view.challenge, programme=view.programme, question=question,
+            session,
+            user.email,
+            f"Medina — {view.challenge.title}",
+            "emails/question_answered.txt",
+            challenge=view.challenge,
+            programme=view.programme,
+            question=question,
         )

@@ -1,5 +1,306 @@
-"""HTML pages of the challenges domain."""
+"""HTML pages of challenges: the public list and page, the sponsor's form, publication, follow and Q&A."""
 
-from fastapi import APIRouter
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from sqlmodel import Session, col, select
+from starlette.responses import Response
+
+from app.accounts.models import Organisation
+from app.challenges import forms, service
+from app.challenges.models import THEMES
+from app.challenges.schemas import AnswerCreate, ChallengeCreate, ChallengeUpdate, QuestionCreate
+from app.challenges.service import ChallengeFilters, ChallengeView, PreconditionFailed
+from app.db import SessionDep, utcnow
+from app.errors import Invalid, NotFound
+from app.programmes import service as programmes
+from app.programmes.permissions import is_programme_staff
+from app.security.actor import Actor
+from app.validation import RecordId, parse
+from app.web.deps import ActorDep, FormDep, SignedInDep
+from app.web.flash import flash
+from app.web.forms import form_error
+from app.web.templating import redirect, render
 
 router = APIRouter()
+
+STATUSES = ("published", "closed", "awarded", "archived")
+
+
+def challenge_path(view: ChallengeView) -> str:
+    return f"/programmes/{view.programme.slug}/challenges/{view.challenge.slug}"
+
+
+def _page_number(value: str | None) -> int:
+    return max(1, int(value)) if value and value.isdigit() and len(value) < 6 else 1
+
+
+@router.get("/challenges", response_class=HTMLResponse)
+def challenge_list(
+    request: Request,
+    session: SessionDep,
+    actor: ActorDep,
+    q: str | None = None,
+    theme: str | None = None,
+    sponsor: str | None = None,
+    status: str | None = None,
+    programme: str | None = None,
+    page: str | None = None,
+) -> Response:
+    filters = ChallengeFilters(
+        programme=programme or None,
+        status=status if status in (*STATUSES, "draft") else None,
+        theme=theme if theme in THEMES else None,
+        sponsor=sponsor or None,
+        q=(q or "").strip()[:100] or None,
+    )
+    number = _page_number(page)
+    views, total = service.list_challenges(session, actor, filters, offset=(number - 1) * service.PAGE_SIZE)
+    pages = max(1, -(-total // service.PAGE_SIZE))
+    query = {
+        k: v
+        for k, v in {
+            "q": filters.q,
+            "theme": filters.theme,
+            "sponsor": filters.sponsor,
+            "status": filters.status,
+            "programme": filters.programme,
+        }.items()
+        if v
+    }
+    sponsors = session.exec(
+        select(Organisation).where(col(Organisation.kind).in_(("city", "partner"))).order_by(col(Organisation.name))
+    ).all()
+    return render(
+        request,
+        "challenges/list.html",
+        {
+            "views": views,
+            "total": total,
+            "page": number,
+            "pages": pages,
+            "filters": query,
+            "query_for": lambda n: "?" + urlencode({**query, "page": n}),
+            "themes": THEMES,
+            "statuses": STATUSES,
+            "sponsors": sponsors,
+            "programmes": programmes.list_programmes(session, actor),
+            "now": utcnow(),
+        },
+    )
+
+
+@router.get("/programmes/{programme_slug}/challenges/{challenge_slug}", response_class=HTMLResponse)
+def challenge_page(
+    request: Request, session: SessionDep, actor: ActorDep, programme_slug: str, challenge_slug: str
+) -> Response:
+    view = service.get_challenge_by_slug(session, actor, programme_slug, challenge_slug)
+    return _challenge_page(request, session, actor, view)
+
+
+def _datasets_context(session: Session, actor: Actor, view: ChallengeView) -> dict[str, Any]:
+    try:  # TODO(lead): a plain import once the datasets service lands
+        from app.datasets import service as datasets  # the datasets domain builds on challenges
+    except ImportError:
+        return {"datasets": [], "may_upload": False}
+    build = getattr(datasets, "challenge_datasets_context", None)
+    return build(session, actor, view) if build else {"datasets": [], "may_upload": False}
+
+
+def _challenge_page(
+    request: Request, session: Session, actor: Actor, view: ChallengeView, **extra: Any
+) -> HTMLResponse:
+    context = {
+        "view": view,
+        "c": view.challenge,
+        "questions": service.list_questions(session, actor, view),
+        "is_staff": view.is_staff(actor),
+        "may_edit": view.may_edit(actor),
+        "following": service.is_following(session, actor, view),
+        "qa_open": service.qa_open(view),
+        "now": utcnow(),
+        "tz": view.programme.timezone,
+        "form": {},
+        "errors": {},
+        "error_vars": {},
+        "publication_problems": service.publication_problems(view) if view.status == "draft" else {},
+        **_datasets_context(session, actor, view),
+    }
+    context.update(extra)
+    return render(request, "challenges/page.html", context, status_code=422 if extra.get("errors") else 200)
+
+
+# ---- the sponsor's form --------------------------------------------------------------------------------
+
+
+def _form_choices(session: Session, actor: Actor) -> dict[str, Any]:
+    views = programmes.list_programmes(session, actor)
+    admin = bool(actor.user and actor.user.is_platform_admin)
+    allowed = [v for v in views if admin or is_programme_staff(actor, v.programme, v.partner_ids)]
+    organisations = session.exec(
+        select(Organisation)
+        .where(col(Organisation.kind).in_(("city", "partner", "operator")))
+        .order_by(col(Organisation.name))
+    ).all()
+    own = [o for o in organisations if admin or o.id in actor.organisation_ids()]
+    return {"programme_choices": allowed, "lead_choices": own, "sponsor_choices": organisations, "themes": THEMES}
+
+
+@router.get("/challenges/new", response_class=HTMLResponse)
+def challenge_new(request: Request, session: SessionDep, actor: SignedInDep) -> Response:
+    choices = _form_choices(session, actor)
+    if not choices["programme_choices"]:
+        raise NotFound()
+    form = {"ip_terms": service.DEFAULT_IP_TERMS}
+    return render(request, "challenges/form.html", {**choices, "form": form, "view": None})
+
+
+@router.post("/challenges/new", response_class=HTMLResponse)
+def challenge_create(request: Request, session: SessionDep, actor: SignedInDep, form: FormDep) -> Response:
+    choices = _form_choices(session, actor)
+    if not choices["programme_choices"]:
+        raise NotFound()
+    programme = next(
+        (v.programme for v in choices["programme_choices"] if str(v.programme.id) == form.get("programme")),
+        choices["programme_choices"][0].programme,
+    )
+    try:
+        fields = forms.fields_from_form(form, ZoneInfo(programme.timezone))
+        fields.pop("note", None)
+        data = parse(ChallengeCreate, fields)
+        view = service.create_challenge(session, actor, data)
+    except Invalid as exc:
+        session.rollback()
+        return form_error(request, "challenges/form.html", form, exc, {**choices, "view": None})
+    flash(request, "The draft challenge is saved. Add its datasets, then publish it.")
+    return redirect(request, challenge_path(view))
+
+
+@router.get("/challenges/{challenge_id}/edit", response_class=HTMLResponse)
+def challenge_edit(request: Request, session: SessionDep, actor: SignedInDep, challenge_id: RecordId) -> Response:
+    view = service.get_challenge(session, actor, challenge_id)
+    if not view.may_edit(actor):
+        raise NotFound()
+    return render(
+        request,
+        "challenges/form.html",
+        {**_form_choices(session, actor), "view": view, "form": forms.form_from_view(view, view.ip_terms)},
+    )
+
+
+@router.post("/challenges/{challenge_id}/edit", response_class=HTMLResponse)
+def challenge_update(
+    request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, challenge_id: RecordId
+) -> Response:
+    view = service.get_challenge(session, actor, challenge_id)
+    if not view.may_edit(actor):
+        raise NotFound()
+    revision = int(form["revision"]) if str(form.get("revision", "")).isdigit() else None
+    try:
+        fields = forms.fields_from_form(form, ZoneInfo(view.programme.timezone))
+        fields.pop("programme", None)
+        fields.pop("lead_sponsor", None)
+        view = service.update_challenge(
+            session, actor, view, parse(ChallengeUpdate, fields), expected_revision=revision
+        )
+    except PreconditionFailed as exc:
+        session.rollback()
+        current = service.get_challenge(session, actor, challenge_id)
+        error = Invalid({}, detail=exc.detail)
+        return form_error(
+            request,
+            "challenges/form.html",
+            form,
+            error,
+            {
+                **_form_choices(session, actor),
+                "view": current,
+                "conflict": forms.form_from_view(current, current.ip_terms),
+            },
+        )
+    except Invalid as exc:
+        session.rollback()
+        return form_error(request, "challenges/form.html", form, exc, {**_form_choices(session, actor), "view": view})
+    flash(request, "The challenge is saved.")
+    return redirect(request, challenge_path(view))
+
+
+@router.post("/challenges/{challenge_id}/publish", response_class=HTMLResponse)
+def challenge_publish(request: Request, session: SessionDep, actor: SignedInDep, challenge_id: RecordId) -> Response:
+    view = service.get_challenge(session, actor, challenge_id)
+    try:
+        view = service.publish_challenge(session, actor, view)
+    except Invalid as exc:
+        session.rollback()
+        flash(request, exc.detail, "error")
+        return redirect(request, challenge_path(view))
+    flash(request, "The challenge is published.")
+    return redirect(request, challenge_path(view))
+
+
+@router.post("/challenges/{challenge_id}/status")
+def challenge_status(
+    request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, challenge_id: RecordId
+) -> Response:
+    view = service.get_challenge(session, actor, challenge_id)
+    wanted = str(form.get("status", ""))
+    view = service.set_final_status(session, actor, view, wanted)
+    flash(request, "The challenge is now %(status)s.", status=wanted)
+    return redirect(request, challenge_path(view))
+
+
+@router.post("/challenges/{challenge_id}/follow")
+def challenge_follow(
+    request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, challenge_id: RecordId
+) -> Response:
+    view = service.get_challenge(session, actor, challenge_id)
+    follow = form.get("follow") != "false"
+    service.set_following(session, actor, view, follow)
+    flash(
+        request,
+        "You follow this challenge: answers to questions will reach you by email."
+        if follow
+        else "You no longer follow this challenge.",
+        "info",
+    )
+    return redirect(request, challenge_path(view) + "#qa")
+
+
+@router.post("/challenges/{challenge_id}/questions", response_class=HTMLResponse)
+def question_ask(
+    request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, challenge_id: RecordId
+) -> Response:
+    view = service.get_challenge(session, actor, challenge_id)
+    try:
+        service.ask_question(session, actor, view, parse(QuestionCreate, form))
+    except Invalid as exc:
+        session.rollback()
+        return _challenge_page(
+            request, session, actor, view, form=form, errors=exc.errors, error_vars=getattr(exc, "field_variables", {})
+        )
+    flash(request, "Your question is sent. Its answer will be published here for everyone, without your name.")
+    return redirect(request, challenge_path(view) + "#qa")
+
+
+@router.post("/questions/{question_id}/answer", response_class=HTMLResponse)
+def question_answer(
+    request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, question_id: RecordId
+) -> Response:
+    question, view = service.get_question(session, actor, question_id)
+    try:
+        service.answer_question(session, actor, question_id, parse(AnswerCreate, form))
+    except Invalid as exc:
+        session.rollback()
+        return _challenge_page(
+            request,
+            session,
+            actor,
+            view,
+            form=form,
+            errors={f"answer-{question.id}": exc.errors.get("answer", "This field is required.")},
+        )
+    flash(request, "The answer is published.")
+    return redirect(request, challenge_path(view) + f"#q-{question.id}")

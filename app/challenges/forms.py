@@ -1,0 +1,110 @@
+"""The challenge form: from HTML form fields to the service's input shape and back.
+
+KPIs and test sites are edited as lines of text ("name | unit | baseline | target"), which works without
+JavaScript; dates are typed in the programme's time zone.
+"""
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from app.errors import Invalid
+
+KPI_KEYS = ("name", "unit", "baseline", "target")
+SITE_KEYS = ("name", "address", "latitude", "longitude")
+
+
+def _lines(text: str, keys: tuple[str, ...], field: str) -> list[dict[str, Any]]:
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) > len(keys):
+            raise Invalid({field: "Line %(line)s has too many “|” separators."}, line=number)
+        row: dict[str, Any] = dict(zip(keys, parts, strict=False))
+        for coordinate in ("latitude", "longitude"):
+            if row.get(coordinate) == "":
+                row.pop(coordinate)
+            elif coordinate in row:
+                try:
+                    row[coordinate] = float(row[coordinate].replace(",", "."))
+                except ValueError:
+                    raise Invalid({field: "Line %(line)s: the coordinates must be numbers."}, line=number) from None
+        rows.append(row)
+    return rows
+
+
+def _local_datetime(value: str, tz: ZoneInfo, field: str) -> datetime | None:
+    if not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise Invalid({field: "Enter a valid date and time."}) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+
+
+def fields_from_form(form: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
+    """The service input from a submitted challenge form. Raises Invalid for lines it cannot read."""
+    data: dict[str, Any] = {}
+    for name in (
+        "title",
+        "slug",
+        "summary",
+        "problem",
+        "context",
+        "expected_outcome",
+        "eligibility",
+        "ip_terms",
+        "note",
+    ):
+        if name in form:
+            data[name] = str(form[name])
+    if data.get("slug") == "":
+        data.pop("slug")
+    for name in ("deadline", "qa_closes_at"):
+        if name in form:
+            data[name] = _local_datetime(str(form[name]), tz, name)
+    themes = form.get("themes", [])
+    data["themes"] = themes if isinstance(themes, list) else [themes]
+    sdgs = form.get("sdgs", [])
+    data["sdgs"] = [int(s) for s in (sdgs if isinstance(sdgs, list) else [sdgs]) if str(s).isdigit()]
+    sponsors = form.get("sponsors", [])
+    data["sponsors"] = [int(s) for s in (sponsors if isinstance(sponsors, list) else [sponsors]) if str(s).isdigit()]
+    data["kpis"] = _lines(str(form.get("kpis", "")), KPI_KEYS, "kpis")
+    data["test_sites"] = _lines(str(form.get("test_sites", "")), SITE_KEYS, "test_sites")
+    for name in ("programme", "lead_sponsor"):
+        if str(form.get(name, "")).isdigit():
+            data[name] = int(form[name])
+    return data
+
+
+def _join(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> str:
+    return "\n".join(
+        " | ".join("" if row.get(k) is None else str(row.get(k)) for k in keys).rstrip(" |") for row in rows
+    )
+
+
+def form_from_view(view: Any, ip_terms: str) -> dict[str, Any]:
+    """The form's initial values for an existing challenge, dates in the programme's time zone."""
+    c = view.challenge
+    tz = ZoneInfo(view.programme.timezone)
+    return {
+        "title": c.title,
+        "slug": c.slug,
+        "summary": c.summary,
+        "problem": c.problem,
+        "context": c.context,
+        "expected_outcome": c.expected_outcome,
+        "eligibility": c.eligibility,
+        "ip_terms": ip_terms,
+        "deadline": c.deadline.astimezone(tz).strftime("%Y-%m-%dT%H:%M"),
+        "qa_closes_at": c.qa_closes_at.astimezone(tz).strftime("%Y-%m-%dT%H:%M") if c.qa_closes_at else "",
+        "themes": list(c.themes),
+        "sdgs": [str(s) for s in c.sdgs],
+        "sponsors": [str(o.id) for o in view.co_sponsors],
+        "kpis": _join(c.kpis, KPI_KEYS),
+        "test_sites": _join(c.test_sites, SITE_KEYS),
+        "revision": str(c.revision),
+    }
