@@ -63,7 +63,9 @@ def build_actor(
         .order_by(col(Membership.id))
     ).all()
     memberships = tuple(MembershipInfo(org_id, kind, role) for org_id, kind, role in rows)
-    return Actor(user=user, memberships=memberships, ip=ip, scopes=scopes, token_id=token_id)
+    # a detached snapshot: the actor stays readable after the request's transaction is rolled back (error pages)
+    snapshot = User(**user.model_dump())
+    return Actor(user=snapshot, memberships=memberships, ip=ip, scopes=scopes, token_id=token_id)
 
 
 def slugify(text: str) -> str:
@@ -391,8 +393,9 @@ def accept_invitation(
 ) -> tuple[User, Organisation]:
     """Join with a new account (data given) or, when signed in with the invited email, with the current one."""
     invitation, organisation = open_invitation(session, secret)
-    if actor.is_authenticated and actor.user is not None:
-        user = actor.user
+    if actor.is_authenticated and actor.user_id is not None:
+        user = session.get(User, actor.user_id)
+        assert user is not None
         if normalise_email(user.email) != normalise_email(invitation.email):
             raise Forbidden("This invitation was sent to another email address. Sign out and open the link again.")
     else:
@@ -450,10 +453,11 @@ def set_user_active(session: Session, actor: Actor, user_id: int, active: bool) 
 
 
 def set_language(session: Session, actor: Actor, language: str) -> None:
-    if actor.user is not None and actor.is_authenticated:
-        actor.user.preferred_language = language
-        actor.user.updated_at = utcnow()
-        session.add(actor.user)
+    user = session.get(User, actor.user_id) if actor.is_authenticated else None
+    if user is not None:
+        user.preferred_language = language
+        user.updated_at = utcnow()
+        session.add(user)
 
 
 def ensure_organisation(

@@ -22,9 +22,7 @@ def _ts(nullable: bool = False) -> Column:  # type: ignore[type-arg]
 
 
 class Dataset(SQLModel, table=True):
-    __table_args__ = (
-        CheckConstraint("access IN ('public', 'registered', 'applicants', 'selected')", name="access"),
-    )
+    __table_args__ = (CheckConstraint("access IN ('public', 'registered', 'applicants', 'selected')", name="access"),)
 
     id: int | None = Field(default=None, primary_key=True)
     challenge_id: int | None = Field(default=None, foreign_key="challenge.id", index=True, ondelete="CASCADE")

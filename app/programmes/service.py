@@ -48,9 +48,15 @@ class ProgrammeView:
 
 def default_calendar(start: date) -> list[PhaseIn]:
     months = [
-        (PhaseKind.definition, 90), (PhaseKind.call, 60), (PhaseKind.preselection, 30), (PhaseKind.auditions, 14),
-        (PhaseKind.final_decision, 14), (PhaseKind.kickoff, 7), (PhaseKind.prototyping, 270),
-        (PhaseKind.demo_day, 1), (PhaseKind.follow_up, 180),
+        (PhaseKind.definition, 90),
+        (PhaseKind.call, 60),
+        (PhaseKind.preselection, 30),
+        (PhaseKind.auditions, 14),
+        (PhaseKind.final_decision, 14),
+        (PhaseKind.kickoff, 7),
+        (PhaseKind.prototyping, 270),
+        (PhaseKind.demo_day, 1),
+        (PhaseKind.follow_up, 180),
     ]
     phases, day = [], start
     for kind, length in months:
@@ -60,9 +66,11 @@ def default_calendar(start: date) -> list[PhaseIn]:
 
 
 def _load(session: Session, programme: Programme) -> ProgrammeView:
-    partners = set(session.exec(
-        select(ProgrammePartner.organisation_id).where(ProgrammePartner.programme_id == programme.id)
-    ).all())
+    partners = set(
+        session.exec(
+            select(ProgrammePartner.organisation_id).where(ProgrammePartner.programme_id == programme.id)
+        ).all()
+    )
     phases = list(session.exec(select(ProgrammePhase).where(ProgrammePhase.programme_id == programme.id)))
     phases.sort(key=lambda p: PHASE_ORDER.index(PhaseKind(p.kind)))
     return ProgrammeView(programme=programme, partner_ids=partners, phases=phases)
@@ -140,7 +148,11 @@ def create_programme(session: Session, actor: Actor, data: ProgrammeCreate) -> P
     if len(kinds) != len(set(kinds)):
         raise Invalid({"phases": "Each phase appears once."})
     programme = Programme(
-        slug=slug, name=data.name, description=data.description, operator_id=operator_id, city_id=data.city,
+        slug=slug,
+        name=data.name,
+        description=data.description,
+        operator_id=operator_id,
+        city_id=data.city,
         timezone=data.timezone,
     )
     session.add(programme)
@@ -149,8 +161,11 @@ def create_programme(session: Session, actor: Actor, data: ProgrammeCreate) -> P
         session.add(ProgrammePartner(programme_id=programme.id or 0, organisation_id=partner))
     phases = data.phases or default_calendar(utcnow().date())
     for phase in phases:
-        session.add(ProgrammePhase(programme_id=programme.id or 0, kind=phase.kind, starts_on=phase.starts_on,
-                                   ends_on=phase.ends_on))
+        session.add(
+            ProgrammePhase(
+                programme_id=programme.id or 0, kind=phase.kind, starts_on=phase.starts_on, ends_on=phase.ends_on
+            )
+        )
     session.flush()
     audit.record(session, "programme.created", actor=actor, target=("programme", programme.id))
     return _load(session, programme)

@@ -1,13 +1,19 @@
 """Friendly error pages for the HTML face, in the user's language."""
 
+import logging
 from urllib.parse import quote
 
 from fastapi import Request
 from starlette.responses import Response
 
+from app.accounts import auth
+from app.accounts.service import build_actor
+from app.db import open_session
 from app.errors import DomainError
-from app.web.deps import LoginRequired
+from app.web.deps import SESSION_COOKIE, LoginRequired
 from app.web.templating import redirect, render
+
+log = logging.getLogger(__name__)
 
 TITLES = {
     400: "The request could not be understood.",
@@ -21,9 +27,27 @@ TITLES = {
 }
 
 
+def _load_actor(request: Request) -> None:
+    """Routes load the signed-in actor as a dependency; an unknown URL never reaches one, so its error page
+    looks the user up itself (read-only), to show the header they expect."""
+    if getattr(request.state, "actor", None) is not None or SESSION_COOKIE not in request.cookies:
+        return
+    try:
+        with open_session(write=False) as session:
+            user = auth.user_for_session_key(session, request.cookies.get(SESSION_COOKIE))
+            request.state.actor = build_actor(session, user)
+    except Exception:  # an error page must render even when the database does not answer
+        log.exception("could not load the signed-in user for an error page")
+        return
+    language = request.state.actor.user.preferred_language if request.state.actor.user else None
+    if language in ("fr", "en", "ar"):
+        request.state.language = language
+
+
 def http_error_page(
     request: Request, status: int, detail: str | None = None, variables: dict | None = None
 ) -> Response:
+    _load_actor(request)
     template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/error.html"
     message = detail or TITLES.get(status, TITLES[400])
     return render(
