@@ -63,9 +63,7 @@ def record_refusal(request: Request, error: Forbidden) -> None:
         session.commit()
     except Exception:  # the refusal answer matters more than its audit row
         log.exception("could not record a refusal")
-        session.rollback()
-    finally:
-        session.close()
+        session.rollback()  # committing or rolling back hands the connection back to the pool
 
 
 def recent(session: Session, actor: Actor, limit: int = 200) -> list[AuditEvent]:
