@@ -89,8 +89,11 @@ def negotiate(accept_language: str | None, default: str) -> str:
 
 
 def format_datetime(value: datetime | None, format: str = "medium", tz: str = "Africa/Casablanca") -> str:
+    """`format` is a Babel format name or pattern, or "compact": day, month, year and 24-hour time."""
     if value is None:
         return ""
+    if format == "compact":
+        format = "d MMM y، HH:mm" if get_language() == "ar" else "d MMM y, HH:mm"
     return dates.format_datetime(value, format=format, tzinfo=dates.get_timezone(tz), locale=get_language())
 
 

@@ -3,34 +3,49 @@
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.programmes.models import PhaseKind
 
+Name = Annotated[str, StringConstraints(min_length=3, max_length=160)]
+Slug = Annotated[str, StringConstraints(max_length=80, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
+Description = Annotated[str, StringConstraints(max_length=20_000)]
+TimeZone = Annotated[str, StringConstraints(max_length=64)]
+
 
 class PhaseIn(BaseModel):
+    """One phase of the calendar; the service checks the dates (order, one of each kind) and names the phase."""
+
     model_config = ConfigDict(extra="forbid")
     kind: PhaseKind
     starts_on: date
     ends_on: date
 
-    @model_validator(mode="after")
-    def _ordered(self) -> "PhaseIn":
-        if self.ends_on < self.starts_on:
-            raise ValueError("A phase cannot end before it starts.")
-        return self
-
 
 class ProgrammeCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    name: Annotated[str, StringConstraints(min_length=3, max_length=160)]
-    slug: Annotated[str, StringConstraints(max_length=80, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")] | None = None
-    description: Annotated[str, StringConstraints(max_length=20_000)] = ""
+    name: Name
+    slug: Slug | None = None
+    description: Description = ""
     operator: int | None = Field(default=None, description="Operator organisation id; defaults to the caller's")
     city: int | None = None
     partners: list[int] = Field(default_factory=list)
-    timezone: Annotated[str, StringConstraints(max_length=64)] = "Africa/Casablanca"
-    phases: list[PhaseIn] = Field(default_factory=list)
+    timezone: TimeZone = "Africa/Casablanca"
+    phases: list[PhaseIn] = Field(default_factory=list, description="The calendar; a default one when empty")
+
+
+class ProgrammeUpdate(BaseModel):
+    """A partial change: fields left out stay as they are; `partners` and `phases` replace the whole list;
+    `city: null` removes the city. The operator organisation does not change."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: Name | None = None
+    slug: Slug | None = None
+    description: Description | None = None
+    city: int | None = None
+    partners: list[int] | None = None
+    timezone: TimeZone | None = None
+    phases: list[PhaseIn] | None = None
 
 
 class PhasePublic(BaseModel):

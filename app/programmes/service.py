@@ -3,11 +3,16 @@
 Rules:
 - Programmes and their calendars are public.
 - Operator staff create programmes (their organisation runs them); platform admins too, naming the operator.
+- Operator staff of the programme and platform admins edit it; its operator organisation never changes.
+- The city must be a city organisation and the partners partner organisations; the time zone an IANA name.
+- The calendar has each phase at most once, in the order of PhaseKind; a phase ends on or after its start
+  and starts no earlier than the phase before it (phases may overlap, e.g. demo day within prototyping).
 - The current phase is the one whose dates contain today in the programme's time zone.
 - Default calendar (when none is given): three months of definition, two of call for proposals, then
   pre-selection, auditions, final decision, kick-off, nine months of prototyping, demo day, follow-up.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,7 +26,7 @@ from app.db import utcnow
 from app.errors import Forbidden, Invalid, NotFound
 from app.programmes import permissions as can
 from app.programmes.models import PHASE_ORDER, PhaseKind, Programme, ProgrammePartner, ProgrammePhase
-from app.programmes.schemas import PhaseIn, ProgrammeCreate
+from app.programmes.schemas import PhaseIn, ProgrammeCreate, ProgrammeUpdate
 from app.security.actor import Actor
 
 
@@ -44,6 +49,26 @@ class ProgrammeView:
             if phase.starts_on <= today <= phase.ends_on:
                 return phase
         return None
+
+    @property
+    def starts_on(self) -> date | None:
+        return min((p.starts_on for p in self.phases), default=None)
+
+    @property
+    def ends_on(self) -> date | None:
+        return max((p.ends_on for p in self.phases), default=None)
+
+    def stage(self, now: datetime | None = None) -> str:
+        """ "upcoming" before the first phase, "over" after the last, else "running"."""
+        today = self.today(now)
+        if self.starts_on is None or self.ends_on is None:
+            return "upcoming"
+        if today < self.starts_on:
+            return "upcoming"
+        return "over" if today > self.ends_on else "running"
+
+
+RESERVED_SLUGS = frozenset({"new"})  # /programmes/new is the creation form
 
 
 def default_calendar(start: date) -> list[PhaseIn]:
@@ -106,17 +131,70 @@ def list_programmes(session: Session, actor: Actor) -> list[ProgrammeView]:
     return views
 
 
-def _check_organisations(session: Session, ids: dict[str, list[int]]) -> dict[str, list[Organisation]]:
-    found: dict[str, list[Organisation]] = {}
+def organisations_by_id(session: Session, ids: Iterable[int | None]) -> dict[int, Organisation]:
+    """The organisations behind operator, city and partner ids, for display."""
+    wanted = {i for i in ids if i is not None}
+    rows = session.exec(select(Organisation).where(col(Organisation.id).in_(wanted or [-1])))
+    return {o.id or 0: o for o in rows}
+
+
+def organisations_of_kind(session: Session, kind: str) -> list[Organisation]:
+    return list(session.exec(select(Organisation).where(Organisation.kind == kind).order_by(col(Organisation.name))))
+
+
+def _check_timezone(name: str) -> str | None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return "Choose a time zone such as Africa/Casablanca."
+    return None
+
+
+def _check_phases(phases: list[PhaseIn]) -> dict[str, str]:
+    """Errors keyed `phases.<kind>` (or `phases` for a repeated phase)."""
+    kinds = [p.kind for p in phases]
+    if len(kinds) != len(set(kinds)):
+        return {"phases": "Each phase appears once."}
+    errors: dict[str, str] = {}
+    previous: PhaseIn | None = None
+    for phase in sorted(phases, key=lambda p: PHASE_ORDER.index(p.kind)):
+        if phase.ends_on < phase.starts_on:
+            errors[f"phases.{phase.kind.value}"] = "A phase cannot end before it starts."
+        elif previous is not None and phase.starts_on < previous.starts_on:
+            errors[f"phases.{phase.kind.value}"] = "A phase cannot start before the phase that comes before it."
+        previous = phase
+    return errors
+
+
+def _check_organisations(session: Session, city: int | None, partners: list[int]) -> dict[str, str]:
+    found = organisations_by_id(session, [city, *partners])
     errors = {}
-    for field_name, wanted in ids.items():
-        rows = list(session.exec(select(Organisation).where(col(Organisation.id).in_(wanted or [-1]))))
-        if len(rows) != len(set(wanted)):
-            errors[field_name] = "Choose existing organisations."
-        found[field_name] = rows
-    if errors:
-        raise Invalid(errors)
-    return found
+    if city is not None and (city not in found or found[city].kind != "city"):
+        errors["city"] = "Choose a city organisation."
+    if any(p not in found or found[p].kind != "partner" for p in partners):
+        errors["partners"] = "Choose partner organisations."
+    return errors
+
+
+def _slug_taken(session: Session, slug: str, programme_id: int | None = None) -> bool:
+    if slug in RESERVED_SLUGS:
+        return True
+    query = select(Programme.id).where(Programme.slug == slug)
+    if programme_id is not None:
+        query = query.where(Programme.id != programme_id)
+    return session.exec(query).first() is not None
+
+
+def _slug_from_name(name: str) -> str:
+    slug = slugify(name)
+    return "programme" if slug == "organisation" and "organisation" not in name.lower() else slug
+
+
+def _save_phases(session: Session, programme_id: int, phases: list[PhaseIn]) -> None:
+    for phase in phases:
+        session.add(
+            ProgrammePhase(programme_id=programme_id, kind=phase.kind, starts_on=phase.starts_on, ends_on=phase.ends_on)
+        )
 
 
 def create_programme(session: Session, actor: Actor, data: ProgrammeCreate) -> ProgrammeView:
@@ -130,23 +208,19 @@ def create_programme(session: Session, actor: Actor, data: ProgrammeCreate) -> P
         operator_id = own[0]
     if operator_id not in actor.organisation_ids("operator") and not (actor.user and actor.user.is_platform_admin):
         raise Forbidden("You may only create programmes for your own operator organisation.")
-    try:
-        ZoneInfo(data.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise Invalid({"timezone": "Choose a time zone such as Africa/Casablanca."}) from None
-    orgs = _check_organisations(
-        session, {"operator": [operator_id], "city": [data.city] if data.city else [], "partners": data.partners}
-    )
-    if orgs["operator"][0].kind != "operator":
-        raise Invalid({"operator": "Choose an operator organisation."})
-    if orgs["city"] and orgs["city"][0].kind != "city":
-        raise Invalid({"city": "Choose a city organisation."})
-    slug = data.slug or slugify(data.name)
-    if session.exec(select(Programme.id).where(Programme.slug == slug)).first() is not None:
-        raise Invalid({"slug": "This short name is already taken."})
-    kinds = [p.kind for p in data.phases]
-    if len(kinds) != len(set(kinds)):
-        raise Invalid({"phases": "Each phase appears once."})
+    errors: dict[str, str] = {}
+    operator = session.get(Organisation, operator_id)
+    if operator is None or operator.kind != "operator":
+        errors["operator"] = "Choose an operator organisation."
+    if problem := _check_timezone(data.timezone):
+        errors["timezone"] = problem
+    errors.update(_check_organisations(session, data.city, data.partners))
+    slug = data.slug or _slug_from_name(data.name)
+    if _slug_taken(session, slug):
+        errors["slug"] = "This short name is already taken."
+    errors.update(_check_phases(data.phases))
+    if errors:
+        raise Invalid(errors)
     programme = Programme(
         slug=slug,
         name=data.name,
@@ -159,13 +233,65 @@ def create_programme(session: Session, actor: Actor, data: ProgrammeCreate) -> P
     session.flush()
     for partner in set(data.partners):
         session.add(ProgrammePartner(programme_id=programme.id or 0, organisation_id=partner))
-    phases = data.phases or default_calendar(utcnow().date())
-    for phase in phases:
-        session.add(
-            ProgrammePhase(
-                programme_id=programme.id or 0, kind=phase.kind, starts_on=phase.starts_on, ends_on=phase.ends_on
-            )
-        )
+    _save_phases(session, programme.id or 0, data.phases or default_calendar(utcnow().date()))
     session.flush()
     audit.record(session, "programme.created", actor=actor, target=("programme", programme.id))
+    return _load(session, programme)
+
+
+def update_programme(session: Session, actor: Actor, view: ProgrammeView, data: ProgrammeUpdate) -> ProgrammeView:
+    """Apply a partial change; `partners` and `phases`, when given, replace the whole list."""
+    programme = view.programme
+    if not can.can_edit_programme(actor, programme):
+        raise Forbidden("Only the programme's operator may edit it.")
+    given = data.model_fields_set
+    errors: dict[str, str] = {
+        name: "This field is required."
+        for name in ("name", "slug", "description", "partners", "timezone", "phases")
+        if name in given and getattr(data, name) is None
+    }
+    city = data.city if "city" in given else programme.city_id
+    partners = data.partners if data.partners is not None else sorted(view.partner_ids)
+    if data.timezone is not None and (problem := _check_timezone(data.timezone)):
+        errors["timezone"] = problem
+    errors.update(_check_organisations(session, city, partners))
+    if data.slug is not None and data.slug != programme.slug and _slug_taken(session, data.slug, programme.id):
+        errors["slug"] = "This short name is already taken."
+    if data.phases is not None:
+        errors.update(_check_phases(data.phases))
+    if errors:
+        raise Invalid(errors)
+    changed = []
+    for name, value in (
+        ("name", data.name),
+        ("slug", data.slug),
+        ("description", data.description),
+        ("timezone", data.timezone),
+    ):
+        if value is not None and value != getattr(programme, name):
+            setattr(programme, name, value)
+            changed.append(name)
+    if city != programme.city_id:
+        programme.city_id = city
+        changed.append("city")
+    if data.partners is not None and set(data.partners) != view.partner_ids:
+        for row in session.exec(select(ProgrammePartner).where(ProgrammePartner.programme_id == programme.id)):
+            session.delete(row)
+        session.flush()
+        for partner in set(data.partners):
+            session.add(ProgrammePartner(programme_id=programme.id or 0, organisation_id=partner))
+        changed.append("partners")
+    if data.phases is not None:
+        old = {(p.kind, p.starts_on, p.ends_on) for p in view.phases}
+        if old != {(p.kind.value, p.starts_on, p.ends_on) for p in data.phases}:
+            for phase in view.phases:
+                session.delete(phase)
+            session.flush()
+            _save_phases(session, programme.id or 0, data.phases)
+            changed.append("phases")
+    if changed:
+        programme.updated_at = utcnow()
+        session.add(programme)
+        session.flush()
+        audit.record(session, "programme.updated", actor=actor, target=("programme", programme.id), fields=changed)
     return _load(session, programme)

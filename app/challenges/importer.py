@@ -1,0 +1,872 @@
+"""`medina import`: load a programme, its challenges and their datasets from a folder of files, idempotently.
+
+The format is described in challenges/README.md: `programme.yaml`, one Markdown file per challenge with a
+YAML front matter, and a `data/` folder.
+
+Rules:
+- Importing is a trusted operator action (no actor): it writes through the models, but every field is
+  validated with the same pydantic schemas as the forms and the API, so the messages are the same.
+- All or nothing: every file is read and checked first, and every problem is reported at once, each naming
+  the file and the field (`challenges/x/water-leaks.md: deadline: Give the time zone…`). Nothing is written
+  unless all files are valid; the caller commits (one transaction for the whole import).
+- Idempotent: the programme is matched by slug, a challenge by programme + slug (the file name), a dataset
+  by challenge + file name. Values are compared before writing: importing the same files twice changes
+  nothing (no new row, no revision bump, no change-log entry, no new file version).
+- An edited challenge gets `revision + 1` and a new `updated_at`; once published, the change is also recorded
+  in its public change log with the names of the fields that changed. The IP terms get a new version when the
+  current one is frozen or the challenge is published (as in the challenges service).
+- Organisations are referenced by slug and must exist; the operator must be an operator organisation, the
+  city a city, sponsors city, partner or operator organisations.
+- A challenge file may move a draft to published (the publication checks apply, except the future deadline:
+  an archived programme can be imported), never back to draft.
+- Dataset files are copied into the file store with a server-generated key, SHA-256 and size; the same name
+  with the same content is left alone, changed content becomes the next version (older versions stay).
+- Challenges or datasets missing from the folder are not deleted (they are listed in the result).
+"""
+
+import hashlib
+import json
+import os
+import re
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from sqlmodel import Session, col, select
+
+from app.accounts.models import Organisation
+from app.audit import service as audit
+from app.challenges.models import (
+    DEFAULT_IP_TERMS,
+    Challenge,
+    ChallengeChange,
+    ChallengeSponsor,
+    ChallengeStatus,
+    ChallengeTerms,
+)
+from app.challenges.schemas import ChallengeCreate, Slug
+from app.config import get_settings
+from app.datasets.models import Access, Dataset, DatasetFile
+from app.db import utcnow
+from app.programmes.models import PHASE_ORDER, PhaseKind, Programme, ProgrammePartner, ProgrammePhase
+from app.programmes.schemas import PhaseIn, ProgrammeCreate
+
+PROGRAMME_FILE = "programme.yaml"
+SECTIONS = {
+    # heading (lower case) → field; the French headings are accepted too
+    "problem": "problem",
+    "problème": "problem",
+    "probleme": "problem",
+    "context": "context",
+    "contexte": "context",
+    "expected outcome": "expected_outcome",
+    "résultat attendu": "expected_outcome",
+    "resultat attendu": "expected_outcome",
+    "résultats attendus": "expected_outcome",
+}
+MEDIA_TYPES = {
+    ".csv": "text/csv",
+    ".json": "application/json",
+    ".geojson": "application/geo+json",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".parquet": "application/vnd.apache.parquet",
+    ".zip": "application/zip",
+    ".pdf": "application/pdf",
+}
+MAGIC = {".xlsx": b"PK\x03\x04", ".zip": b"PK\x03\x04", ".pdf": b"%PDF-", ".parquet": b"PAR1"}
+CHUNK = 1024 * 1024
+SPONSOR_KINDS = ("city", "partner", "operator")
+
+Progress = Callable[[int, int, str], None]
+"""Called as progress(done, total, label) while the import advances."""
+
+
+# ---- errors ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.field}: {self.message}" if self.field else f"{self.file}: {self.message}"
+
+
+class ImportFailed(Exception):
+    """The folder cannot be imported; nothing was written. `problems` lists every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def _pydantic_problems(file: str, error: ValidationError, rename: Callable[[tuple[Any, ...]], str]) -> list[Problem]:
+    problems = []
+    for item in error.errors():
+        message = item["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        if item["type"] == "missing":
+            message = "This field is required."
+        elif item["type"] == "extra_forbidden":
+            message = "Unknown field."
+        problems.append(Problem(file, rename(tuple(item["loc"])), message))
+    return problems
+
+
+def _dotted(loc: Iterable[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+# ---- reading files -----------------------------------------------------------------------------------------
+
+
+def split_front_matter(text: str) -> tuple[str, str]:
+    """The YAML between the first two `---` lines, and the rest. Raises ValueError when there is none."""
+    lines = text.removeprefix("\ufeff").splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        raise ValueError("The file must start with a YAML front matter between two '---' lines.")
+    for index, line in enumerate(lines[1:], start=1):
+        if line.strip() in ("---", "..."):
+            return "".join(lines[1:index]), "".join(lines[index + 1 :])
+    raise ValueError("The YAML front matter is not closed by a '---' line.")
+
+
+def split_sections(body: str) -> dict[str, str]:
+    """The Markdown body cut at its `## Problem`, `## Context` and `## Expected outcome` headings.
+    Raises ValueError on text before the first heading, an unknown `##` heading or a repeated one."""
+    sections: dict[str, list[str]] = {}
+    current: str | None = None
+    fence: str | None = None
+    for line in body.splitlines():
+        stripped = line.strip()
+        marker = re.match(r"^(`{3,}|~{3,})", stripped)
+        if marker and (fence is None or marker.group(1)[0] == fence[0]):
+            fence = None if fence else marker.group(1)
+        heading = re.match(r"^##\s+(.+?)\s*#*\s*$", line) if fence is None else None
+        if heading:
+            name = heading.group(1).strip().lower()
+            if name not in SECTIONS:
+                raise ValueError(
+                    f"Unknown section “{heading.group(1).strip()}”: use ## Problem, ## Context and ## Expected "
+                    "outcome (### for sub-headings)."
+                )
+            current = SECTIONS[name]
+            if current in sections:
+                raise ValueError(f"The section “{heading.group(1).strip()}” appears twice.")
+            sections[current] = []
+            continue
+        if current is None:
+            if stripped:
+                raise ValueError("Start the text with a ## Problem heading.")
+            continue
+        sections[current].append(line)
+    return {name: "\n".join(lines).strip() for name, lines in sections.items()}
+
+
+def _load_yaml(file: str, text: str) -> tuple[dict[str, Any] | None, list[Problem]]:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        return None, [Problem(file, "", f"This is not valid YAML{where}: {getattr(exc, 'problem', exc)}.")]
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        return None, [Problem(file, "", "The YAML must be a mapping of field names to values.")]
+    return data, []
+
+
+def _read_text(path: Path, file: str) -> tuple[str | None, list[Problem]]:
+    try:
+        return path.read_text(encoding="utf-8"), []
+    except UnicodeDecodeError:
+        return None, [Problem(file, "", "The file must be UTF-8 text.")]
+    except OSError as exc:
+        return None, [Problem(file, "", f"The file cannot be read: {exc.strerror}.")]
+
+
+# ---- specifications (what the files say, validated) ----------------------------------------------------------
+
+
+OrgSlug = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+
+
+class ProgrammeRefs(BaseModel):
+    """The organisations of programme.yaml, by slug."""
+
+    model_config = ConfigDict(extra="ignore")
+    slug: Slug
+    operator: OrgSlug
+    city: OrgSlug | None = None
+    partners: list[OrgSlug] = Field(default_factory=list)
+    phases: dict[PhaseKind, dict[str, Any]] = Field(default_factory=dict)
+
+
+class ChallengeRefs(BaseModel):
+    """What a challenge's front matter holds beyond the fields of ChallengeCreate."""
+
+    model_config = ConfigDict(extra="ignore")
+    lead_sponsor: OrgSlug
+    sponsors: list[OrgSlug] = Field(default_factory=list)
+    status: ChallengeStatus = ChallengeStatus.draft
+    datasets: list[dict[str, Any]] = Field(default_factory=list, max_length=50)
+
+
+class DatasetEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    title: Annotated[str, StringConstraints(min_length=3, max_length=160)]
+    description: Annotated[str, StringConstraints(max_length=20_000)] = ""
+    licence: Annotated[str, StringConstraints(min_length=2, max_length=80)]
+    access: Access = Access.public
+    file: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    synthetic: bool = False
+
+
+@dataclass
+class FileSpec:
+    path: Path
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+
+
+@dataclass
+class DatasetSpec:
+    entry: DatasetEntry
+    file: FileSpec
+
+
+@dataclass
+class ChallengeSpec:
+    file: str
+    slug: str
+    data: ChallengeCreate
+    lead_sponsor: str
+    sponsors: list[str]
+    status: str
+    datasets: list[DatasetSpec]
+
+
+@dataclass
+class ProgrammeSpec:
+    file: str
+    slug: str
+    data: ProgrammeCreate
+    operator: str
+    city: str | None
+    partners: list[str]
+
+
+@dataclass
+class ImportResult:
+    programme: str
+    programme_created: bool = False
+    programme_updated: bool = False
+    challenges_created: list[str] = field(default_factory=list)
+    challenges_updated: list[str] = field(default_factory=list)
+    challenges_unchanged: list[str] = field(default_factory=list)
+    challenges_not_in_folder: list[str] = field(default_factory=list)
+    datasets_created: int = 0
+    datasets_updated: int = 0
+    files_stored: int = 0
+    files_unchanged: int = 0
+    stored_paths: list[Path] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(
+            self.programme_created
+            or self.programme_updated
+            or self.challenges_created
+            or self.challenges_updated
+            or self.datasets_created
+            or self.datasets_updated
+            or self.files_stored
+        )
+
+    def summary(self) -> str:
+        state = "created" if self.programme_created else "updated" if self.programme_updated else "unchanged"
+        lines = [
+            f"programme {self.programme}: {state}",
+            f"challenges: {len(self.challenges_created)} created, {len(self.challenges_updated)} updated, "
+            f"{len(self.challenges_unchanged)} unchanged",
+            f"datasets: {self.datasets_created} created, {self.datasets_updated} updated; "
+            f"files: {self.files_stored} stored, {self.files_unchanged} unchanged",
+        ]
+        if self.challenges_not_in_folder:
+            lines.append("in the database but not in the folder (left as they are): " + ", ".join(self.challenges_not_in_folder))
+        return "\n".join(lines)
+
+    def discard_files(self) -> None:
+        """Remove the files this import stored (when its transaction is rolled back)."""
+        for path in self.stored_paths:
+            path.unlink(missing_ok=True)
+        self.stored_paths.clear()
+
+
+def _read_programme(folder: Path, shown: str) -> tuple[ProgrammeSpec | None, list[Problem]]:
+    file = f"{shown}/{PROGRAMME_FILE}"
+    path = folder / PROGRAMME_FILE
+    if not path.is_file():
+        return None, [Problem(file, "", "The programme file is missing.")]
+    text, problems = _read_text(path, file)
+    if text is None:
+        return None, problems
+    raw, problems = _load_yaml(file, text)
+    if raw is None:
+        return None, problems
+    try:
+        refs = ProgrammeRefs.model_validate(raw)
+    except ValidationError as exc:
+        problems += _pydantic_problems(file, exc, _dotted)
+        refs = None
+    phases: list[PhaseIn] = []
+    raw_phases = raw.get("phases") or {}
+    if isinstance(raw_phases, dict):
+        for kind, dates in raw_phases.items():
+            try:
+                phases.append(PhaseIn.model_validate({"kind": kind, **(dates if isinstance(dates, dict) else {})}))
+            except ValidationError as exc:
+                problems += _pydantic_problems(file, exc, lambda loc, k=kind: _dotted(("phases", k, *loc[:1])))
+        phases.sort(key=lambda p: PHASE_ORDER.index(p.kind))
+        problems += _phase_overlaps(file, phases)
+    fields = {k: v for k, v in raw.items() if k not in ("operator", "city", "partners", "phases")}
+    try:
+        data = ProgrammeCreate.model_validate({**fields, "phases": [p.model_dump() for p in phases]})
+    except ValidationError as exc:
+        problems += _pydantic_problems(file, exc, lambda loc: "phases" if loc[0] == "phases" else _dotted(loc))
+        data = None
+    if data is not None:
+        try:
+            ZoneInfo(data.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(Problem(file, "timezone", "Choose a time zone such as Africa/Casablanca."))
+    if problems or refs is None or data is None:
+        return None, problems
+    return ProgrammeSpec(file, refs.slug, data, refs.operator, refs.city, list(dict.fromkeys(refs.partners))), []
+
+
+def _phase_overlaps(file: str, phases: list[PhaseIn]) -> list[Problem]:
+    problems = []
+    for before, after in zip(phases, phases[1:], strict=False):
+        if after.starts_on < before.starts_on:
+            problems.append(
+                Problem(file, f"phases.{after.kind}", f"This phase starts before the {before.kind} phase.")
+            )
+    return problems
+
+
+def _read_challenge(folder: Path, shown: str, path: Path) -> tuple[ChallengeSpec | None, list[Problem]]:
+    file = f"{shown}/{path.name}"
+    text, problems = _read_text(path, file)
+    if text is None:
+        return None, problems
+    try:
+        front, body = split_front_matter(text)
+    except ValueError as exc:
+        return None, [Problem(file, "", str(exc))]
+    raw, problems = _load_yaml(file, front)
+    if raw is None:
+        return None, problems
+    try:
+        sections = split_sections(body)
+    except ValueError as exc:
+        problems.append(Problem(file, "body", str(exc)))
+        sections = {}
+    for name in ("problem", "context", "expected_outcome"):
+        if name in raw:
+            problems.append(Problem(file, name, "Write this in the Markdown body, under its ## heading."))
+    try:
+        refs = ChallengeRefs.model_validate(raw)
+    except ValidationError as exc:
+        problems += _pydantic_problems(file, exc, _dotted)
+        refs = None
+    if refs is not None and refs.status not in (ChallengeStatus.draft, ChallengeStatus.published):
+        problems.append(Problem(file, "status", "Choose draft or published."))
+    fields = {k: v for k, v in raw.items() if k not in ("lead_sponsor", "sponsors", "status", "datasets")}
+    if isinstance(fields.get("kpis"), list):
+        # numbers are fine in a KPI: the schema keeps them as text
+        fields["kpis"] = [
+            {k: str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v for k, v in kpi.items()}
+            if isinstance(kpi, dict)
+            else kpi
+            for kpi in fields["kpis"]
+        ]
+    try:
+        data = ChallengeCreate.model_validate({**fields, **sections, "slug": path.stem, "programme": 0})
+    except ValidationError as exc:
+        problems += _pydantic_problems(
+            file, exc, lambda loc: "file name" if loc == ("slug",) else _dotted(loc)
+        )
+        data = None
+    if data is not None:
+        if data.qa_closes_at is not None and data.qa_closes_at > data.deadline:
+            problems.append(Problem(file, "qa_closes_at", "Questions must close before the deadline."))
+        if refs is not None and refs.status == ChallengeStatus.published:
+            for name in ("problem",):
+                if not (getattr(data, name) or "").strip():
+                    problems.append(Problem(file, "body", "A published challenge needs a ## Problem section."))
+            if not data.themes:
+                problems.append(Problem(file, "themes", "Choose at least one theme to publish."))
+    datasets: list[DatasetSpec] = []
+    if refs is not None:
+        seen: set[str] = set()
+        for index, item in enumerate(refs.datasets):
+            spec, more = _read_dataset(folder, file, index, item)
+            problems += more
+            if spec is not None:
+                if spec.file.name in seen:
+                    problems.append(Problem(file, f"datasets.{index}.file", "This file is listed twice."))
+                seen.add(spec.file.name)
+                datasets.append(spec)
+    if problems or refs is None or data is None:
+        return None, problems
+    sponsors = [s for s in dict.fromkeys(refs.sponsors) if s != refs.lead_sponsor]
+    return ChallengeSpec(file, path.stem, data, refs.lead_sponsor, sponsors, refs.status, datasets), []
+
+
+def _read_dataset(folder: Path, file: str, index: int, item: Any) -> tuple[DatasetSpec | None, list[Problem]]:
+    where = f"datasets.{index}"
+    if not isinstance(item, dict):
+        return None, [Problem(file, where, "Each dataset is a mapping with title, licence, file…")]
+    try:
+        entry = DatasetEntry.model_validate(item)
+    except ValidationError as exc:
+        return None, _pydantic_problems(file, exc, lambda loc: _dotted((where, *loc)))
+    root = folder.resolve()
+    path = (folder / entry.file).resolve()
+    if not path.is_relative_to(root) or path == root:
+        return None, [Problem(file, f"{where}.file", "The file must be inside the programme's folder.")]
+    if not path.is_file():
+        return None, [Problem(file, f"{where}.file", f"There is no file {entry.file}.")]
+    extension = path.suffix.lower()
+    if extension not in MEDIA_TYPES:
+        allowed = ", ".join(sorted(MEDIA_TYPES))
+        return None, [Problem(file, f"{where}.file", f"This type of file is not accepted; use one of {allowed}.")]
+    problem = _check_content(path, extension)
+    if problem:
+        return None, [Problem(file, f"{where}.file", problem)]
+    size, digest = _digest(path)
+    if size == 0:
+        return None, [Problem(file, f"{where}.file", "The file is empty.")]
+    if len(path.name) > 200:
+        return None, [Problem(file, f"{where}.file", "The file name is too long (200 characters at most).")]
+    return DatasetSpec(entry, FileSpec(path, path.name, MEDIA_TYPES[extension], size, digest)), []
+
+
+def _check_content(path: Path, extension: str) -> str | None:
+    """The content matches the extension (a light check: the files of a programme folder are trusted)."""
+    if extension in MAGIC:
+        with path.open("rb") as handle:
+            if not handle.read(len(MAGIC[extension])).startswith(MAGIC[extension]):
+                return "The content of the file does not match its extension."
+        return None
+    try:
+        with path.open(encoding="utf-8") as handle:
+            if extension == ".csv":
+                for _ in iter(lambda: handle.read(CHUNK), ""):
+                    pass
+                return None
+            document = json.load(handle)
+    except UnicodeDecodeError:
+        return "The file must be UTF-8 text."
+    except json.JSONDecodeError as exc:
+        return f"This is not valid JSON (line {exc.lineno})."
+    if extension == ".geojson" and (not isinstance(document, dict) or "type" not in document):
+        return "This is not GeoJSON: the document has no type."
+    return None
+
+
+def _digest(path: Path) -> tuple[int, str]:
+    digest, size = hashlib.sha256(), 0
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(CHUNK), b""):
+            digest.update(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()
+
+
+def read_folder(folder: Path, *, shown: str | None = None) -> tuple[ProgrammeSpec, list[ChallengeSpec]]:
+    """Every file of the folder read and validated (no database access). Raises ImportFailed."""
+    shown = (shown or str(folder)).rstrip("/")
+    if not folder.is_dir():
+        raise ImportFailed([Problem(shown, "", "There is no such folder.")])
+    programme, problems = _read_programme(folder, shown)
+    challenges: list[ChallengeSpec] = []
+    for path in sorted(folder.glob("*.md")):
+        if path.name.lower() == "readme.md":
+            continue
+        spec, more = _read_challenge(folder, shown, path)
+        problems += more
+        if spec is not None:
+            challenges.append(spec)
+    if problems or programme is None:
+        raise ImportFailed(problems)
+    return programme, challenges
+
+
+# ---- checking against the database ------------------------------------------------------------------------
+
+
+def _resolve_organisations(
+    session: Session, programme: ProgrammeSpec, challenges: list[ChallengeSpec]
+) -> dict[str, Organisation]:
+    wanted = {programme.operator, *programme.partners, *([programme.city] if programme.city else [])}
+    for spec in challenges:
+        wanted |= {spec.lead_sponsor, *spec.sponsors}
+    found = {o.slug: o for o in session.exec(select(Organisation).where(col(Organisation.slug).in_(wanted)))}
+    problems: list[Problem] = []
+
+    def check(file: str, name: str, slug: str, kinds: tuple[str, ...], label: str) -> None:
+        organisation = found.get(slug)
+        if organisation is None:
+            problems.append(Problem(file, name, f"There is no organisation with the short name “{slug}”."))
+        elif organisation.kind not in kinds:
+            problems.append(Problem(file, name, f"“{slug}” is not {label}."))
+
+    check(programme.file, "operator", programme.operator, ("operator",), "an operator organisation")
+    if programme.city:
+        check(programme.file, "city", programme.city, ("city",), "a city organisation")
+    for slug in programme.partners:
+        check(programme.file, "partners", slug, ("city", "partner", "operator", "startup"), "an organisation")
+    for spec in challenges:
+        label = "a city, partner or operator organisation"
+        check(spec.file, "lead_sponsor", spec.lead_sponsor, SPONSOR_KINDS, label)
+        for slug in spec.sponsors:
+            check(spec.file, "sponsors", slug, SPONSOR_KINDS, label)
+    if problems:
+        raise ImportFailed(problems)
+    return found
+
+
+def _check_existing(session: Session, programme: Programme | None, challenges: list[ChallengeSpec]) -> None:
+    if programme is None:
+        return
+    existing = {
+        c.slug: c for c in session.exec(select(Challenge).where(Challenge.programme_id == programme.id))
+    }
+    problems = []
+    for spec in challenges:
+        current = existing.get(spec.slug)
+        if current is not None and current.status != ChallengeStatus.draft and spec.status == ChallengeStatus.draft:
+            problems.append(Problem(spec.file, "status", "A published challenge cannot go back to draft."))
+    if problems:
+        raise ImportFailed(problems)
+
+
+# ---- writing ----------------------------------------------------------------------------------------------------
+
+
+def import_folder(
+    session: Session, folder: Path, *, shown: str | None = None, progress: Progress | None = None
+) -> ImportResult:
+    """Create or update the programme of `folder`, its challenges and datasets, in `session` (not committed).
+
+    Raises ImportFailed, having written nothing, when any file is invalid. On success the caller commits; if
+    it rolls back instead, it calls `result.discard_files()`."""
+    programme_spec, challenge_specs = read_folder(folder, shown=shown)
+    organisations = _resolve_organisations(session, programme_spec, challenge_specs)
+    programme = session.exec(select(Programme).where(Programme.slug == programme_spec.slug)).first()
+    _check_existing(session, programme, challenge_specs)
+
+    result = ImportResult(programme=programme_spec.slug)
+    total = 1 + len(challenge_specs) + sum(len(s.datasets) for s in challenge_specs)
+    done = 0
+
+    def step(label: str) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total, label)
+
+    try:
+        programme = _write_programme(session, programme, programme_spec, organisations, result)
+        step(programme_spec.file)
+        for spec in challenge_specs:
+            challenge = _write_challenge(session, programme, spec, organisations, result)
+            step(spec.file)
+            for dataset in spec.datasets:
+                _write_dataset(session, challenge, dataset, result)
+                step(dataset.file.name)
+        in_folder = {s.slug for s in challenge_specs}
+        result.challenges_not_in_folder = sorted(
+            slug
+            for slug in session.exec(select(Challenge.slug).where(Challenge.programme_id == programme.id))
+            if slug not in in_folder
+        )
+        session.flush()
+    except BaseException:
+        result.discard_files()
+        raise
+    return result
+
+
+def _write_programme(
+    session: Session,
+    programme: Programme | None,
+    spec: ProgrammeSpec,
+    organisations: dict[str, Organisation],
+    result: ImportResult,
+) -> Programme:
+    data = spec.data
+    values = {
+        "name": data.name,
+        "description": data.description,
+        "operator_id": organisations[spec.operator].id,
+        "city_id": organisations[spec.city].id if spec.city else None,
+        "timezone": data.timezone,
+    }
+    partners = {organisations[s].id or 0 for s in spec.partners}
+    phases = {p.kind.value: (p.starts_on, p.ends_on) for p in data.phases}
+    if programme is None:
+        programme = Programme(slug=spec.slug, **values)
+        session.add(programme)
+        session.flush()
+        result.programme_created = True
+        changed = ["created"]
+    else:
+        changed = [name for name, value in values.items() if getattr(programme, name) != value]
+        for name in changed:
+            setattr(programme, name, values[name])
+    programme_id = programme.id or 0
+    current_partners = {
+        row.organisation_id: row
+        for row in session.exec(select(ProgrammePartner).where(ProgrammePartner.programme_id == programme_id))
+    }
+    if set(current_partners) != partners:
+        for organisation_id, row in current_partners.items():
+            if organisation_id not in partners:
+                session.delete(row)
+        for organisation_id in partners - set(current_partners):
+            session.add(ProgrammePartner(programme_id=programme_id, organisation_id=organisation_id))
+        changed.append("partners")
+    current_phases = {
+        row.kind: row for row in session.exec(select(ProgrammePhase).where(ProgrammePhase.programme_id == programme_id))
+    }
+    if {k: (r.starts_on, r.ends_on) for k, r in current_phases.items()} != phases:
+        for kind, row in current_phases.items():
+            if kind not in phases:
+                session.delete(row)
+        session.flush()
+        for kind, (starts_on, ends_on) in phases.items():
+            row = current_phases.get(kind)
+            if row is None:
+                session.add(ProgrammePhase(programme_id=programme_id, kind=kind, starts_on=starts_on, ends_on=ends_on))
+            elif (row.starts_on, row.ends_on) != (starts_on, ends_on):
+                row.starts_on, row.ends_on = starts_on, ends_on
+                session.add(row)
+        changed.append("phases")
+    if changed and not result.programme_created:
+        programme.updated_at = utcnow()
+        result.programme_updated = True
+    if changed:
+        session.add(programme)
+        session.flush()
+        audit.record(session, "programme.imported", target=("programme", programme.id), fields=changed)
+    return programme
+
+
+def _same_moment(a: datetime | None, b: datetime | None) -> bool:
+    return a == b if a is None or b is None else a.replace(microsecond=0) == b.replace(microsecond=0)
+
+
+def _write_challenge(
+    session: Session,
+    programme: Programme,
+    spec: ChallengeSpec,
+    organisations: dict[str, Organisation],
+    result: ImportResult,
+) -> Challenge:
+    data = spec.data
+    values: dict[str, Any] = {
+        "lead_sponsor_id": organisations[spec.lead_sponsor].id,
+        "title": data.title,
+        "summary": data.summary,
+        "problem": data.problem or "",
+        "context": data.context or "",
+        "expected_outcome": data.expected_outcome or "",
+        "eligibility": data.eligibility or "",
+        "themes": list(data.themes or []),
+        "sdgs": sorted(set(data.sdgs or [])),
+        "kpis": [k.model_dump() for k in data.kpis or []],
+        "test_sites": [t.model_dump() for t in data.test_sites or []],
+        "deadline": data.deadline,
+        "qa_closes_at": data.qa_closes_at,
+    }
+    sponsors = {organisations[s].id or 0 for s in spec.sponsors}
+    ip_terms = data.ip_terms or DEFAULT_IP_TERMS
+    challenge = session.exec(
+        select(Challenge).where(Challenge.programme_id == programme.id, Challenge.slug == spec.slug)
+    ).first()
+    now = utcnow()
+    if challenge is None:
+        challenge = Challenge(programme_id=programme.id or 0, slug=spec.slug, status=spec.status, **values)
+        if spec.status == ChallengeStatus.published:
+            challenge.published_at = now
+        session.add(challenge)
+        session.flush()
+        for organisation_id in sorted(sponsors):
+            session.add(ChallengeSponsor(challenge_id=challenge.id or 0, organisation_id=organisation_id))
+        session.add(ChallengeTerms(challenge_id=challenge.id or 0, version=1, ip_terms=ip_terms))
+        session.flush()
+        audit.record(session, "challenge.imported", target=("challenge", challenge.id), fields=["created"])
+        result.challenges_created.append(spec.slug)
+        return challenge
+
+    was_draft = challenge.status == ChallengeStatus.draft
+    changed: list[str] = []
+    for name, value in values.items():
+        current = getattr(challenge, name)
+        same = _same_moment(current, value) if name in ("deadline", "qa_closes_at") else current == value
+        if not same:
+            setattr(challenge, name, value)
+            changed.append(name)
+    rows = list(session.exec(select(ChallengeSponsor).where(ChallengeSponsor.challenge_id == challenge.id)))
+    if {r.organisation_id for r in rows} != sponsors:
+        for row in rows:
+            session.delete(row)
+        session.flush()
+        for organisation_id in sorted(sponsors):
+            session.add(ChallengeSponsor(challenge_id=challenge.id or 0, organisation_id=organisation_id))
+        changed.append("sponsors")
+    terms = session.exec(
+        select(ChallengeTerms).where(
+            ChallengeTerms.challenge_id == challenge.id, ChallengeTerms.version == challenge.terms_version
+        )
+    ).first()
+    if terms is None or terms.ip_terms != ip_terms:
+        if terms is not None and terms.frozen_at is None and was_draft:
+            terms.ip_terms = ip_terms
+            session.add(terms)
+        else:
+            challenge.terms_version = (challenge.terms_version if terms is None else challenge.terms_version + 1)
+            session.add(ChallengeTerms(challenge_id=challenge.id or 0, version=challenge.terms_version, ip_terms=ip_terms))
+        changed.append("ip_terms")
+    publishing = was_draft and spec.status == ChallengeStatus.published
+    if not changed and not publishing:
+        result.challenges_unchanged.append(spec.slug)
+        return challenge
+    challenge.revision += 1
+    challenge.updated_at = now
+    if publishing:
+        challenge.status = ChallengeStatus.published
+        challenge.published_at = now
+    session.add(challenge)
+    if changed and not was_draft:
+        session.add(
+            ChallengeChange(challenge_id=challenge.id or 0, fields=changed, note="Imported from the programme's files.")
+        )
+    session.flush()
+    audit.record(
+        session,
+        "challenge.imported",
+        target=("challenge", challenge.id),
+        fields=changed + (["status"] if publishing else []),
+    )
+    result.challenges_updated.append(spec.slug)
+    return challenge
+
+
+def _write_dataset(session: Session, challenge: Challenge, spec: DatasetSpec, result: ImportResult) -> Dataset:
+    entry = spec.entry
+    values = {
+        "owner_id": challenge.lead_sponsor_id,
+        "title": entry.title,
+        "description": entry.description,
+        "licence": entry.licence,
+        "access": entry.access.value,
+        "synthetic": entry.synthetic,
+    }
+    dataset = session.exec(
+        select(Dataset)
+        .join(DatasetFile, col(DatasetFile.dataset_id) == Dataset.id)
+        .where(Dataset.challenge_id == challenge.id, DatasetFile.name == spec.file.name)
+    ).first() or session.exec(
+        select(Dataset).where(Dataset.challenge_id == challenge.id, Dataset.title == entry.title)
+    ).first()
+    if dataset is None:
+        dataset = Dataset(challenge_id=challenge.id, **values)
+        session.add(dataset)
+        session.flush()
+        result.datasets_created += 1
+        audit.record(session, "dataset.imported", target=("dataset", dataset.id), fields=["created"])
+    else:
+        changed = [name for name, value in values.items() if getattr(dataset, name) != value]
+        if changed:
+            for name in changed:
+                setattr(dataset, name, values[name])
+            dataset.updated_at = utcnow()
+            session.add(dataset)
+            result.datasets_updated += 1
+            audit.record(session, "dataset.imported", target=("dataset", dataset.id), fields=changed)
+    latest = session.exec(
+        select(DatasetFile)
+        .where(DatasetFile.dataset_id == dataset.id, DatasetFile.name == spec.file.name)
+        .order_by(col(DatasetFile.version).desc())
+    ).first()
+    if latest is not None and latest.sha256 == spec.file.sha256 and latest.size == spec.file.size:
+        result.files_unchanged += 1
+        return dataset
+    key, stored = store_file(spec.file.path, spec.file.sha256)
+    result.stored_paths.append(stored)
+    session.add(
+        DatasetFile(
+            dataset_id=dataset.id or 0,
+            name=spec.file.name,
+            version=(latest.version + 1) if latest else 1,
+            size=spec.file.size,
+            sha256=spec.file.sha256,
+            media_type=spec.file.media_type,
+            storage_key=key,
+        )
+    )
+    if latest is not None and dataset not in session.dirty:
+        dataset.updated_at = utcnow()
+        session.add(dataset)
+    session.flush()
+    result.files_stored += 1
+    return dataset
+
+
+# ---- the file store ------------------------------------------------------------------------------------------
+
+
+def storage_path(key: str) -> Path:
+    """Where the file of a storage key lives: <data_dir>/files/<first two characters>/<key>."""
+    return get_settings().files_dir / key[:2] / key
+
+
+def store_file(source: Path, sha256: str) -> tuple[str, Path]:
+    """Copy `source` into the file store under a new random key, in chunks, through a temporary file moved
+    into place atomically; checks the copy against `sha256`. Returns the key and the stored path."""
+    key = secrets.token_hex(20)
+    target = storage_path(key)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.parent / f".{key}.part"
+    digest = hashlib.sha256()
+    try:
+        with source.open("rb") as reader, temporary.open("xb") as writer:
+            for chunk in iter(lambda: reader.read(CHUNK), b""):
+                digest.update(chunk)
+                writer.write(chunk)
+            writer.flush()
+            os.fsync(writer.fileno())
+        if digest.hexdigest() != sha256:
+            raise OSError(f"{source} changed while it was being imported")
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return key, target
+
+
+def _unused(*_: date) -> None:  # pragma: no cover
+    pass

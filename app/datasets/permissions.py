@@ -1,0 +1,43 @@
+"""Who may see and change datasets: small pure predicates, deny by default.
+
+Staff of a dataset are the staff of its challenge (sponsors' members, the programme operator's members,
+platform admins) or, for a dataset in a sponsor's own catalogue (no challenge), the owner organisation's
+members and platform admins. Staff see every dataset of theirs whatever its access level.
+
+Access levels for everyone else:
+- public: anyone, signed in or not;
+- registered: anyone signed in;
+- applicants / selected: for now challenge staff only. Proposals (startups that accepted the challenge's
+  terms) and selection do not exist yet; when they arrive, these levels open to those startups' members.
+"""
+
+from app.accounts.permissions import is_platform_admin
+from app.datasets.models import Access, Dataset
+from app.security.actor import Actor
+
+
+def is_catalogue_staff(actor: Actor, dataset: Dataset) -> bool:
+    return is_platform_admin(actor) or (actor.is_authenticated and dataset.owner_id in actor.organisation_ids())
+
+
+def can_view_dataset(actor: Actor, dataset: Dataset, *, staff: bool) -> bool:
+    if staff:
+        return True
+    if dataset.access == Access.public:
+        return True
+    if dataset.access == Access.registered:
+        return actor.is_authenticated
+    return False  # applicants / selected: staff only until proposals and selection exist
+
+
+def can_edit_dataset(actor: Actor, *, may_edit_challenge: bool, dataset: Dataset | None = None) -> bool:
+    """Editing a challenge's datasets follows can_upload_data on the challenge (passed in as a bool);
+    a catalogue dataset (no challenge) is edited by its owner organisation's members."""
+    if dataset is not None and dataset.challenge_id is None:
+        return is_catalogue_staff(actor, dataset)
+    return may_edit_challenge
+
+
+def is_harvestable(dataset: Dataset, challenge_is_public: bool) -> bool:
+    """Listed in the public DCAT catalogue: public access, on a public challenge (or in a catalogue)."""
+    return dataset.access == Access.public and challenge_is_public
