@@ -31,7 +31,7 @@ import re
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -303,7 +303,9 @@ class ImportResult:
             f"files: {self.files_stored} stored, {self.files_unchanged} unchanged",
         ]
         if self.challenges_not_in_folder:
-            lines.append("in the database but not in the folder (left as they are): " + ", ".join(self.challenges_not_in_folder))
+            lines.append(
+                "in the database but not in the folder (left as they are): " + ", ".join(self.challenges_not_in_folder)
+            )
         return "\n".join(lines)
 
     def discard_files(self) -> None:
@@ -336,7 +338,7 @@ def _read_programme(folder: Path, shown: str) -> tuple[ProgrammeSpec | None, lis
             try:
                 phases.append(PhaseIn.model_validate({"kind": kind, **(dates if isinstance(dates, dict) else {})}))
             except ValidationError as exc:
-                problems += _pydantic_problems(file, exc, lambda loc, k=kind: _dotted(("phases", k, *loc[:1])))
+                problems += _pydantic_problems(file, exc, _phase_field(str(kind)))
         phases.sort(key=lambda p: PHASE_ORDER.index(p.kind))
         problems += _phase_overlaps(file, phases)
     fields = {k: v for k, v in raw.items() if k not in ("operator", "city", "partners", "phases")}
@@ -355,13 +357,15 @@ def _read_programme(folder: Path, shown: str) -> tuple[ProgrammeSpec | None, lis
     return ProgrammeSpec(file, refs.slug, data, refs.operator, refs.city, list(dict.fromkeys(refs.partners))), []
 
 
+def _phase_field(kind: str) -> Callable[[tuple[Any, ...]], str]:
+    return lambda loc: _dotted(("phases", kind, *loc[:1]))
+
+
 def _phase_overlaps(file: str, phases: list[PhaseIn]) -> list[Problem]:
     problems = []
-    for before, after in zip(phases, phases[1:], strict=False):
+    for before, after in pairwise(phases):
         if after.starts_on < before.starts_on:
-            problems.append(
-                Problem(file, f"phases.{after.kind}", f"This phase starts before the {before.kind} phase.")
-            )
+            problems.append(Problem(file, f"phases.{after.kind}", f"This phase starts before the {before.kind} phase."))
     return problems
 
 
@@ -404,17 +408,14 @@ def _read_challenge(folder: Path, shown: str, path: Path) -> tuple[ChallengeSpec
     try:
         data = ChallengeCreate.model_validate({**fields, **sections, "slug": path.stem, "programme": 0})
     except ValidationError as exc:
-        problems += _pydantic_problems(
-            file, exc, lambda loc: "file name" if loc == ("slug",) else _dotted(loc)
-        )
+        problems += _pydantic_problems(file, exc, lambda loc: "file name" if loc == ("slug",) else _dotted(loc))
         data = None
     if data is not None:
         if data.qa_closes_at is not None and data.qa_closes_at > data.deadline:
             problems.append(Problem(file, "qa_closes_at", "Questions must close before the deadline."))
         if refs is not None and refs.status == ChallengeStatus.published:
-            for name in ("problem",):
-                if not (getattr(data, name) or "").strip():
-                    problems.append(Problem(file, "body", "A published challenge needs a ## Problem section."))
+            if not (data.problem or "").strip():
+                problems.append(Problem(file, "body", "A published challenge needs a ## Problem section."))
             if not data.themes:
                 problems.append(Problem(file, "themes", "Choose at least one theme to publish."))
     datasets: list[DatasetSpec] = []
@@ -551,9 +552,7 @@ def _resolve_organisations(
 def _check_existing(session: Session, programme: Programme | None, challenges: list[ChallengeSpec]) -> None:
     if programme is None:
         return
-    existing = {
-        c.slug: c for c in session.exec(select(Challenge).where(Challenge.programme_id == programme.id))
-    }
+    existing = {c.slug: c for c in session.exec(select(Challenge).where(Challenge.programme_id == programme.id))}
     problems = []
     for spec in challenges:
         current = existing.get(spec.slug)
@@ -618,7 +617,7 @@ def _write_programme(
     result: ImportResult,
 ) -> Programme:
     data = spec.data
-    values = {
+    values: dict[str, Any] = {
         "name": data.name,
         "description": data.description,
         "operator_id": organisations[spec.operator].id,
@@ -639,13 +638,13 @@ def _write_programme(
             setattr(programme, name, values[name])
     programme_id = programme.id or 0
     current_partners = {
-        row.organisation_id: row
-        for row in session.exec(select(ProgrammePartner).where(ProgrammePartner.programme_id == programme_id))
+        partner.organisation_id: partner
+        for partner in session.exec(select(ProgrammePartner).where(ProgrammePartner.programme_id == programme_id))
     }
     if set(current_partners) != partners:
-        for organisation_id, row in current_partners.items():
+        for organisation_id, partner in current_partners.items():
             if organisation_id not in partners:
-                session.delete(row)
+                session.delete(partner)
         for organisation_id in partners - set(current_partners):
             session.add(ProgrammePartner(programme_id=programme_id, organisation_id=organisation_id))
         changed.append("partners")
@@ -653,9 +652,9 @@ def _write_programme(
         row.kind: row for row in session.exec(select(ProgrammePhase).where(ProgrammePhase.programme_id == programme_id))
     }
     if {k: (r.starts_on, r.ends_on) for k, r in current_phases.items()} != phases:
-        for kind, row in current_phases.items():
+        for kind, old in current_phases.items():
             if kind not in phases:
-                session.delete(row)
+                session.delete(old)
         session.flush()
         for kind, (starts_on, ends_on) in phases.items():
             row = current_phases.get(kind)
@@ -673,10 +672,6 @@ def _write_programme(
         session.flush()
         audit.record(session, "programme.imported", target=("programme", programme.id), fields=changed)
     return programme
-
-
-def _same_moment(a: datetime | None, b: datetime | None) -> bool:
-    return a == b if a is None or b is None else a.replace(microsecond=0) == b.replace(microsecond=0)
 
 
 def _write_challenge(
@@ -725,9 +720,7 @@ def _write_challenge(
     was_draft = challenge.status == ChallengeStatus.draft
     changed: list[str] = []
     for name, value in values.items():
-        current = getattr(challenge, name)
-        same = _same_moment(current, value) if name in ("deadline", "qa_closes_at") else current == value
-        if not same:
+        if getattr(challenge, name) != value:
             setattr(challenge, name, value)
             changed.append(name)
     rows = list(session.exec(select(ChallengeSponsor).where(ChallengeSponsor.challenge_id == challenge.id)))
@@ -748,8 +741,10 @@ def _write_challenge(
             terms.ip_terms = ip_terms
             session.add(terms)
         else:
-            challenge.terms_version = (challenge.terms_version if terms is None else challenge.terms_version + 1)
-            session.add(ChallengeTerms(challenge_id=challenge.id or 0, version=challenge.terms_version, ip_terms=ip_terms))
+            challenge.terms_version = challenge.terms_version if terms is None else challenge.terms_version + 1
+            session.add(
+                ChallengeTerms(challenge_id=challenge.id or 0, version=challenge.terms_version, ip_terms=ip_terms)
+            )
         changed.append("ip_terms")
     publishing = was_draft and spec.status == ChallengeStatus.published
     if not changed and not publishing:
@@ -778,7 +773,7 @@ def _write_challenge(
 
 def _write_dataset(session: Session, challenge: Challenge, spec: DatasetSpec, result: ImportResult) -> Dataset:
     entry = spec.entry
-    values = {
+    values: dict[str, Any] = {
         "owner_id": challenge.lead_sponsor_id,
         "title": entry.title,
         "description": entry.description,
@@ -786,28 +781,27 @@ def _write_dataset(session: Session, challenge: Challenge, spec: DatasetSpec, re
         "access": entry.access.value,
         "synthetic": entry.synthetic,
     }
-    dataset = session.exec(
-        select(Dataset)
-        .join(DatasetFile, col(DatasetFile.dataset_id) == Dataset.id)
-        .where(Dataset.challenge_id == challenge.id, DatasetFile.name == spec.file.name)
-    ).first() or session.exec(
-        select(Dataset).where(Dataset.challenge_id == challenge.id, Dataset.title == entry.title)
-    ).first()
+    dataset = (
+        session.exec(
+            select(Dataset)
+            .join(DatasetFile, col(DatasetFile.dataset_id) == Dataset.id)
+            .where(Dataset.challenge_id == challenge.id, DatasetFile.name == spec.file.name)
+        ).first()
+        or session.exec(
+            select(Dataset).where(Dataset.challenge_id == challenge.id, Dataset.title == entry.title)
+        ).first()
+    )
     if dataset is None:
         dataset = Dataset(challenge_id=challenge.id, **values)
         session.add(dataset)
         session.flush()
         result.datasets_created += 1
         audit.record(session, "dataset.imported", target=("dataset", dataset.id), fields=["created"])
+        changed: list[str] = []
     else:
         changed = [name for name, value in values.items() if getattr(dataset, name) != value]
-        if changed:
-            for name in changed:
-                setattr(dataset, name, values[name])
-            dataset.updated_at = utcnow()
-            session.add(dataset)
-            result.datasets_updated += 1
-            audit.record(session, "dataset.imported", target=("dataset", dataset.id), fields=changed)
+        for name in changed:
+            setattr(dataset, name, values[name])
     latest = session.exec(
         select(DatasetFile)
         .where(DatasetFile.dataset_id == dataset.id, DatasetFile.name == spec.file.name)
@@ -815,26 +809,34 @@ def _write_dataset(session: Session, challenge: Challenge, spec: DatasetSpec, re
     ).first()
     if latest is not None and latest.sha256 == spec.file.sha256 and latest.size == spec.file.size:
         result.files_unchanged += 1
-        return dataset
-    key, stored = store_file(spec.file.path, spec.file.sha256)
+    else:
+        _add_file_version(session, dataset, spec.file, (latest.version + 1) if latest else 1, result)
+        if latest is not None:
+            changed.append("files")
+    if changed:
+        dataset.updated_at = utcnow()
+        session.add(dataset)
+        result.datasets_updated += 1
+        audit.record(session, "dataset.imported", target=("dataset", dataset.id), fields=changed)
+    session.flush()
+    return dataset
+
+
+def _add_file_version(session: Session, dataset: Dataset, file: FileSpec, version: int, result: ImportResult) -> None:
+    key, stored = store_file(file.path, file.sha256)
     result.stored_paths.append(stored)
     session.add(
         DatasetFile(
             dataset_id=dataset.id or 0,
-            name=spec.file.name,
-            version=(latest.version + 1) if latest else 1,
-            size=spec.file.size,
-            sha256=spec.file.sha256,
-            media_type=spec.file.media_type,
+            name=file.name,
+            version=version,
+            size=file.size,
+            sha256=file.sha256,
+            media_type=file.media_type,
             storage_key=key,
         )
     )
-    if latest is not None and dataset not in session.dirty:
-        dataset.updated_at = utcnow()
-        session.add(dataset)
-    session.flush()
     result.files_stored += 1
-    return dataset
 
 
 # ---- the file store ------------------------------------------------------------------------------------------
@@ -866,7 +868,3 @@ def store_file(source: Path, sha256: str) -> tuple[str, Path]:
     finally:
         temporary.unlink(missing_ok=True)
     return key, target
-
-
-def _unused(*_: date) -> None:  # pragma: no cover
-    pass
