@@ -1,4 +1,4 @@
-"""The `medina` command: serve, migrate, create users and tokens, load the demo, back up."""
+"""The `medina` command: serve, migrate, create users and tokens, load the demo, import programmes, back up."""
 
 import os
 import shutil
@@ -7,7 +7,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from alembic import command
@@ -16,6 +16,11 @@ from sqlalchemy.engine import make_url
 
 from app.config import get_settings
 from app.errors import Invalid
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from app.challenges.importer import ImportResult
 
 app = typer.Typer(help="Medina: open-innovation challenges for cities.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -158,7 +163,7 @@ def token_create(
 def demo(
     if_empty: Annotated[bool, typer.Option("--if-empty", help="Load only into an empty database")] = False,
 ) -> None:
-    """Load the demo organisations and accounts (idempotent)."""
+    """Load the demo organisations and accounts, and import the demo programme (idempotent)."""
     from app import demo as demo_data
     from app.db import open_session
 
@@ -167,11 +172,78 @@ def demo(
             typer.echo("the database is not empty: demo not loaded")
         else:
             result = demo_data.load(session)
-            session.commit()
+            imported = _import_or_fail(session, DEMO_PROGRAMME)
             typer.echo(
                 f"demo loaded: {result.created_organisations} organisations and {result.created_users} users created"
             )
+            typer.echo(imported.summary())
     typer.echo(demo_data.describe())
+
+
+DEMO_PROGRAMME = ROOT / "challenges" / "casablanca-2017"
+
+
+def _import_or_fail(session: "Session", folder: Path, *, dry_run: bool = False) -> "ImportResult":
+    """Import `folder` in `session` and commit (or roll back on a dry run); on a problem print every one of
+    them and exit with 1, leaving the database and the file store as they were."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from app.challenges.importer import ImportFailed, import_folder
+
+    try:
+        shown = str(folder.relative_to(Path.cwd())) if folder.is_absolute() else str(folder)
+    except ValueError:
+        shown = str(folder)
+    console = Console(stderr=True)
+    bar = Progress(
+        TextColumn("importing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
+    result = None
+    try:
+        with bar:
+            task = bar.add_task("", total=None)
+
+            def advance(done: int, total: int, label: str) -> None:
+                bar.update(task, completed=done, total=total, description=label)
+
+            result = import_folder(session, folder, shown=shown, progress=advance)
+        if dry_run:
+            session.rollback()
+            result.discard_files()
+        else:
+            session.commit()
+    except ImportFailed as exc:
+        session.rollback()
+        for problem in exc.problems:
+            typer.echo(str(problem), err=True)
+        typer.echo(f"error: nothing was imported ({len(exc.problems)} problem(s))", err=True)
+        raise typer.Exit(1) from None
+    except BaseException:
+        session.rollback()
+        if result is not None:
+            result.discard_files()
+        raise
+    return result
+
+
+@app.command("import")
+def import_(
+    path: Annotated[Path, typer.Argument(help="A programme folder, e.g. challenges/casablanca-2017")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the files and report, write nothing")] = False,
+) -> None:
+    """Create or update a programme, its challenges and datasets from a folder of files (idempotent)."""
+    from app.db import open_session
+
+    with open_session() as session:
+        result = _import_or_fail(session, path, dry_run=dry_run)
+    typer.echo(result.summary() + ("\n(dry run: nothing was written)" if dry_run else ""))
 
 
 @app.command()

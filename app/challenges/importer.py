@@ -19,16 +19,16 @@ Rules:
   city a city, sponsors city, partner or operator organisations.
 - A challenge file may move a draft to published (the publication checks apply, except the future deadline:
   an archived programme can be imported), never back to draft.
-- Dataset files are copied into the file store with a server-generated key, SHA-256 and size; the same name
-  with the same content is left alone, changed content becomes the next version (older versions stay).
+- Dataset files go through the file store (app/storage.py: same type and content checks as an upload,
+  server-generated key, SHA-256 and size) and are analysed like uploads (schema, row count, preview). The
+  same name with the same content is left alone; changed content becomes the next version (older versions
+  stay).
 - Challenges or datasets missing from the folder are not deleted (they are listed in the result).
 """
 
+import codecs
 import hashlib
-import json
-import os
 import re
-import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -40,6 +40,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from sqlmodel import Session, col, select
 
+from app import storage
 from app.accounts.models import Organisation
 from app.audit import service as audit
 from app.challenges.models import (
@@ -51,7 +52,7 @@ from app.challenges.models import (
     ChallengeTerms,
 )
 from app.challenges.schemas import ChallengeCreate, Slug
-from app.config import get_settings
+from app.datasets import service as datasets_service
 from app.datasets.models import Access, Dataset, DatasetFile
 from app.db import utcnow
 from app.programmes.models import PHASE_ORDER, PhaseKind, Programme, ProgrammePartner, ProgrammePhase
@@ -70,16 +71,6 @@ SECTIONS = {
     "resultat attendu": "expected_outcome",
     "résultats attendus": "expected_outcome",
 }
-MEDIA_TYPES = {
-    ".csv": "text/csv",
-    ".json": "application/json",
-    ".geojson": "application/geo+json",
-    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ".parquet": "application/vnd.apache.parquet",
-    ".zip": "application/zip",
-    ".pdf": "application/pdf",
-}
-MAGIC = {".xlsx": b"PK\x03\x04", ".zip": b"PK\x03\x04", ".pdf": b"%PDF-", ".parquet": b"PAR1"}
 CHUNK = 1024 * 1024
 SPONSOR_KINDS = ("city", "partner", "operator")
 
@@ -170,12 +161,12 @@ def split_sections(body: str) -> dict[str, str]:
     return {name: "\n".join(lines).strip() for name, lines in sections.items()}
 
 
-def _load_yaml(file: str, text: str) -> tuple[dict[str, Any] | None, list[Problem]]:
+def _load_yaml(file: str, text: str, *, first_line: int = 1) -> tuple[dict[str, Any] | None, list[Problem]]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
+        where = f" (line {mark.line + first_line})" if mark is not None else ""
         return None, [Problem(file, "", f"This is not valid YAML{where}: {getattr(exc, 'problem', exc)}.")]
     if data is None:
         data = {}
@@ -378,14 +369,15 @@ def _read_challenge(folder: Path, shown: str, path: Path) -> tuple[ChallengeSpec
         front, body = split_front_matter(text)
     except ValueError as exc:
         return None, [Problem(file, "", str(exc))]
-    raw, problems = _load_yaml(file, front)
+    raw, problems = _load_yaml(file, front, first_line=2)
     if raw is None:
         return None, problems
+    sections: dict[str, str] | None
     try:
         sections = split_sections(body)
     except ValueError as exc:
         problems.append(Problem(file, "body", str(exc)))
-        sections = {}
+        sections = None
     for name in ("problem", "context", "expected_outcome"):
         if name in raw:
             problems.append(Problem(file, name, "Write this in the Markdown body, under its ## heading."))
@@ -406,7 +398,7 @@ def _read_challenge(folder: Path, shown: str, path: Path) -> tuple[ChallengeSpec
             for kpi in fields["kpis"]
         ]
     try:
-        data = ChallengeCreate.model_validate({**fields, **sections, "slug": path.stem, "programme": 0})
+        data = ChallengeCreate.model_validate({**fields, **(sections or {}), "slug": path.stem, "programme": 0})
     except ValidationError as exc:
         problems += _pydantic_problems(file, exc, lambda loc: "file name" if loc == ("slug",) else _dotted(loc))
         data = None
@@ -414,7 +406,7 @@ def _read_challenge(folder: Path, shown: str, path: Path) -> tuple[ChallengeSpec
         if data.qa_closes_at is not None and data.qa_closes_at > data.deadline:
             problems.append(Problem(file, "qa_closes_at", "Questions must close before the deadline."))
         if refs is not None and refs.status == ChallengeStatus.published:
-            if not (data.problem or "").strip():
+            if sections is not None and not (data.problem or "").strip():
                 problems.append(Problem(file, "body", "A published challenge needs a ## Problem section."))
             if not data.themes:
                 problems.append(Problem(file, "themes", "Choose at least one theme to publish."))
@@ -449,51 +441,48 @@ def _read_dataset(folder: Path, file: str, index: int, item: Any) -> tuple[Datas
         return None, [Problem(file, f"{where}.file", "The file must be inside the programme's folder.")]
     if not path.is_file():
         return None, [Problem(file, f"{where}.file", f"There is no file {entry.file}.")]
-    extension = path.suffix.lower()
-    if extension not in MEDIA_TYPES:
-        allowed = ", ".join(sorted(MEDIA_TYPES))
-        return None, [Problem(file, f"{where}.file", f"This type of file is not accepted; use one of {allowed}.")]
-    problem = _check_content(path, extension)
-    if problem:
-        return None, [Problem(file, f"{where}.file", problem)]
-    size, digest = _digest(path)
+    try:
+        file_type = storage.type_for_name(path.name)
+    except storage.UnsupportedType:
+        message = f"This type of file is not accepted; use one of {storage.ALLOWED_EXTENSIONS}."
+        return None, [Problem(file, f"{where}.file", message)]
+    if len(path.name) > storage.MAX_NAME_LENGTH:
+        return None, [Problem(file, f"{where}.file", "The file name is too long (200 characters at most).")]
+    size, digest, text_ok = _digest(path)
     if size == 0:
         return None, [Problem(file, f"{where}.file", "The file is empty.")]
-    if len(path.name) > 200:
-        return None, [Problem(file, f"{where}.file", "The file name is too long (200 characters at most).")]
-    return DatasetSpec(entry, FileSpec(path, path.name, MEDIA_TYPES[extension], size, digest)), []
-
-
-def _check_content(path: Path, extension: str) -> str | None:
-    """The content matches the extension (a light check: the files of a programme folder are trusted)."""
-    if extension in MAGIC:
-        with path.open("rb") as handle:
-            if not handle.read(len(MAGIC[extension])).startswith(MAGIC[extension]):
-                return "The content of the file does not match its extension."
-        return None
+    if size > storage.max_upload_bytes():
+        limit = storage.human_size(storage.max_upload_bytes())
+        return None, [Problem(file, f"{where}.file", f"The file is larger than the limit of {limit}.")]
+    with path.open("rb") as handle:
+        head = handle.read(storage.HEAD_BYTES)
     try:
-        with path.open(encoding="utf-8") as handle:
-            if extension == ".csv":
-                for _ in iter(lambda: handle.read(CHUNK), ""):
-                    pass
-                return None
-            document = json.load(handle)
-    except UnicodeDecodeError:
-        return "The file must be UTF-8 text."
-    except json.JSONDecodeError as exc:
-        return f"This is not valid JSON (line {exc.lineno})."
-    if extension == ".geojson" and (not isinstance(document, dict) or "type" not in document):
-        return "This is not GeoJSON: the document has no type."
-    return None
+        storage.check_content(file_type, head, path, text_ok=text_ok)
+    except storage.UnsupportedType:
+        return None, [Problem(file, f"{where}.file", f"The content of the file is not {file_type.label}.")]
+    return DatasetSpec(entry, FileSpec(path, path.name, file_type.media_type, size, digest)), []
 
 
-def _digest(path: Path) -> tuple[int, str]:
-    digest, size = hashlib.sha256(), 0
+def _digest(path: Path) -> tuple[int, str, bool]:
+    """Size, SHA-256 and whether the file is UTF-8 text without NUL bytes, in one pass of chunks."""
+    digest, size, text_ok = hashlib.sha256(), 0, True
+    decoder = codecs.getincrementaldecoder("utf-8")()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(CHUNK), b""):
             digest.update(chunk)
             size += len(chunk)
-    return size, digest.hexdigest()
+            if text_ok:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    text_ok = False
+                text_ok = text_ok and b"\x00" not in chunk
+    if text_ok:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            text_ok = False
+    return size, digest.hexdigest(), text_ok
 
 
 def read_folder(folder: Path, *, shown: str | None = None) -> tuple[ProgrammeSpec, list[ChallengeSpec]]:
@@ -823,8 +812,17 @@ def _write_dataset(session: Session, challenge: Challenge, spec: DatasetSpec, re
 
 
 def _add_file_version(session: Session, dataset: Dataset, file: FileSpec, version: int, result: ImportResult) -> None:
-    key, stored = store_file(file.path, file.sha256)
-    result.stored_paths.append(stored)
+    """Store the file through the upload path (same checks), analyse it like an upload, record the version."""
+    staged = storage.write_path(file.name, file.path)
+    try:
+        if staged.sha256 != file.sha256:
+            raise ImportFailed([Problem(result.programme, file.name, "The file changed while it was imported.")])
+        key = storage.new_storage_key("datasets")
+        path = staged.move_into_place(key)
+        result.stored_paths.append(path)
+    finally:
+        staged.discard()
+    analysis = datasets_service.analyse(path, staged.file_type.kind)
     session.add(
         DatasetFile(
             dataset_id=dataset.id or 0,
@@ -834,37 +832,10 @@ def _add_file_version(session: Session, dataset: Dataset, file: FileSpec, versio
             sha256=file.sha256,
             media_type=file.media_type,
             storage_key=key,
+            row_count=analysis.get("row_count"),
+            schema_fields=analysis.get("schema_fields"),
+            report=analysis.get("report"),
+            preview=analysis.get("preview"),
         )
     )
     result.files_stored += 1
-
-
-# ---- the file store ------------------------------------------------------------------------------------------
-
-
-def storage_path(key: str) -> Path:
-    """Where the file of a storage key lives: <data_dir>/files/<first two characters>/<key>."""
-    return get_settings().files_dir / key[:2] / key
-
-
-def store_file(source: Path, sha256: str) -> tuple[str, Path]:
-    """Copy `source` into the file store under a new random key, in chunks, through a temporary file moved
-    into place atomically; checks the copy against `sha256`. Returns the key and the stored path."""
-    key = secrets.token_hex(20)
-    target = storage_path(key)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.parent / f".{key}.part"
-    digest = hashlib.sha256()
-    try:
-        with source.open("rb") as reader, temporary.open("xb") as writer:
-            for chunk in iter(lambda: reader.read(CHUNK), b""):
-                digest.update(chunk)
-                writer.write(chunk)
-            writer.flush()
-            os.fsync(writer.fileno())
-        if digest.hexdigest() != sha256:
-            raise OSError(f"{source} changed while it was being imported")
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return key, target

@@ -27,7 +27,9 @@ LICENCES: dict[str, tuple[str, str | None]] = {
     "etalab-2.0": ("Licence Ouverte / Open Licence 2.0", "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"),
     "restricted": ("Restricted: programme use only", None),
 }
-Licence = Literal["CC-BY-4.0", "CC-BY-SA-4.0", "CC0-1.0", "ODbL-1.0", "ODC-By-1.0", "PDDL-1.0", "etalab-2.0", "restricted"]
+Licence = Literal[
+    "CC-BY-4.0", "CC-BY-SA-4.0", "CC0-1.0", "ODbL-1.0", "ODC-By-1.0", "PDDL-1.0", "etalab-2.0", "restricted"
+]
 assert set(Licence.__args__) == set(LICENCES)  # type: ignore[attr-defined]
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=160)]

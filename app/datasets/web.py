@@ -1,5 +1,211 @@
-"""HTML pages of the datasets domain."""
+"""HTML pages of datasets: the dataset page, new/edit forms, streamed upload, dictionary, downloads, catalogue."""
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from sqlmodel import Session
+from starlette.responses import Response
+
+from app import storage
+from app.challenges import service as challenges
+from app.datasets import catalogue as dcat
+from app.datasets import service
+from app.datasets.schemas import ACCESS_LABELS, LICENCES, DatasetCreate, DatasetUpdate, DictionaryEntry
+from app.datasets.service import DatasetView
+from app.db import SessionDep
+from app.errors import DomainError, Forbidden, Invalid, NotFound
+from app.security.actor import Actor
+from app.validation import RecordId, parse
+from app.web.deps import ActorDep, FormDep, SignedInDep
+from app.web.flash import flash
+from app.web.forms import form_error
+from app.web.templating import redirect, render
 
 router = APIRouter()
+
+
+def dataset_path(dataset_id: int | None) -> str:
+    return f"/datasets/{dataset_id}"
+
+
+def _choices() -> dict[str, Any]:
+    return {
+        "licence_choices": [(key, title) for key, (title, _) in LICENCES.items()],
+        "access_choices": list(ACCESS_LABELS.items()),
+    }
+
+
+def _page(request: Request, view: DatasetView, *, status_code: int = 200, **extra: Any) -> HTMLResponse:
+    context: dict[str, Any] = {
+        "view": view,
+        "d": view.dataset,
+        "challenge": view.challenge,
+        "licences": LICENCES,
+        "access_labels": ACCESS_LABELS,
+        "max_upload": storage.human_size(storage.max_upload_bytes()),
+        "accept": ",".join(sorted(storage.BY_EXTENSION)),
+        "upload_error": None,
+        "upload_error_vars": {},
+        **extra,
+    }
+    return render(request, "datasets/page.html", context, status_code=status_code)
+
+
+@router.get("/datasets/{dataset_id}", response_class=HTMLResponse)
+def dataset_page(request: Request, session: SessionDep, actor: ActorDep, dataset_id: RecordId) -> Response:
+    return _page(request, service.get_dataset(session, actor, dataset_id))
+
+
+# ---- new and edit -----------------------------------------------------------------------------------
+
+
+def _challenge_for_new(session: Session, actor: Actor, challenge_id: int) -> challenges.ChallengeView:
+    view = challenges.get_challenge(session, actor, challenge_id)
+    if not service.may_add_dataset(actor, view):
+        raise NotFound()
+    return view
+
+
+@router.get("/challenges/{challenge_id}/datasets/new", response_class=HTMLResponse)
+def dataset_new(request: Request, session: SessionDep, actor: SignedInDep, challenge_id: RecordId) -> Response:
+    challenge = _challenge_for_new(session, actor, challenge_id)
+    return render(
+        request,
+        "datasets/form.html",
+        {**_choices(), "challenge": challenge, "view": None, "form": {"licence": "CC-BY-4.0", "access": "public"}},
+    )
+
+
+@router.post("/challenges/{challenge_id}/datasets/new", response_class=HTMLResponse)
+def dataset_create(
+    request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, challenge_id: RecordId
+) -> Response:
+    challenge = _challenge_for_new(session, actor, challenge_id)
+    try:
+        data = parse(
+            DatasetCreate, {k: form.get(k) for k in ("title", "description", "licence", "access") if k in form}
+        )
+        view = service.create_dataset(session, actor, challenge, data)
+    except Invalid as exc:
+        session.rollback()
+        return form_error(
+            request, "datasets/form.html", form, exc, {**_choices(), "challenge": challenge, "view": None}
+        )
+    flash(request, "The dataset is created. Upload its files below.")
+    return redirect(request, dataset_path(view.dataset.id))
+
+
+def _editable(session: Session, actor: Actor, dataset_id: int) -> DatasetView:
+    view = service.get_dataset(session, actor, dataset_id)
+    if not view.may_edit:
+        raise NotFound()
+    return view
+
+
+@router.get("/datasets/{dataset_id}/edit", response_class=HTMLResponse)
+def dataset_edit(request: Request, session: SessionDep, actor: SignedInDep, dataset_id: RecordId) -> Response:
+    view = _editable(session, actor, dataset_id)
+    d = view.dataset
+    form = {"title": d.title, "description": d.description, "licence": d.licence, "access": d.access}
+    return render(
+        request, "datasets/form.html", {**_choices(), "challenge": view.challenge, "view": view, "form": form}
+    )
+
+
+@router.post("/datasets/{dataset_id}/edit", response_class=HTMLResponse)
+def dataset_update(
+    request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, dataset_id: RecordId
+) -> Response:
+    view = _editable(session, actor, dataset_id)
+    try:
+        data = parse(
+            DatasetUpdate, {k: form.get(k) for k in ("title", "description", "licence", "access") if k in form}
+        )
+        service.update_dataset(session, actor, view, data)
+    except Invalid as exc:
+        session.rollback()
+        return form_error(
+            request, "datasets/form.html", form, exc, {**_choices(), "challenge": view.challenge, "view": view}
+        )
+    flash(request, "The dataset is saved.")
+    return redirect(request, dataset_path(dataset_id))
+
+
+# ---- files ------------------------------------------------------------------------------------------
+
+
+@router.post("/datasets/{dataset_id}/files", response_class=HTMLResponse)
+async def file_upload(request: Request, session: SessionDep, actor: SignedInDep, dataset_id: RecordId) -> Response:
+    """The streamed upload. The CSRF token comes in the X-CSRF-Token header (upload.js) or the query string
+    (plain form), never in the body, so that the CSRF check does not parse (and buffer) the upload."""
+    try:
+        stored = await service.receive_file(
+            session,
+            actor,
+            dataset_id,
+            request.stream(),
+            content_type=request.headers.get("content-type"),
+            content_length=request.headers.get("content-length"),
+            release=session.commit,
+        )
+    except (NotFound, Forbidden):
+        raise
+    except DomainError as exc:
+        session.rollback()
+        message = exc.errors.get("file", exc.detail) if isinstance(exc, Invalid) else exc.detail
+        view = service.get_dataset(session, actor, dataset_id)
+        return _page(request, view, status_code=exc.status, upload_error=message, upload_error_vars=exc.variables)
+    flash(request, "The file %(name)s is uploaded (version %(version)s).", name=stored.name, version=stored.version)
+    return redirect(request, dataset_path(dataset_id) + "#files")
+
+
+@router.post("/datasets/{dataset_id}/dictionary", response_class=HTMLResponse)
+def dictionary_update(
+    request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, dataset_id: RecordId
+) -> Response:
+    view = service.get_dataset(session, actor, dataset_id)
+    if not view.may_edit:
+        raise Forbidden("Only the challenge's sponsors and the programme operator may change this dataset.")
+    entries: list[dict[str, str]] = []
+    index = 0
+    while f"name_{index}" in form and index < 1000:
+        entries.append(
+            {
+                "name": str(form[f"name_{index}"]),
+                "description": str(form.get(f"description_{index}", "")),
+                "unit": str(form.get(f"unit_{index}", "")),
+            }
+        )
+        index += 1
+    try:
+        parsed = [parse(DictionaryEntry, e) for e in entries]
+        service.update_dictionary(session, actor, view, parsed)
+    except Invalid as exc:
+        session.rollback()
+        view = service.get_dataset(session, actor, dataset_id)
+        return _page(request, view, status_code=422, dictionary_form=form, dictionary_errors=exc.errors)
+    flash(request, "The data dictionary is saved.")
+    return redirect(request, dataset_path(dataset_id) + "#schema")
+
+
+@router.get("/datasets/{dataset_id}/files/{file_id}/download")
+def file_download(session: SessionDep, actor: ActorDep, dataset_id: RecordId, file_id: RecordId) -> Response:
+    _, found = service.get_file(session, actor, dataset_id, file_id)
+    return storage.download_response(service.file_path(found), found.name, found.media_type)
+
+
+@router.get("/datasets/{dataset_id}/datapackage.json")
+def dataset_datapackage(request: Request, session: SessionDep, actor: ActorDep, dataset_id: RecordId) -> Response:
+    view = service.get_dataset(session, actor, dataset_id)
+    base = str(request.base_url).rstrip("/")
+    descriptor = service.datapackage(
+        view, base_url=base, download_url=lambda f: f"{base}/datasets/{f.dataset_id}/files/{f.id}/download"
+    )
+    return JSONResponse(descriptor, headers={"Cache-Control": "private, no-cache"})
+
+
+@router.get("/catalogue.jsonld")
+def catalogue_jsonld(request: Request, session: SessionDep) -> Response:
+    body = dcat.catalogue(session, str(request.base_url).rstrip("/"))
+    return JSONResponse(body, media_type="application/ld+json", headers={"Cache-Control": "public, max-age=300"})

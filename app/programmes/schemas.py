@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.programmes.models import PhaseKind
 
@@ -14,12 +14,18 @@ TimeZone = Annotated[str, StringConstraints(max_length=64)]
 
 
 class PhaseIn(BaseModel):
-    """One phase of the calendar; the service checks the dates (order, one of each kind) and names the phase."""
+    """One phase of the calendar; the service also checks the order of phases and that each appears once."""
 
     model_config = ConfigDict(extra="forbid")
     kind: PhaseKind
     starts_on: date
     ends_on: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "PhaseIn":
+        if self.ends_on < self.starts_on:
+            raise ValueError("A phase cannot end before it starts.")
+        return self
 
 
 class ProgrammeCreate(BaseModel):

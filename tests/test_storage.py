@@ -1,0 +1,271 @@
+"""The storage layer: names, limits, type checks by extension and content, streamed multipart, no leftovers."""
+
+import asyncio
+import io
+import zipfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from app import storage
+from app.errors import Invalid
+
+
+def leftovers() -> set[Path]:
+    root = storage.files_root()
+    return {p for p in root.rglob("*") if p.is_file()} if root.exists() else set()
+
+
+@pytest.fixture
+def small_limit(monkeypatch: pytest.MonkeyPatch) -> int:
+    monkeypatch.setattr(storage, "max_upload_bytes", lambda: 100)
+    return 100
+
+
+def xlsx_bytes() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    return out.getvalue()
+
+
+def zip_bytes() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("readme.txt", "hello")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("../../etc/passwd", "passwd"),
+        ("C:\\x\\y.csv", "y.csv"),
+        ("/abs/path/data.csv", "data.csv"),
+        ("..\\..\\boot.ini", "boot.ini"),
+        ("bus\x00stops\x1f.csv", "busstops.csv"),
+        ("évaluation\u202egpj.csv", "évaluationgpj.csv"),  # bidi override removed
+        ("  .hidden.csv ", "hidden.csv"),
+        ("..", ""),
+        ("", ""),
+        ('a<b>:"c|?*.csv', "a_b___c___.csv"),
+    ],
+)
+def test_sanitise_name(raw: str, expected: str) -> None:
+    assert storage.sanitise_name(raw) == expected
+
+
+def test_sanitise_name_caps_length_and_keeps_extension() -> None:
+    name = storage.sanitise_name("x" * 500 + ".geojson")
+    assert len(name) == storage.MAX_NAME_LENGTH and name.endswith(".geojson")
+
+
+def test_content_disposition_is_rfc_6266() -> None:
+    header = storage.content_disposition('données "2024".csv')
+    assert header.startswith('attachment; filename="donnees _2024_.csv"; ')
+    assert "filename*=UTF-8''donn%C3%A9es%20%222024%22.csv" in header
+
+
+def test_keys_are_random_and_never_the_client_name() -> None:
+    staged = storage.write_bytes("../../secret.csv", b"a,b\n1,2\n")
+    try:
+        key = storage.new_storage_key()
+        assert key != storage.new_storage_key()
+        path = staged.move_into_place(key)
+        assert "secret" not in str(path) and path.is_relative_to(storage.files_root())
+        assert staged.name == "secret.csv"
+    finally:
+        storage.remove_stored(key)
+
+
+def test_path_for_refuses_forged_keys() -> None:
+    for key in ("../etc/passwd", "datasets/ab/../../x", "datasets/ab/ABC"):
+        with pytest.raises(ValueError):
+            storage.path_for(key)
+
+
+def test_limit_minus_one_exact_and_plus_one(small_limit: int) -> None:
+    before = leftovers()
+    for size in (small_limit - 1, small_limit):
+        staged = storage.write_bytes("f.csv", b"a" * size)
+        assert staged.size == size
+        staged.discard()
+    with pytest.raises(storage.TooLarge) as refused:
+        storage.write_bytes("f.csv", b"a" * (small_limit + 1))
+    assert refused.value.status == 413
+    assert refused.value.variables == {"limit": "100 bytes"}
+    assert leftovers() == before
+
+
+def test_empty_file_is_refused_with_a_clear_message() -> None:
+    before = leftovers()
+    with pytest.raises(Invalid) as refused:
+        storage.write_bytes("empty.csv", b"")
+    assert refused.value.errors == {"file": "The file is empty. Choose a file with some content."}
+    assert leftovers() == before
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("report.csv", b"%PDF-1.7\n..."),  # a PDF named .csv
+        ("report.pdf", b"just some text\n"),  # text named .pdf
+        ("table.csv", b"a,b\n1,\x002\n"),  # NUL byte
+        ("table.csv", b"caf\xe9,1\n"),  # not UTF-8
+        ("data.json", b"hello"),
+        ("data.geojson", b"   nope"),
+        ("data.parquet", b"PAR1 but no footer"),
+        ("book.xlsx", zip_bytes()),  # a zip without the workbook parts
+        ("archive.zip", b"PK\x03\x04 broken"),
+        ("script.exe", b"MZ..."),
+        ("noextension", b"a,b\n"),
+        ("page.html", b"<html>"),
+    ],
+)
+def test_refused_types(name: str, data: bytes) -> None:
+    before = leftovers()
+    with pytest.raises(storage.UnsupportedType) as refused:
+        storage.write_bytes(name, data)
+    assert refused.value.status == 415
+    assert leftovers() == before
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "media_type"),
+    [
+        ("t.csv", "ville,population\nCasablanca,3300000\n".encode(), "text/csv"),
+        ("t.csv", b"\xef\xbb\xbfa,b\n1,2\n", "text/csv"),
+        ("t.json", b'  [{"a": 1}]', "application/json"),
+        ("t.geojson", b'{"type": "FeatureCollection", "features": []}', "application/geo+json"),
+        ("t.parquet", b"PAR1" + b"\x00" * 8 + b"PAR1", "application/vnd.apache.parquet"),
+        ("t.xlsx", xlsx_bytes(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ("t.zip", zip_bytes(), "application/zip"),
+        ("t.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf"),
+    ],
+)
+def test_accepted_types(name: str, data: bytes, media_type: str) -> None:
+    staged = storage.write_bytes(name, data)
+    try:
+        assert staged.media_type == media_type
+        assert staged.size == len(data)
+        import hashlib
+
+        assert staged.sha256 == hashlib.sha256(data).hexdigest()
+        assert staged.temp_path.read_bytes() == data
+    finally:
+        staged.discard()
+
+
+# ---- streamed multipart -----------------------------------------------------------------------------
+
+
+BOUNDARY = "----medinatest"
+
+
+def multipart(name: str, data: bytes, *, close: bool = True, extra: dict[str, str] | None = None) -> bytes:
+    parts = b""
+    for key, value in (extra or {}).items():
+        parts += f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'.encode()
+    parts += (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode() + data
+    if close:
+        parts += f"\r\n--{BOUNDARY}--\r\n".encode()
+    return parts
+
+
+async def chunked(body: bytes, size: int = 7, fail_after: int | None = None) -> AsyncIterator[bytes]:
+    sent = 0
+    for start in range(0, len(body), size):
+        if fail_after is not None and sent >= fail_after:
+            raise ConnectionResetError("client went away")
+        yield body[start : start + size]
+        sent += size
+
+
+def receive(body: bytes, **kwargs) -> storage.ReceivedUpload:
+    fail_after = kwargs.pop("fail_after", None)
+    return asyncio.run(
+        storage.receive_upload(
+            chunked(body, fail_after=fail_after), f"multipart/form-data; boundary={BOUNDARY}", **kwargs
+        )
+    )
+
+
+def test_multipart_streams_the_file_and_keeps_small_fields() -> None:
+    data = b"stop,boardings\n" + b"Casa Port,1200\n" * 1000
+    received = receive(multipart("stops.csv", data, extra={"note": "hello"}))
+    try:
+        assert received.staged.temp_path.read_bytes() == data
+        assert received.staged.name == "stops.csv"
+        assert received.fields == {"note": "hello"}
+    finally:
+        received.staged.discard()
+
+
+def test_interrupted_stream_leaves_nothing() -> None:
+    before = leftovers()
+    with pytest.raises(ConnectionResetError):
+        receive(multipart("stops.csv", b"a,b\n" * 5000), fail_after=500)
+    assert leftovers() == before
+
+
+def test_client_disconnect_becomes_interrupted() -> None:
+    from starlette.requests import ClientDisconnect
+
+    async def disconnecting() -> AsyncIterator[bytes]:
+        yield multipart("stops.csv", b"a,b\n" * 100, close=False)
+        raise ClientDisconnect()
+
+    before = leftovers()
+    with pytest.raises(storage.Interrupted):
+        asyncio.run(storage.receive_upload(disconnecting(), f"multipart/form-data; boundary={BOUNDARY}"))
+    assert leftovers() == before
+
+
+def test_body_ending_before_the_closing_boundary_is_interrupted() -> None:
+    before = leftovers()
+    with pytest.raises(storage.Interrupted):
+        receive(multipart("stops.csv", b"a,b\n1,2\n", close=False))
+    assert leftovers() == before
+
+
+def test_multipart_over_the_limit_stops_early(small_limit: int) -> None:
+    before = leftovers()
+    consumed = 0
+
+    async def counting() -> AsyncIterator[bytes]:
+        nonlocal consumed
+        async for chunk in chunked(multipart("big.csv", b"x" * 10_000), size=50):
+            consumed += len(chunk)
+            yield chunk
+
+    with pytest.raises(storage.TooLarge):
+        asyncio.run(storage.receive_upload(counting(), f"multipart/form-data; boundary={BOUNDARY}"))
+    assert consumed < 400  # refused as soon as the limit was crossed, not after reading everything
+    assert leftovers() == before
+
+
+def test_declared_content_length_over_the_limit_is_refused_before_reading(small_limit: int) -> None:
+    async def never() -> AsyncIterator[bytes]:
+        raise AssertionError("the body must not be read")
+        yield b""  # pragma: no cover
+
+    with pytest.raises(storage.TooLarge):
+        asyncio.run(
+            storage.receive_upload(
+                never(), f"multipart/form-data; boundary={BOUNDARY}", content_length=str(10 * 1024**2)
+            )
+        )
+
+
+def test_missing_file_part_and_wrong_content_type() -> None:
+    body = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="x"\r\n\r\n1\r\n--{BOUNDARY}--\r\n'.encode()
+    with pytest.raises(Invalid) as missing:
+        receive(body)
+    assert missing.value.errors == {"file": "Choose a file to upload."}
+    with pytest.raises(storage.UnsupportedType):
+        asyncio.run(storage.receive_upload(chunked(b"{}"), "application/json"))
