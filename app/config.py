@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     db_pool_size: int = 10
     api_rate_limit_per_minute: int = 600
+    max_upload_bytes: int = 2 * 1024**3
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":

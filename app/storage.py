@@ -78,7 +78,7 @@ ALLOWED_EXTENSIONS = ", ".join(sorted(BY_EXTENSION))
 
 
 def max_upload_bytes() -> int:
-    return int(getattr(get_settings(), "max_upload_bytes", DEFAULT_MAX_UPLOAD_BYTES))
+    return get_settings().max_upload_bytes
 
 
 def files_root() -> Path:

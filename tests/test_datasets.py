@@ -100,7 +100,9 @@ def test_sponsor_staff_create_and_edit_others_may_not(db, make, setting):
         with pytest.raises(Forbidden):
             service.create_dataset(db, actor, challenge, DatasetCreate(title="Mine", licence="CC0-1.0"))
         with pytest.raises(Forbidden):
-            service.update_dataset(db, actor, service.get_dataset(db, actor, view.dataset.id), DatasetUpdate(title="xyz"))
+            service.update_dataset(
+                db, actor, service.get_dataset(db, actor, view.dataset.id), DatasetUpdate(title="xyz")
+            )
     operator = make.actor(setting["operator"])
     edited = service.update_dataset(
         db, operator, service.get_dataset(db, operator, view.dataset.id), DatasetUpdate(licence="ODbL-1.0")
@@ -167,7 +169,11 @@ def test_geojson_properties_become_rows_and_json_tables_are_analysed(db, make, s
     geo = {
         "type": "FeatureCollection",
         "features": [
-            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-7.6, 33.6]}, "properties": {"name": "A", "riders": 3}},
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [-7.6, 33.6]},
+                "properties": {"name": "A", "riders": 3},
+            },
             {"type": "Feature", "geometry": None, "properties": {"name": "B", "riders": 5}},
         ],
     }
@@ -226,19 +232,21 @@ def test_api_create_upload_read_and_download(client, db, make, setting):
         json={"schema": [{"name": "boardings", "description": "Per day", "unit": "riders"}]},
         headers=headers,
     )
-    assert patched.status_code == 200 and {
-        "name": "boardings",
-        "type": "integer",
-        "description": "Per day",
-        "unit": "riders",
-    } in patched.json()["schema"]
+    assert (
+        patched.status_code == 200
+        and {
+            "name": "boardings",
+            "type": "integer",
+            "description": "Per day",
+            "unit": "riders",
+        }
+        in patched.json()["schema"]
+    )
     download = client.get(body["download_url"], headers=token(make, setting["startup"], "read"))
     assert download.status_code == 200 and download.content == CSV
     assert download.headers["content-type"].startswith("text/csv")
     assert download.headers["x-content-type-options"] == "nosniff"
-    assert download.headers["content-disposition"] == (
-        "attachment; filename=\"stops.csv\"; filename*=UTF-8''stops.csv"
-    )
+    assert download.headers["content-disposition"] == ("attachment; filename=\"stops.csv\"; filename*=UTF-8''stops.csv")
     listed = client.get(f"/api/v1/challenges/{setting['challenge'].id}/datasets", headers=headers).json()
     assert [d["id"] for d in listed["items"]] == [dataset_id]
 
@@ -341,7 +349,7 @@ def test_restricted_dataset_is_404_to_others_everywhere(client, db, make, settin
     sign_in(client, setting["startup"].email)
     assert client.get(f"/datasets/{dataset_id}").status_code == 404
     assert client.get(f"/datasets/{dataset_id}/files/{file_id}/download").status_code == 404
-    page = client.get(f"/programmes/casa-data/challenges/tram-ridership")
+    page = client.get("/programmes/casa-data/challenges/tram-ridership")
     assert "Tram stops" not in page.text
     assert client.get(f"/api/v1/datasets/{dataset_id}", headers=token(make, setting["operator"])).status_code == 200
 
@@ -391,13 +399,17 @@ def test_datapackage_and_dcat_catalogue(client, db, make, setting):
     stored = service.store_bytes(db, actor, public.dataset.id, "stops.csv", CSV)
     service.store_bytes(db, actor, hidden.dataset.id, "hours.csv", CSV)
     view = service.get_dataset(db, actor, public.dataset.id)
-    service.update_dictionary(db, actor, view, [DictionaryEntry(name="boardings", description="Per day", unit="riders")])
+    service.update_dictionary(
+        db, actor, view, [DictionaryEntry(name="boardings", description="Per day", unit="riders")]
+    )
     package = client.get(f"/datasets/{public.dataset.id}/datapackage.json").json()
     assert package["licenses"][0]["name"] == "ODbL-1.0"
     resource = package["resources"][0]
     assert resource["hash"] == f"sha256:{stored.sha256}" and resource["bytes"] == len(CSV)
     assert resource["path"] == f"http://testserver/datasets/{public.dataset.id}/files/{stored.id}/download"
-    assert {"name": "boardings", "type": "integer", "description": "Per day", "unit": "riders"} in resource["schema"]["fields"]
+    assert {"name": "boardings", "type": "integer", "description": "Per day", "unit": "riders"} in resource["schema"][
+        "fields"
+    ]
     import frictionless
 
     report = frictionless.Package.validate_descriptor(package)
@@ -434,7 +446,12 @@ def test_sponsor_creates_uploads_and_sees_preview_and_dictionary(client, db, mak
     challenge_id = setting["challenge"].id
     form = client.get(f"/challenges/{challenge_id}/datasets/new")
     assert form.status_code == 200
-    bad = post_form(client, f"/challenges/{challenge_id}/datasets/new", {"title": "", "licence": "nope"}, page=f"/challenges/{challenge_id}/datasets/new")
+    bad = post_form(
+        client,
+        f"/challenges/{challenge_id}/datasets/new",
+        {"title": "", "licence": "nope"},
+        page=f"/challenges/{challenge_id}/datasets/new",
+    )
     assert bad.status_code == 422 and 'name="title"' in bad.text
     created = post_form(
         client,
@@ -465,7 +482,9 @@ def test_sponsor_creates_uploads_and_sees_preview_and_dictionary(client, db, mak
         page=dataset_page,
     )
     assert saved.status_code == 303
-    assert db.exec(select(DatasetField).where(DatasetField.dataset_id == dataset_id)).one().description == "Tram stop name"
+    assert (
+        db.exec(select(DatasetField).where(DatasetField.dataset_id == dataset_id)).one().description == "Tram stop name"
+    )
     assert "Tram stop name" in client.get(dataset_page).text
     challenge_page = client.get("/programmes/casa-data/challenges/tram-ridership")
     assert f"/datasets/{dataset_id}" in challenge_page.text and "stops.csv" in challenge_page.text
@@ -519,8 +538,21 @@ def test_staff_edit_the_dataset_page(client, db, make, setting):
     sign_in(client, setting["operator"].email)
     page = f"/datasets/{view.dataset.id}/edit"
     assert client.get(page).status_code == 200
-    saved = post_form(client, page, {"title": "Tram stops 2024", "licence": "CC0-1.0", "access": "registered"}, page=page)
+    saved = post_form(
+        client, page, {"title": "Tram stops 2024", "licence": "CC0-1.0", "access": "registered"}, page=page
+    )
     assert saved.status_code == 303
     db.expire_all()
     dataset = db.get(Dataset, view.dataset.id)
     assert (dataset.title, dataset.licence, dataset.access) == ("Tram stops 2024", "CC0-1.0", "registered")
+
+
+def test_a_rolled_back_upload_leaves_no_file(db, make, setting):
+    view = new_dataset(db, make, setting)
+    db.commit()
+    before = leftovers()
+    stored = service.store_bytes(db, make.actor(setting["sponsor"]), view.dataset.id, "stops.csv", CSV)
+    path = storage.path_for(stored.storage_key)
+    assert path.is_file()
+    db.rollback()  # e.g. the request's commit failed
+    assert not path.exists() and leftovers() == before

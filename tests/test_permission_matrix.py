@@ -15,13 +15,13 @@ import pytest
 from fastapi.routing import iter_route_contexts
 from starlette.routing import Mount
 
+import tests.matrix
 from app.accounts import auth
 from app.accounts.models import Invitation, Membership
+from app.challenges.models import Challenge, ChallengeTerms
 from app.db import utcnow
 from app.main import create_app
 from app.notifications.models import OutboxMessage
-import tests.matrix
-from app.challenges.models import Challenge, ChallengeTerms
 from app.programmes.models import Programme, ProgrammePartner
 from tests.conftest import csrf_token
 

@@ -385,6 +385,15 @@ def test_form_errors_keep_the_input(client, db, make, setting):
         headers={"Accept-Language": "en"},
     )
     assert response.status_code == 422 and "A phase cannot end before it starts." in response.text
+    response = post_form(
+        client,
+        "/programmes/new",
+        _form(setting, partners=["99999999999"], city="99999999999"),
+        page="/programmes/new",
+        headers={"Accept-Language": "en"},
+    )
+    assert response.status_code == 422 and 'id="e-city"' in response.text
+    assert "Enter a valid value." in response.text.split('id="f-partners"')[1].split("</fieldset>")[0]
     assert service.list_programmes(db, make.actor(None)) == []
 
 
@@ -494,3 +503,5 @@ def test_api_create_and_patch(client, db, make, setting):
     assert client.post("/api/v1/programmes", json={"name": "Fès 2030"}, headers=read_only).status_code == 403
     unknown = client.post("/api/v1/programmes", json={"name": "Fès 2030", "colour": "red"}, headers=headers)
     assert unknown.status_code == 422
+    huge = client.post("/api/v1/programmes", json={"name": "Fès 2030", "partners": [2**31]}, headers=headers)
+    assert huge.status_code == 422 and huge.json()["errors"][0]["field"] == "partners.0"

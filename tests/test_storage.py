@@ -135,7 +135,7 @@ def test_refused_types(name: str, data: bytes) -> None:
 @pytest.mark.parametrize(
     ("name", "data", "media_type"),
     [
-        ("t.csv", "ville,population\nCasablanca,3300000\n".encode(), "text/csv"),
+        ("t.csv", b"ville,population\nCasablanca,3300000\n", "text/csv"),
         ("t.csv", b"\xef\xbb\xbfa,b\n1,2\n", "text/csv"),
         ("t.json", b'  [{"a": 1}]', "application/json"),
         ("t.geojson", b'{"type": "FeatureCollection", "features": []}', "application/geo+json"),

@@ -102,12 +102,9 @@ def challenge_page(
 
 
 def _datasets_context(session: Session, actor: Actor, view: ChallengeView) -> dict[str, Any]:
-    try:  # TODO(lead): a plain import once the datasets service lands
-        from app.datasets import service as datasets  # the datasets domain builds on challenges
-    except ImportError:
-        return {"datasets": [], "may_upload": False}
-    build = getattr(datasets, "challenge_datasets_context", None)
-    return build(session, actor, view) if build else {"datasets": [], "may_upload": False}
+    from app.datasets import service as datasets  # the datasets domain builds on challenges
+
+    return datasets.challenge_datasets_context(session, actor, view)
 
 
 def _challenge_page(

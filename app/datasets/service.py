@@ -48,7 +48,7 @@ VALIDATE_ROWS = 10_000
 PREVIEW_ROWS = 20
 SAMPLE_ROWS = 1_000
 MAX_JSON_ANALYSE_BYTES = 50 * 1024**2  # JSON/GeoJSON are parsed whole to find their rows: bounded
-EXACT_COUNT_BYTES = 256 * 1024**2  # above this, a CSV's rows are estimated from its line breaks
+EXACT_COUNT_BYTES = 64 * 1024**2  # above this, a quoted CSV's rows are estimated from its line breaks
 MAX_CELL_CHARS = 200
 TABULAR_KINDS = ("csv", "json", "geojson")
 
@@ -448,19 +448,23 @@ def _json_rows(path: Path, kind: str) -> list[dict[str, Any]] | None:
 
 
 def _count_csv_rows(path: Path) -> tuple[int, bool]:
-    """Data rows of a CSV (header excluded) and whether the count is exact (estimated for huge files)."""
-    if path.stat().st_size > EXACT_COUNT_BYTES:
-        lines = 0
-        last = b"\n"
-        with path.open("rb") as handle:
-            while chunk := handle.read(4 * 1024 * 1024):
-                lines += chunk.count(b"\n")
-                last = chunk[-1:]
-        lines += last != b"\n"
-        return max(0, lines - 1), False
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        count = sum(1 for row in csv.reader(handle) if row)
-    return max(0, count - 1), True
+    """Data rows of a CSV (header excluded) and whether the count is exact. Line breaks are counted fast;
+    that is exact when no field is quoted (a quoted field may hold a line break), else the csv module
+    counts files up to 64 MiB exactly and bigger ones keep the estimate."""
+    lines, quoted, last = 0, False, b"\n"
+    with path.open("rb") as handle:
+        while chunk := handle.read(4 * 1024 * 1024):
+            lines += chunk.count(b"\n")
+            quoted = quoted or b'"' in chunk
+            last = chunk[-1:]
+    lines += last != b"\n"
+    if not quoted:
+        return max(0, lines - 1), True
+    if path.stat().st_size <= EXACT_COUNT_BYTES:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            count = sum(1 for row in csv.reader(handle) if row)
+        return max(0, count - 1), True
+    return max(0, lines - 1), False
 
 
 def analyse(path: Path, kind: str) -> dict[str, Any]:

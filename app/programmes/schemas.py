@@ -11,6 +11,9 @@ Name = Annotated[str, StringConstraints(min_length=3, max_length=160)]
 Slug = Annotated[str, StringConstraints(max_length=80, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
 Description = Annotated[str, StringConstraints(max_length=20_000)]
 TimeZone = Annotated[str, StringConstraints(max_length=64)]
+# an organisation id: bounded to what a 32-bit INTEGER column holds (a clean 422 rather than a database error)
+OrganisationId = Annotated[int, Field(ge=1, le=2_147_483_647)]
+Partners = Annotated[list[OrganisationId], Field(max_length=200)]
 
 
 class PhaseIn(BaseModel):
@@ -33,11 +36,15 @@ class ProgrammeCreate(BaseModel):
     name: Name
     slug: Slug | None = None
     description: Description = ""
-    operator: int | None = Field(default=None, description="Operator organisation id; defaults to the caller's")
-    city: int | None = None
-    partners: list[int] = Field(default_factory=list)
+    operator: OrganisationId | None = Field(
+        default=None, description="Operator organisation id; defaults to the caller's"
+    )
+    city: OrganisationId | None = None
+    partners: Partners = Field(default_factory=list)
     timezone: TimeZone = "Africa/Casablanca"
-    phases: list[PhaseIn] = Field(default_factory=list, description="The calendar; a default one when empty")
+    phases: list[PhaseIn] = Field(
+        default_factory=list, max_length=len(PhaseKind) * 2, description="The calendar; a default one when empty"
+    )
 
 
 class ProgrammeUpdate(BaseModel):
@@ -48,10 +55,10 @@ class ProgrammeUpdate(BaseModel):
     name: Name | None = None
     slug: Slug | None = None
     description: Description | None = None
-    city: int | None = None
-    partners: list[int] | None = None
+    city: OrganisationId | None = None
+    partners: Partners | None = None
     timezone: TimeZone | None = None
-    phases: list[PhaseIn] | None = None
+    phases: Annotated[list[PhaseIn], Field(max_length=len(PhaseKind) * 2)] | None = None
 
 
 class PhasePublic(BaseModel):

@@ -91,12 +91,15 @@ def build_timeline(view: ProgrammeView, now: datetime, *, rtl: bool) -> Timeline
         days = (phase.ends_on - phase.starts_on).days + 1
         width = max(days / total * WIDTH, MIN_BAR)
         state = "current" if phase is current else ("past" if phase.ends_on < today else "future")
-        rows.append(TimelineRow(phase, min(at(phase.starts_on, width), WIDTH - width), round(width, 2), state, days))
+        rows.append(
+            TimelineRow(phase, min(max(at(phase.starts_on, width), 0), WIDTH - width), round(width, 2), state, days)
+        )
     today_x = None
     if start <= today <= end:
         middle = ((today - start).days + 0.5) / total * WIDTH
         today_x = round(WIDTH - middle if rtl else middle, 2)
-    ticks, year_ticks = [], []
+    ticks: list[float] = []
+    year_ticks: list[float] = []
     month = date(start.year, start.month, 1)
     while month <= end:
         if month > start:
@@ -197,8 +200,12 @@ def _parse(model: type[Any], data: dict[str, Any], date_errors: dict[str, str]) 
         kinds = [phase["kind"].value for phase in data["phases"]]
         errors = {}
         for name, message in exc.errors.items():
-            position = name.split(".")[1] if name.startswith("phases.") else ""
-            errors[f"phases.{kinds[int(position)]}" if position.isdigit() else name] = message
+            field, _, position = name.partition(".")
+            if field == "phases" and position.split(".")[0].isdigit():
+                name = f"phases.{kinds[int(position.split('.')[0])]}"
+            elif field in ("partners", "city", "operator"):
+                name = field
+            errors.setdefault(name, message)
         raise Invalid({**date_errors, **errors}) from None
     if date_errors:
         raise Invalid(date_errors)
