@@ -21,9 +21,13 @@ from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import Engine, text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from tests.dbutil import postgres_url  # noqa: E402
+from tests.dbutil import fresh_database_url, postgres_url  # noqa: E402
 
-TEST_DATABASE_URL = postgres_url() or f"sqlite:///{_TMP / 'test.sqlite3'}"
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if postgres_url() and _WORKER:  # parallel workers each get their own PostgreSQL database
+    TEST_DATABASE_URL = fresh_database_url(_WORKER, _TMP)
+else:
+    TEST_DATABASE_URL = postgres_url() or f"sqlite:///{_TMP / 'test.sqlite3'}"
 os.environ["MEDINA_DATABASE_URL"] = TEST_DATABASE_URL
 
 from app.cli import alembic_config  # noqa: E402

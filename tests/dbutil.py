@@ -15,6 +15,9 @@ def postgres_url() -> str | None:
 def fresh_database_url(name: str, tmp_dir: Path) -> str:
     """An empty database for one purpose: a new SQLite file, or a re-created PostgreSQL database
     `<test database>_<name>` on the server of MEDINA_TEST_DATABASE_URL."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and not name.endswith(worker):  # parallel workers never share a scratch database
+        name = f"{name}_{worker}"
     base = postgres_url()
     if base is None:
         path = tmp_dir / f"{name}.sqlite3"

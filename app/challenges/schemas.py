@@ -26,6 +26,7 @@ Status = Literal["draft", "published", "closed", "awarded", "archived"]
 Slug = Annotated[str, StringConstraints(max_length=80, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
 Markdown = Annotated[str, StringConstraints(max_length=20_000)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)]
+Id = Annotated[int, Field(ge=1, le=2_147_483_647)]
 
 
 class Kpi(BaseModel):
@@ -57,7 +58,7 @@ class ChallengeFields(BaseModel):
     expected_outcome: Markdown | None = None
     eligibility: Markdown | None = None
     ip_terms: Annotated[str, StringConstraints(min_length=1, max_length=20_000)] | None = None
-    sponsors: list[int] | None = Field(default=None, description="Co-sponsor organisation ids")
+    sponsors: list[Id] | None = Field(default=None, max_length=50, description="Co-sponsor organisation ids")
     deadline: datetime | None = None
     qa_closes_at: datetime | None = None
     themes: list[Theme] | None = None
@@ -74,8 +75,8 @@ class ChallengeFields(BaseModel):
 
 
 class ChallengeCreate(ChallengeFields):
-    programme: int
-    lead_sponsor: int | None = Field(default=None, description="Defaults to the caller's organisation")
+    programme: Id
+    lead_sponsor: Id | None = Field(default=None, description="Defaults to the caller's organisation")
     title: Annotated[str, StringConstraints(min_length=3, max_length=160)]
     summary: Annotated[str, StringConstraints(min_length=1, max_length=300)]
     deadline: datetime

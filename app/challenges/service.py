@@ -486,7 +486,9 @@ def list_questions(session: Session, actor: Actor, view: ChallengeView) -> list[
     """Answered questions for everyone; staff also see the unanswered ones, and askers their own."""
     query = select(Question).where(Question.challenge_id == view.challenge.id)
     if not view.is_staff(actor):
-        query = query.where(or_(col(Question.answered_at).is_not(None), Question.asked_by_id == (actor.user_id or -1)))
+        query = query.where(
+            or_(col(Question.answered_at).is_not(None), col(Question.asked_by_id) == (actor.user_id or -1))
+        )
     return list(session.exec(query.order_by(col(Question.id))))
 
 

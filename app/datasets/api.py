@@ -39,7 +39,7 @@ def file_public(request: Request, file: DatasetFile) -> FilePublic:
 
 def public(request: Request, view: DatasetView) -> DatasetPublic:
     d = view.dataset
-    return DatasetPublic(
+    return DatasetPublic(  # type: ignore[call-arg]  # `schema` is the alias of `schema_`
         id=d.id or 0,
         url=api_url(request, f"/datasets/{d.id}"),
         html_url=str(request.base_url).rstrip("/") + f"/datasets/{d.id}",

@@ -261,7 +261,7 @@ def update_dictionary(
     session: Session, actor: Actor, view: DatasetView, entries: Sequence[DictionaryEntry]
 ) -> DatasetView:
     """Set the description and unit of the named fields (the data dictionary)."""
-    return update_dataset(session, actor, view, DatasetUpdate(schema=list(entries)))
+    return update_dataset(session, actor, view, DatasetUpdate.model_validate({"schema": list(entries)}))
 
 
 # ---- files --------------------------------------------------------------------------------------------

@@ -198,7 +198,7 @@ def _parse(model: type[Any], data: dict[str, Any], date_errors: dict[str, str]) 
         parsed = parse(model, data)
     except InvalidInput as exc:
         kinds = [phase["kind"].value for phase in data["phases"]]
-        errors = {}
+        errors: dict[str, str] = {}
         for name, message in exc.errors.items():
             field, _, position = name.partition(".")
             if field == "phases" and position.split(".")[0].isdigit():
