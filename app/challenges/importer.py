@@ -398,7 +398,9 @@ def _read_challenge(folder: Path, shown: str, path: Path) -> tuple[ChallengeSpec
             for kpi in fields["kpis"]
         ]
     try:
-        data = ChallengeCreate.model_validate({**fields, **(sections or {}), "slug": path.stem, "programme": 0})
+        data = ChallengeCreate.model_validate(
+            {**fields, **(sections or {}), "slug": path.stem, "programme": 1}
+        )  # the real id is known only at write time
     except ValidationError as exc:
         problems += _pydantic_problems(file, exc, lambda loc: "file name" if loc == ("slug",) else _dotted(loc))
         data = None
