@@ -27,7 +27,7 @@ run: $(STAMP)
 	$(BIN)/medina serve --port $(PORT)
 
 test: $(TEST_STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check app tests
