@@ -76,6 +76,15 @@ FILE_TYPES: tuple[FileType, ...] = (
 BY_EXTENSION = {ext: t for t in FILE_TYPES for ext in t.extensions}
 ALLOWED_EXTENSIONS = ", ".join(sorted(BY_EXTENSION))
 
+# Pictures (a challenge's image): raster formats browsers show, recognised by their magic bytes. No SVG: it
+# can carry scripts.
+IMAGE_TYPES: tuple[FileType, ...] = (
+    FileType("png", (".png",), "image/png", "PNG"),
+    FileType("jpeg", (".jpg", ".jpeg"), "image/jpeg", "JPEG"),
+    FileType("webp", (".webp",), "image/webp", "WebP"),
+)
+MAX_IMAGE_BYTES = 5 * 1024**2
+
 
 def max_upload_bytes() -> int:
     return get_settings().max_upload_bytes
@@ -126,14 +135,25 @@ def sanitise_name(raw: str | None) -> str:
     return name
 
 
-def type_for_name(name: str) -> FileType:
+def type_for_name(name: str, types: tuple[FileType, ...] = FILE_TYPES) -> FileType:
+    """The allowed type of a file name's extension (case-insensitive), or 415 listing the accepted ones."""
     suffix = os.path.splitext(name)[1].lower()
-    found = BY_EXTENSION.get(suffix)
+    found = next((t for t in types if suffix in t.extensions), None)
     if found is None:
-        raise UnsupportedType(
-            "Files of this type are not accepted. Accepted types: %(types)s.", types=ALLOWED_EXTENSIONS
-        )
+        accepted = ", ".join(sorted(ext for t in types for ext in t.extensions))
+        raise UnsupportedType("Files of this type are not accepted. Accepted types: %(types)s.", types=accepted)
     return found
+
+
+def sniff_image(head: bytes) -> FileType | None:
+    """The image type whose magic bytes start `head` (PNG, JPEG, WebP), if any."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return IMAGE_TYPES[0]
+    if head.startswith(b"\xff\xd8\xff"):
+        return IMAGE_TYPES[1]
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return IMAGE_TYPES[2]
+    return None
 
 
 def content_disposition(name: str, disposition: str = "attachment") -> str:
@@ -180,11 +200,13 @@ class StagedFile:
 class UploadWriter:
     """Writes one upload to a temporary file in chunks, hashing and counting, refusing it past `limit`."""
 
-    def __init__(self, filename: str | None, *, limit: int | None = None) -> None:
+    def __init__(
+        self, filename: str | None, *, limit: int | None = None, types: tuple[FileType, ...] = FILE_TYPES
+    ) -> None:
         self.name = sanitise_name(filename)
         if not self.name:
             raise Invalid({"file": "Choose a file to upload."})
-        self.file_type = type_for_name(self.name)
+        self.file_type = type_for_name(self.name, types)
         self.limit = max_upload_bytes() if limit is None else limit
         self.size = 0
         self.digest = hashlib.sha256()
@@ -282,6 +304,10 @@ def check_content(file_type: FileType, head: bytes, path: Path, *, text_ok: bool
         elif head.startswith((b"%PDF-", b"PK\x03\x04", b"PAR1")):
             raise _refuse_content(file_type)
         return
+    if kind in ("png", "jpeg", "webp"):
+        if sniff_image(head) != file_type:
+            raise _refuse_content(file_type)
+        return
     if kind == "pdf":
         if not head.startswith(b"%PDF-"):
             raise _refuse_content(file_type)
@@ -308,9 +334,11 @@ def check_content(file_type: FileType, head: bytes, path: Path, *, text_ok: bool
     raise _refuse_content(file_type)  # pragma: no cover  (every allowed kind is handled above)
 
 
-def write_bytes(filename: str, data: bytes, *, limit: int | None = None) -> StagedFile:
+def write_bytes(
+    filename: str, data: bytes, *, limit: int | None = None, types: tuple[FileType, ...] = FILE_TYPES
+) -> StagedFile:
     """Stage an in-memory file (imports, demo data, tests) through the same checks as an upload."""
-    writer = UploadWriter(filename, limit=limit)
+    writer = UploadWriter(filename, limit=limit, types=types)
     try:
         for start in range(0, len(data), 1024 * 1024):
             writer.write(data[start : start + 1024 * 1024])
@@ -372,10 +400,12 @@ async def receive_upload(
     field_name: str = "file",
     limit: int | None = None,
     content_length: str | None = None,
+    types: tuple[FileType, ...] = FILE_TYPES,
 ) -> ReceivedUpload:
     """Parse a multipart body as it streams in, writing the part `field_name` through an UploadWriter.
 
-    Other parts are kept as small text fields (64 KiB in all). A second file part, a missing file part or
+    Only files of `types` are accepted (the dataset types unless told otherwise). Other parts are kept as
+    small text fields (64 KiB in all). A second file part, a missing file part or
     a body that ends before the closing boundary is refused; any exception (client disconnect included)
     removes the temporary file before propagating.
     """
@@ -409,7 +439,7 @@ async def receive_upload(
         if part.name == field_name and part.filename is not None:
             if state["writer"] is not None or state["staged"] is not None:
                 raise Invalid({field_name: "Send one file per upload."})
-            state["writer"] = UploadWriter(part.filename, limit=limit)
+            state["writer"] = UploadWriter(part.filename, limit=limit, types=types)
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
         part: _Part = state["part"]
@@ -486,5 +516,25 @@ def download_response(path: Path, name: str, media_type: str) -> Response:
             "Content-Disposition": content_disposition(name),
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, no-store",
+        },
+    )
+
+
+def image_type_of(path: Path) -> FileType | None:
+    """The type of a stored image, read again from its magic bytes (only checked images are stored)."""
+    with path.open("rb") as handle:
+        return sniff_image(handle.read(16))
+
+
+def image_response(path: Path, name: str, file_type: FileType, *, public: bool) -> Response:
+    """A stored image shown inline: its media type, nosniff, and cached by browsers and shared caches only
+    when everyone may see it."""
+    return FileResponse(
+        path,
+        media_type=file_type.media_type,
+        headers={
+            "Content-Disposition": content_disposition(name + file_type.extensions[0], "inline"),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "public, max-age=3600" if public else "private, no-cache",
         },
     )

@@ -297,7 +297,11 @@ def test_api_truncated_upload_stores_nothing(client, db, make, setting):
     answer = client.post(
         f"/api/v1/datasets/{view.dataset.id}/files",
         content=body,
-        headers={**token(make, setting["sponsor"]), "Content-Type": "multipart/form-data; boundary=zz"},
+        headers={
+            **token(make, setting["sponsor"]),
+            "Content-Type": "multipart/form-data; boundary=zz",
+            "Accept-Language": "en",
+        },
     )
     assert answer.status_code == 400 and "interrupted" in answer.json()["detail"]
     assert rows(db, view.dataset.id) == [] and leftovers() == before
@@ -498,7 +502,7 @@ def test_page_upload_refusal_is_shown_with_nothing_stored(client, db, make, sett
     refused = client.post(
         f"/datasets/{view.dataset.id}/files",
         files={"file": ("fake.csv", b"%PDF-1.4", "text/csv")},
-        headers={"X-CSRF-Token": token_value, "Origin": "http://testserver"},
+        headers={"X-CSRF-Token": token_value, "Origin": "http://testserver", "Accept-Language": "en"},
     )
     assert refused.status_code == 415 and 'id="upload-error"' in refused.text
     assert "does not match its extension" in refused.text

@@ -4,12 +4,19 @@ import asyncio
 import io
 import zipfile
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from app import storage
 from app.errors import Invalid
+
+
+def run(coroutine):  # type: ignore[no-untyped-def]
+    """asyncio.run in a thread of its own: the browser tests may leave an event loop running in this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def leftovers() -> set[Path]:
@@ -188,7 +195,7 @@ async def chunked(body: bytes, size: int = 7, fail_after: int | None = None) -> 
 
 def receive(body: bytes, **kwargs) -> storage.ReceivedUpload:
     fail_after = kwargs.pop("fail_after", None)
-    return asyncio.run(
+    return run(
         storage.receive_upload(
             chunked(body, fail_after=fail_after), f"multipart/form-data; boundary={BOUNDARY}", **kwargs
         )
@@ -222,7 +229,7 @@ def test_client_disconnect_becomes_interrupted() -> None:
 
     before = leftovers()
     with pytest.raises(storage.Interrupted):
-        asyncio.run(storage.receive_upload(disconnecting(), f"multipart/form-data; boundary={BOUNDARY}"))
+        run(storage.receive_upload(disconnecting(), f"multipart/form-data; boundary={BOUNDARY}"))
     assert leftovers() == before
 
 
@@ -244,7 +251,7 @@ def test_multipart_over_the_limit_stops_early(small_limit: int) -> None:
             yield chunk
 
     with pytest.raises(storage.TooLarge):
-        asyncio.run(storage.receive_upload(counting(), f"multipart/form-data; boundary={BOUNDARY}"))
+        run(storage.receive_upload(counting(), f"multipart/form-data; boundary={BOUNDARY}"))
     assert consumed < 400  # refused as soon as the limit was crossed, not after reading everything
     assert leftovers() == before
 
@@ -255,7 +262,7 @@ def test_declared_content_length_over_the_limit_is_refused_before_reading(small_
         yield b""  # pragma: no cover
 
     with pytest.raises(storage.TooLarge):
-        asyncio.run(
+        run(
             storage.receive_upload(
                 never(), f"multipart/form-data; boundary={BOUNDARY}", content_length=str(10 * 1024**2)
             )
@@ -268,4 +275,4 @@ def test_missing_file_part_and_wrong_content_type() -> None:
         receive(body)
     assert missing.value.errors == {"file": "Choose a file to upload."}
     with pytest.raises(storage.UnsupportedType):
-        asyncio.run(storage.receive_upload(chunked(b"{}"), "application/json"))
+        run(storage.receive_upload(chunked(b"{}"), "application/json"))

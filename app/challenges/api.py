@@ -71,6 +71,7 @@ def public(request: Request, view: ChallengeView) -> ChallengePublic:
         kpis=c.kpis,
         test_sites=c.test_sites,
         changes=[ChangePublic(changed_at=ch.changed_at, fields=ch.fields, note=ch.note) for ch in view.changes],
+        image_url=str(request.base_url).rstrip("/") + f"/challenges/{c.id}/image" if c.image_key else None,
         created_at=c.created_at,
         updated_at=c.updated_at,
         published_at=c.published_at,

@@ -127,6 +127,7 @@ class ChallengePublic(BaseModel):
     kpis: list[dict[str, Any]]
     test_sites: list[dict[str, Any]]
     changes: list[ChangePublic]
+    image_url: str | None = None
     created_at: datetime
     updated_at: datetime
     published_at: datetime | None

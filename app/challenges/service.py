@@ -11,18 +11,24 @@ Rules:
 - Editing after publication is allowed to staff and recorded in the public change log; the IP terms get a
   new version whenever the current one is frozen (accepted by a proposal) or the challenge is published.
 - A stale revision (API If-Match) is a Conflict (412 on the API), never a silent overwrite.
+- A challenge may have one image (PNG, JPEG or WebP, up to 5 MiB), seen by whoever may see the challenge;
+  its staff set, replace and remove it. A replaced or removed file leaves the disk once the change is
+  committed; a new file whose change is rolled back leaves it at once.
 - Anyone signed in may ask a question on a public challenge until the Q&A closes (or the deadline);
   staff answer; answered questions are public and never show who asked; followers are emailed answers.
 """
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import String, cast, func, or_
+from sqlalchemy import String, cast, event, func, or_
 from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
 
+from app import storage
 from app.accounts.models import Organisation, User
 from app.accounts.service import slugify
 from app.audit import service as audit
@@ -38,7 +44,7 @@ from app.challenges.models import (
     Question,
 )
 from app.challenges.schemas import AnswerCreate, ChallengeCreate, ChallengeUpdate, QuestionCreate
-from app.db import utcnow
+from app.db import after_commit, utcnow
 from app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from app.notifications import service as notifications
 from app.programmes.models import Programme, ProgrammePartner
@@ -444,6 +450,118 @@ def set_final_status(session: Session, actor: Actor, view: ChallengeView, status
     session.add(view.challenge)
     audit.record(session, f"challenge.{status}", actor=actor, target=("challenge", view.challenge.id))
     return view
+
+
+# ---- the image ------------------------------------------------------------------------------------------------
+
+
+_PENDING = "medina_new_challenge_images"
+
+
+def _images_rolled_back(session: Session, previous: Any) -> None:
+    if previous.parent is None:  # the outermost transaction: its new files go with it
+        for path in session.info.pop(_PENDING, []):
+            path.unlink(missing_ok=True)
+
+
+def _images_committed(session: Session) -> None:
+    if session.get_nested_transaction() is None:  # the outermost transaction committed: keep the files
+        session.info.pop(_PENDING, None)
+
+
+def _remove_on_rollback(session: Session, path: Path) -> None:
+    session.info.setdefault(_PENDING, []).append(path)
+    if not event.contains(session, "after_soft_rollback", _images_rolled_back):
+        event.listen(session, "after_soft_rollback", _images_rolled_back)
+        event.listen(session, "after_commit", _images_committed)
+
+
+def _image_changed(session: Session, actor: Actor, view: ChallengeView, key: str | None, action: str) -> None:
+    """Point the challenge at its new image (or none); the previous file goes once this is committed."""
+    challenge = view.challenge
+    previous = challenge.image_key
+    challenge.image_key = key
+    challenge.updated_at = utcnow()
+    session.add(challenge)
+    if challenge.status != ChallengeStatus.draft:
+        session.add(ChallengeChange(challenge_id=challenge.id or 0, changed_by_id=actor.user_id, fields=["image"]))
+    session.flush()
+    audit.record(session, f"challenge.{action}", actor=actor, target=("challenge", challenge.id))
+    if previous:
+        after_commit(session, lambda: storage.remove_stored(previous))
+
+
+def check_image_editor(actor: Actor, view: ChallengeView) -> None:
+    if not view.may_edit(actor):
+        raise Forbidden("Only the challenge's sponsors and the programme operator may change its image.")
+
+
+def set_image(session: Session, actor: Actor, view: ChallengeView, staged: storage.StagedFile) -> ChallengeView:
+    """Keep a checked image upload as the challenge's image, replacing any previous one."""
+    check_image_editor(actor, view)
+    if staged.file_type not in storage.IMAGE_TYPES:
+        raise storage.UnsupportedType(
+            "Images of this type are not accepted. Accepted types: %(types)s.", types="PNG, JPEG, WebP"
+        )
+    key = storage.new_storage_key("challenges")
+    _remove_on_rollback(session, staged.move_into_place(key))
+    _image_changed(session, actor, view, key, "image_set")
+    return view
+
+
+def remove_image(session: Session, actor: Actor, view: ChallengeView) -> ChallengeView:
+    check_image_editor(actor, view)
+    if view.challenge.image_key is not None:
+        _image_changed(session, actor, view, None, "image_removed")
+    return view
+
+
+async def receive_image(
+    session: Session,
+    actor: Actor,
+    challenge_id: int,
+    chunks: AsyncIterator[bytes],
+    *,
+    content_type: str | None,
+    content_length: str | None,
+    release: Callable[[], None],
+) -> ChallengeView:
+    """Stream a multipart upload (field `file`) and make it the challenge's image.
+
+    Permissions are checked before a byte is read; `release` ends the request's transaction while the body
+    streams in, and the check runs again in the writing transaction. The temporary file is gone on every
+    failure.
+    """
+    view = await run_in_threadpool(get_challenge, session, actor, challenge_id)
+    check_image_editor(actor, view)
+    storage.check_content_length(content_length, limit=storage.MAX_IMAGE_BYTES)
+    await run_in_threadpool(release)
+    received = await storage.receive_upload(
+        chunks,
+        content_type,
+        limit=storage.MAX_IMAGE_BYTES,
+        content_length=content_length,
+        types=storage.IMAGE_TYPES,
+    )
+    try:
+        view = await run_in_threadpool(get_challenge, session, actor, challenge_id)
+        return await run_in_threadpool(set_image, session, actor, view, received.staged)
+    finally:
+        received.staged.discard()
+
+
+def image_path(view: ChallengeView) -> Path:
+    """Where the challenge's image lives; NotFound when it has none (or its file is gone)."""
+    key = view.challenge.image_key
+    if not key:
+        raise NotFound()
+    try:
+        path = storage.path_for(key)
+    except ValueError:
+        raise NotFound() from None
+    if not path.is_file():
+        raise NotFound()
+    return path
 
 
 # ---- followers and Q&A -----------------------------------------------------------------------------------------

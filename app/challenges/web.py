@@ -1,4 +1,4 @@
-"""HTML pages of challenges: the public list and page, the sponsor's form, publication, follow and Q&A."""
+"""HTML pages of challenges: the public list and page, the sponsor's form, the image, publication, follow, Q&A."""
 
 from typing import Any
 from urllib.parse import urlencode
@@ -7,15 +7,18 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from app import storage
 from app.accounts.models import Organisation
 from app.challenges import forms, service
 from app.challenges.models import THEMES
+from app.challenges.permissions import is_public
 from app.challenges.schemas import AnswerCreate, ChallengeCreate, ChallengeUpdate, QuestionCreate
 from app.challenges.service import ChallengeFilters, ChallengeView, PreconditionFailed
 from app.db import SessionDep, utcnow
-from app.errors import Invalid, NotFound
+from app.errors import DomainError, Forbidden, Invalid, NotFound
 from app.programmes import service as programmes
 from app.programmes.permissions import is_programme_staff
 from app.security.actor import Actor
@@ -108,7 +111,7 @@ def _datasets_context(session: Session, actor: Actor, view: ChallengeView) -> di
 
 
 def _challenge_page(
-    request: Request, session: Session, actor: Actor, view: ChallengeView, **extra: Any
+    request: Request, session: Session, actor: Actor, view: ChallengeView, status_code: int | None = None, **extra: Any
 ) -> HTMLResponse:
     context = {
         "view": view,
@@ -124,10 +127,15 @@ def _challenge_page(
         "errors": {},
         "error_vars": {},
         "publication_problems": service.publication_problems(view) if view.status == "draft" else {},
+        "image_error": None,
+        "image_error_vars": {},
+        "image_limit": storage.human_size(storage.MAX_IMAGE_BYTES),
         **_datasets_context(session, actor, view),
     }
     context.update(extra)
-    return render(request, "challenges/page.html", context, status_code=422 if extra.get("errors") else 200)
+    if status_code is None:
+        status_code = 422 if extra.get("errors") else 200
+    return render(request, "challenges/page.html", context, status_code=status_code)
 
 
 # ---- the sponsor's form --------------------------------------------------------------------------------
@@ -223,6 +231,65 @@ def challenge_update(
         return form_error(request, "challenges/form.html", form, exc, {**_form_choices(session, actor), "view": view})
     flash(request, "The challenge is saved.")
     return redirect(request, challenge_path(view))
+
+
+# ---- the image ------------------------------------------------------------------------------------------
+
+
+@router.post("/challenges/{challenge_id}/image", response_class=HTMLResponse)
+async def challenge_image_upload(
+    request: Request, session: SessionDep, actor: SignedInDep, challenge_id: RecordId
+) -> Response:
+    """The streamed image upload. The CSRF token comes in the query string, never in the body, so that the
+    CSRF check does not parse (and buffer) the upload."""
+    try:
+        view = await service.receive_image(
+            session,
+            actor,
+            challenge_id,
+            request.stream(),
+            content_type=request.headers.get("content-type"),
+            content_length=request.headers.get("content-length"),
+            release=session.commit,
+        )
+    except (NotFound, Forbidden):
+        raise
+    except DomainError as exc:
+        return await run_in_threadpool(_image_refused, request, session, actor, challenge_id, exc)
+    flash(request, "The image is saved.")
+    return redirect(request, challenge_path(view))
+
+
+def _image_refused(
+    request: Request, session: Session, actor: Actor, challenge_id: int, exc: DomainError
+) -> HTMLResponse:
+    session.rollback()
+    message = exc.errors.get("file", exc.detail) if isinstance(exc, Invalid) else exc.detail
+    view = service.get_challenge(session, actor, challenge_id)
+    return _challenge_page(
+        request, session, actor, view, status_code=exc.status, image_error=message, image_error_vars=exc.variables
+    )
+
+
+@router.post("/challenges/{challenge_id}/image/remove")
+def challenge_image_remove(
+    request: Request, session: SessionDep, actor: SignedInDep, challenge_id: RecordId
+) -> Response:
+    view = service.get_challenge(session, actor, challenge_id)
+    service.remove_image(session, actor, view)
+    flash(request, "The image is removed.")
+    return redirect(request, challenge_path(view))
+
+
+@router.get("/challenges/{challenge_id}/image")
+def challenge_image(session: SessionDep, actor: ActorDep, challenge_id: RecordId) -> Response:
+    """The image, inline, to whoever may see the challenge (a draft's image is a 404 to anyone but staff)."""
+    view = service.get_challenge(session, actor, challenge_id)
+    path = service.image_path(view)
+    file_type = storage.image_type_of(path)
+    if file_type is None:
+        raise NotFound()
+    return storage.image_response(path, f"challenge-{challenge_id}", file_type, public=is_public(view.challenge))
 
 
 @router.post("/challenges/{challenge_id}/publish", response_class=HTMLResponse)

@@ -1,5 +1,7 @@
-"""Permission-matrix entries of challenges and Q&A (the world's challenge is published, led by the sponsor)."""
+"""Permission-matrix entries of challenges, their image and Q&A (the world's challenge is published, led by
+the sponsor, and has an image)."""
 
+from app import storage
 from app.challenges.models import Question
 from app.db import utcnow
 
@@ -33,6 +35,10 @@ ENTRIES = {
     ("POST", "/challenges/{challenge_id}/edit"): ({"summary": "Edited."}, staff(303, others=404, anonymous=303)),
     ("POST", "/challenges/{challenge_id}/publish"): ({}, staff(409, others=403, anonymous=303)),
     ("POST", "/challenges/{challenge_id}/status"): ({"status": "awarded"}, staff(409, others=403, anonymous=303)),
+    # the matrix posts a urlencoded form, not multipart: staff get past the permission check to a 415
+    ("POST", "/challenges/{challenge_id}/image"): ({}, staff(415, others=403, anonymous=303)),
+    ("POST", "/challenges/{challenge_id}/image/remove"): ({}, staff(303, others=403, anonymous=303)),
+    ("GET", "/challenges/{challenge_id}/image"): (None, expect(200)),
     ("POST", "/challenges/{challenge_id}/follow"): ({}, expect(303)),
     ("POST", "/challenges/{challenge_id}/questions"): ({"body": "Is the data hourly?"}, expect(303)),
     ("POST", "/questions/{question_id}/answer"): ({"answer": "Yes."}, staff(303, others=403, anonymous=303)),
@@ -53,7 +59,15 @@ ENTRIES = {
 }
 
 
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
 def extend_world(db, make, world) -> dict:
+    challenge = world.objects["challenge"]
+    staged = storage.write_bytes("matrix.png", PNG, types=storage.IMAGE_TYPES)
+    challenge.image_key = storage.new_storage_key("challenges")
+    staged.move_into_place(challenge.image_key)
+    db.add(challenge)
     question = Question(
         challenge_id=world.objects["challenge"].id,
         body="Is there a map of the network?",
