@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from python_multipart.multipart import MultipartParser, parse_options_header
+from sqlalchemy import event
+from sqlmodel import Session
 from starlette.responses import FileResponse, Response
 
 from app.config import get_settings
@@ -538,3 +540,25 @@ def image_response(path: Path, name: str, file_type: FileType, *, public: bool) 
             "Cache-Control": "public, max-age=3600" if public else "private, no-cache",
         },
     )
+
+
+_PENDING = "medina_files_moved_into_place"
+
+
+def _files_rolled_back(session: Session, previous: Any) -> None:
+    if previous.parent is None:  # the outermost transaction: its new files go with it
+        for path in session.info.pop(_PENDING, []):
+            path.unlink(missing_ok=True)
+
+
+def _files_committed(session: Session) -> None:
+    if session.get_nested_transaction() is None:  # the outermost transaction committed: keep the files
+        session.info.pop(_PENDING, None)
+
+
+def remove_on_rollback(session: Session, path: Path) -> None:
+    """A file moved into place before its row is committed is removed again if the transaction fails."""
+    session.info.setdefault(_PENDING, []).append(path)
+    if not event.contains(session, "after_soft_rollback", _files_rolled_back):
+        event.listen(session, "after_soft_rollback", _files_rolled_back)
+        event.listen(session, "after_commit", _files_committed)

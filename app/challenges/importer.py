@@ -819,25 +819,9 @@ def _add_file_version(session: Session, dataset: Dataset, file: FileSpec, versio
     try:
         if staged.sha256 != file.sha256:
             raise ImportFailed([Problem(result.programme, file.name, "The file changed while it was imported.")])
-        key = storage.new_storage_key("datasets")
-        path = staged.move_into_place(key)
-        result.stored_paths.append(path)
+        row = datasets_service.store_version(session, dataset.id or 0, staged, uploaded_by_id=None)
+        result.stored_paths.append(storage.path_for(row.storage_key))
     finally:
         staged.discard()
-    analysis = datasets_service.analyse(path, staged.file_type.kind)
-    session.add(
-        DatasetFile(
-            dataset_id=dataset.id or 0,
-            name=file.name,
-            version=version,
-            size=file.size,
-            sha256=file.sha256,
-            media_type=file.media_type,
-            storage_key=key,
-            row_count=analysis.get("row_count"),
-            schema_fields=analysis.get("schema_fields"),
-            report=analysis.get("report"),
-            preview=analysis.get("preview"),
-        )
-    )
+    assert row.version == version, "the version the import planned is the one recorded"
     result.files_stored += 1

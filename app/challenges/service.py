@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import String, cast, event, func, or_
+from sqlalchemy import String, cast, func, or_
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
@@ -455,27 +455,6 @@ def set_final_status(session: Session, actor: Actor, view: ChallengeView, status
 # ---- the image ------------------------------------------------------------------------------------------------
 
 
-_PENDING = "medina_new_challenge_images"
-
-
-def _images_rolled_back(session: Session, previous: Any) -> None:
-    if previous.parent is None:  # the outermost transaction: its new files go with it
-        for path in session.info.pop(_PENDING, []):
-            path.unlink(missing_ok=True)
-
-
-def _images_committed(session: Session) -> None:
-    if session.get_nested_transaction() is None:  # the outermost transaction committed: keep the files
-        session.info.pop(_PENDING, None)
-
-
-def _remove_on_rollback(session: Session, path: Path) -> None:
-    session.info.setdefault(_PENDING, []).append(path)
-    if not event.contains(session, "after_soft_rollback", _images_rolled_back):
-        event.listen(session, "after_soft_rollback", _images_rolled_back)
-        event.listen(session, "after_commit", _images_committed)
-
-
 def _image_changed(session: Session, actor: Actor, view: ChallengeView, key: str | None, action: str) -> None:
     """Point the challenge at its new image (or none); the previous file goes once this is committed."""
     challenge = view.challenge
@@ -504,7 +483,7 @@ def set_image(session: Session, actor: Actor, view: ChallengeView, staged: stora
             "Images of this type are not accepted. Accepted types: %(types)s.", types="PNG, JPEG, WebP"
         )
     key = storage.new_storage_key("challenges")
-    _remove_on_rollback(session, staged.move_into_place(key))
+    storage.remove_on_rollback(session, staged.move_into_place(key))
     _image_changed(session, actor, view, key, "image_set")
     return view
 

@@ -25,7 +25,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, func
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
@@ -275,37 +275,16 @@ def prepare_upload(session: Session, actor: Actor, dataset_id: int) -> DatasetVi
     return view
 
 
-_PENDING = "medina_new_files"
-
-
-def _files_rolled_back(session: Session, previous: Any) -> None:
-    if previous.parent is None:  # the outermost transaction: its new files go with it
-        for path in session.info.pop(_PENDING, []):
-            path.unlink(missing_ok=True)
-
-
-def _files_committed(session: Session) -> None:
-    if session.get_nested_transaction() is None:  # the outermost transaction committed: keep the files
-        session.info.pop(_PENDING, None)
-
-
-def _remove_on_rollback(session: Session, path: Path) -> None:
-    """A file moved into place before its row is committed is removed again if the transaction fails."""
-    session.info.setdefault(_PENDING, []).append(path)
-    if not event.contains(session, "after_soft_rollback", _files_rolled_back):
-        event.listen(session, "after_soft_rollback", _files_rolled_back)
-        event.listen(session, "after_commit", _files_committed)
-
-
-def add_file(
+def store_version(
     session: Session,
-    actor: Actor,
     dataset_id: int,
     staged: storage.StagedFile,
+    *,
+    uploaded_by_id: int | None,
     analysis: dict[str, Any] | None = None,
 ) -> DatasetFile:
-    """Keep a checked upload: next version of its name, moved into place, analysed, recorded."""
-    view = prepare_upload(session, actor, dataset_id)
+    """Record a checked file as the next version of its name: moved into place (removed again if the
+    transaction fails), analysed when tabular. Shared by uploads and the importer; no permission check."""
     version = (
         session.exec(
             select(func.max(DatasetFile.version)).where(
@@ -316,7 +295,7 @@ def add_file(
     ) + 1
     key = storage.new_storage_key("datasets")
     path = staged.move_into_place(key)
-    _remove_on_rollback(session, path)
+    storage.remove_on_rollback(session, path)
     if analysis is None:
         analysis = analyse(path, staged.file_type.kind)
     row = DatasetFile(
@@ -331,7 +310,7 @@ def add_file(
         schema_fields=analysis.get("schema_fields"),
         report=analysis.get("report"),
         preview=analysis.get("preview"),
-        uploaded_by_id=actor.user_id,
+        uploaded_by_id=uploaded_by_id,
     )
     try:
         with session.begin_nested():
@@ -339,6 +318,19 @@ def add_file(
     except IntegrityError:
         path.unlink(missing_ok=True)
         raise Conflict("Another upload of a file with this name finished at the same moment. Try again.") from None
+    return row
+
+
+def add_file(
+    session: Session,
+    actor: Actor,
+    dataset_id: int,
+    staged: storage.StagedFile,
+    analysis: dict[str, Any] | None = None,
+) -> DatasetFile:
+    """Keep a checked upload: next version of its name, moved into place, analysed, recorded."""
+    view = prepare_upload(session, actor, dataset_id)
+    row = store_version(session, dataset_id, staged, uploaded_by_id=actor.user_id, analysis=analysis)
     view.dataset.updated_at = utcnow()
     session.add(view.dataset)
     session.flush()
@@ -349,7 +341,7 @@ def add_file(
         target=("dataset", dataset_id),
         file=row.id,
         name=row.name,
-        version=version,
+        version=row.version,
         sha256=row.sha256,
     )
     return row
