@@ -32,7 +32,6 @@ from starlette.responses import FileResponse, Response
 from app.config import get_settings
 from app.errors import DomainError, Invalid
 
-DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024**3
 HEAD_BYTES = 64 * 1024
 MAX_NAME_LENGTH = 200
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries, part headers and small fields around the file in a request body

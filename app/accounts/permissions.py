@@ -7,10 +7,6 @@ from app.accounts.models import Organisation, OrgKind, Role
 from app.security.actor import Actor
 
 
-def is_signed_in(actor: Actor) -> bool:
-    return actor.is_authenticated
-
-
 def is_platform_admin(actor: Actor) -> bool:
     return actor.is_authenticated and bool(actor.user and actor.user.is_platform_admin)
 

@@ -77,10 +77,6 @@ class TokenCreate(Strict):
     _blank = field_validator("expires_in_days", mode="before")(_blank_to_none)
 
 
-class PasswordChange(Strict):
-    password: Password
-
-
 # ---- API output -------------------------------------------------------------------------------------------
 
 

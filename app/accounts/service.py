@@ -170,6 +170,12 @@ def register_startup(session: Session, actor: Actor, data: StartupRegistration) 
 # ---- organisations ---------------------------------------------------------------------------------------
 
 
+def require_organisation_creator(actor: Actor) -> None:
+    """The new-organisation form exists only for those who may create organisations (404 for others)."""
+    if not can.can_create_organisation(actor):
+        raise NotFound()
+
+
 def create_organisation(session: Session, actor: Actor, data: OrganisationCreate) -> Organisation:
     if not can.can_create_organisation(actor):
         raise Forbidden("You may not create organisations.")
@@ -194,18 +200,18 @@ def create_organisation(session: Session, actor: Actor, data: OrganisationCreate
     return organisation
 
 
-def get_organisation(session: Session, actor: Actor, organisation_id: int) -> Organisation:
-    organisation = session.get(Organisation, organisation_id)
+def _visible(actor: Actor, organisation: Organisation | None) -> Organisation:
     if organisation is None or not can.can_view_organisation(actor, organisation):
         raise NotFound()
     return organisation
+
+
+def get_organisation(session: Session, actor: Actor, organisation_id: int) -> Organisation:
+    return _visible(actor, session.get(Organisation, organisation_id))
 
 
 def get_organisation_by_slug(session: Session, actor: Actor, slug: str) -> Organisation:
-    organisation = session.exec(select(Organisation).where(Organisation.slug == slug)).first()
-    if organisation is None or not can.can_view_organisation(actor, organisation):
-        raise NotFound()
-    return organisation
+    return _visible(actor, session.exec(select(Organisation).where(Organisation.slug == slug)).first())
 
 
 def list_organisations(session: Session, actor: Actor) -> list[Organisation]:

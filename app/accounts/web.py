@@ -115,8 +115,7 @@ def login(request: Request, session: SessionDep, actor: ActorDep, form: FormDep)
         data = parse(Login, form)
         user = auth.authenticate(session, actor, data.email, data.password)
     except RateLimited as exc:
-        error = Invalid({"email": exc.detail}, detail=exc.detail)
-        error.field_variables = {"email": exc.variables}  # type: ignore[attr-defined]
+        error = Invalid({}, detail=exc.detail)
         response = form_error(request, "accounts/login.html", form, error, {"rate_limited": exc.variables})
         response.status_code = 429
         response.headers["Retry-After"] = str(exc.retry_after)
@@ -272,15 +271,13 @@ def organisations(request: Request, session: SessionDep, actor: SignedInDep) -> 
 
 @router.get("/organisations/new", response_class=HTMLResponse)
 def organisation_new(request: Request, actor: SignedInDep) -> Response:
-    if not can.can_create_organisation(actor):
-        raise NotFound()
+    service.require_organisation_creator(actor)
     return render(request, "accounts/organisation_form.html", {"form": {"kind": "partner"}})
 
 
 @router.post("/organisations/new", response_class=HTMLResponse)
 def organisation_create(request: Request, session: SessionDep, actor: SignedInDep, form: FormDep) -> Response:
-    if not can.can_create_organisation(actor):
-        raise NotFound()
+    service.require_organisation_creator(actor)
     try:
         organisation = service.create_organisation(session, actor, parse(OrganisationCreate, form))
     except Invalid as exc:

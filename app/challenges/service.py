@@ -59,7 +59,6 @@ class PreconditionFailed(DomainError):
 PAGE_SIZE = 20
 PUBLIC_STATUSES = (ChallengeStatus.published, ChallengeStatus.awarded, ChallengeStatus.archived)
 TEXT_FIELDS = ("title", "summary", "problem", "context", "expected_outcome", "eligibility")
-LIST_FIELDS = ("themes", "sdgs", "kpis", "test_sites")
 
 
 @dataclass
@@ -148,6 +147,14 @@ def get_challenge(session: Session, actor: Actor, challenge_id: int) -> Challeng
         raise NotFound()
     view = _views(session, [challenge], full=True)[0]
     if not can.can_view_challenge(actor, challenge, view.programme, view.sponsor_ids):
+        raise NotFound()
+    return view
+
+
+def get_editable_challenge(session: Session, actor: Actor, challenge_id: int) -> ChallengeView:
+    """A challenge for its edit form: 404 for anyone who may not edit it (the form does not exist for them)."""
+    view = get_challenge(session, actor, challenge_id)
+    if not view.may_edit(actor):
         raise NotFound()
     return view
 

@@ -186,9 +186,7 @@ def challenge_create(request: Request, session: SessionDep, actor: SignedInDep, 
 
 @router.get("/challenges/{challenge_id}/edit", response_class=HTMLResponse)
 def challenge_edit(request: Request, session: SessionDep, actor: SignedInDep, challenge_id: RecordId) -> Response:
-    view = service.get_challenge(session, actor, challenge_id)
-    if not view.may_edit(actor):
-        raise NotFound()
+    view = service.get_editable_challenge(session, actor, challenge_id)
     return render(
         request,
         "challenges/form.html",
@@ -200,9 +198,7 @@ def challenge_edit(request: Request, session: SessionDep, actor: SignedInDep, ch
 def challenge_update(
     request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, challenge_id: RecordId
 ) -> Response:
-    view = service.get_challenge(session, actor, challenge_id)
-    if not view.may_edit(actor):
-        raise NotFound()
+    view = service.get_editable_challenge(session, actor, challenge_id)
     revision = int(form["revision"]) if str(form.get("revision", "")).isdigit() else None
     try:
         fields = forms.fields_from_form(form, ZoneInfo(view.programme.timezone))

@@ -212,13 +212,21 @@ def create_dataset(session: Session, actor: Actor, challenge: ChallengeView, dat
     return get_dataset(session, actor, dataset.id or 0)
 
 
-def _check_editable(view: DatasetView) -> None:
+def check_editable(view: DatasetView) -> None:
     if not view.may_edit:
         raise Forbidden("Only the challenge's sponsors and the programme operator may change this dataset.")
 
 
+def get_editable_dataset(session: Session, actor: Actor, dataset_id: int) -> DatasetView:
+    """A dataset for its edit form: 404 for anyone who may not edit it (the form does not exist for them)."""
+    view = get_dataset(session, actor, dataset_id)
+    if not view.may_edit:
+        raise NotFound()
+    return view
+
+
 def update_dataset(session: Session, actor: Actor, view: DatasetView, data: DatasetUpdate) -> DatasetView:
-    _check_editable(view)
+    check_editable(view)
     dataset = view.dataset
     changed = []
     for name in ("title", "description", "licence", "access"):

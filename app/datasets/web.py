@@ -96,16 +96,9 @@ def dataset_create(
     return redirect(request, dataset_path(view.dataset.id))
 
 
-def _editable(session: Session, actor: Actor, dataset_id: int) -> DatasetView:
-    view = service.get_dataset(session, actor, dataset_id)
-    if not view.may_edit:
-        raise NotFound()
-    return view
-
-
 @router.get("/datasets/{dataset_id}/edit", response_class=HTMLResponse)
 def dataset_edit(request: Request, session: SessionDep, actor: SignedInDep, dataset_id: RecordId) -> Response:
-    view = _editable(session, actor, dataset_id)
+    view = service.get_editable_dataset(session, actor, dataset_id)
     d = view.dataset
     form = {"title": d.title, "description": d.description, "licence": d.licence, "access": d.access}
     return render(
@@ -117,7 +110,7 @@ def dataset_edit(request: Request, session: SessionDep, actor: SignedInDep, data
 def dataset_update(
     request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, dataset_id: RecordId
 ) -> Response:
-    view = _editable(session, actor, dataset_id)
+    view = service.get_editable_dataset(session, actor, dataset_id)
     try:
         data = parse(
             DatasetUpdate, {k: form.get(k) for k in ("title", "description", "licence", "access") if k in form}
@@ -165,8 +158,7 @@ def dictionary_update(
     request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, dataset_id: RecordId
 ) -> Response:
     view = service.get_dataset(session, actor, dataset_id)
-    if not view.may_edit:
-        raise Forbidden("Only the challenge's sponsors and the programme operator may change this dataset.")
+    service.check_editable(view)  # before reading the form: a non-editor gets 403, not a form error
     entries: list[dict[str, str]] = []
     index = 0
     while f"name_{index}" in form and index < 1000:

@@ -115,6 +115,20 @@ def get_programme_by_slug(session: Session, actor: Actor, slug: str) -> Programm
     return _load(session, programme)
 
 
+def get_editable_programme(session: Session, actor: Actor, slug: str) -> ProgrammeView:
+    """A programme for its edit form: 404 for anyone who may not edit it."""
+    view = get_programme_by_slug(session, actor, slug)
+    if not can.can_edit_programme(actor, view.programme):
+        raise NotFound()
+    return view
+
+
+def require_programme_creator(actor: Actor) -> None:
+    """The new-programme form exists only for those who may create programmes (404 for others)."""
+    if not can.can_create_programme(actor):
+        raise NotFound()
+
+
 def list_programmes(session: Session, actor: Actor) -> list[ProgrammeView]:
     programmes = list(session.exec(select(Programme).order_by(col(Programme.id).desc())))
     ids = [p.id for p in programmes]

@@ -15,7 +15,7 @@ from app.accounts.permissions import is_platform_admin
 from app.challenges import service as challenges
 from app.challenges.service import ChallengeFilters
 from app.db import SessionDep, utcnow
-from app.errors import Invalid, NotFound
+from app.errors import Invalid
 from app.programmes import permissions as can
 from app.programmes import service
 from app.programmes.models import PHASE_ORDER, ProgrammePhase
@@ -218,16 +218,14 @@ def _local_today(timezone: str = DEFAULT_TIMEZONE) -> date:
 
 @router.get("/programmes/new", response_class=HTMLResponse)
 def programme_new(request: Request, session: SessionDep, actor: SignedInDep) -> Response:
-    if not can.can_create_programme(actor):
-        raise NotFound()
+    service.require_programme_creator(actor)
     form = {"timezone": DEFAULT_TIMEZONE, **_phase_fields(service.default_calendar(_local_today()))}
     return render(request, "programmes/form.html", {**_form_context(session, actor, None, form), "form": form})
 
 
 @router.post("/programmes/new", response_class=HTMLResponse)
 def programme_create(request: Request, session: SessionDep, actor: SignedInDep, form: FormDep) -> Response:
-    if not can.can_create_programme(actor):
-        raise NotFound()
+    service.require_programme_creator(actor)
     try:
         data, date_errors = _fields_from_form(form)
         view = service.create_programme(session, actor, _parse(ProgrammeCreate, data, date_errors))
@@ -268,13 +266,6 @@ def programme_page(request: Request, session: SessionDep, actor: ActorDep, progr
     )
 
 
-def _editable(session: Session, actor: Actor, programme_slug: str) -> ProgrammeView:
-    view = service.get_programme_by_slug(session, actor, programme_slug)
-    if not can.can_edit_programme(actor, view.programme):
-        raise NotFound()
-    return view
-
-
 def form_from_view(view: ProgrammeView) -> dict[str, Any]:
     p = view.programme
     return {
@@ -290,7 +281,7 @@ def form_from_view(view: ProgrammeView) -> dict[str, Any]:
 
 @router.get("/programmes/{programme_slug}/edit", response_class=HTMLResponse)
 def programme_edit(request: Request, session: SessionDep, actor: SignedInDep, programme_slug: str) -> Response:
-    view = _editable(session, actor, programme_slug)
+    view = service.get_editable_programme(session, actor, programme_slug)
     form = form_from_view(view)
     return render(request, "programmes/form.html", {**_form_context(session, actor, view, form), "form": form})
 
@@ -299,14 +290,14 @@ def programme_edit(request: Request, session: SessionDep, actor: SignedInDep, pr
 def programme_update(
     request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, programme_slug: str
 ) -> Response:
-    view = _editable(session, actor, programme_slug)
+    view = service.get_editable_programme(session, actor, programme_slug)
     try:
         data, date_errors = _fields_from_form(form)
         data.pop("operator", None)
         view = service.update_programme(session, actor, view, _parse(ProgrammeUpdate, data, date_errors))
     except Invalid as exc:
         session.rollback()
-        view = _editable(session, actor, programme_slug)
+        view = service.get_editable_programme(session, actor, programme_slug)
         return form_error(request, "programmes/form.html", form, exc, _form_context(session, actor, view, form))
     flash(request, "The programme is saved.")
     return redirect(request, f"/programmes/{view.programme.slug}")

@@ -3,6 +3,7 @@
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from sqlmodel import Session
 
 from app import i18n
 from app.accounts import auth
@@ -29,7 +30,8 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def web_actor(request: Request, session: SessionDep) -> Actor:
+def load_actor(request: Request, session: Session) -> Actor:
+    """The actor behind the session cookie; also sets the page language to the user's choice."""
     user = auth.user_for_session_key(session, request.cookies.get(SESSION_COOKIE))
     actor = build_actor(session, user, ip=client_ip(request))
     request.state.actor = actor
@@ -37,6 +39,10 @@ def web_actor(request: Request, session: SessionDep) -> Actor:
         request.state.language = actor.user.preferred_language
     i18n.set_language(request.state.language)
     return actor
+
+
+def web_actor(request: Request, session: SessionDep) -> Actor:
+    return load_actor(request, session)
 
 
 def signed_in_actor(actor: Annotated[Actor, Depends(web_actor)]) -> Actor:

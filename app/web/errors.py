@@ -6,11 +6,9 @@ from urllib.parse import quote
 from fastapi import Request
 from starlette.responses import Response
 
-from app.accounts import auth
-from app.accounts.service import build_actor
 from app.db import open_session
 from app.errors import DomainError
-from app.web.deps import SESSION_COOKIE, LoginRequired
+from app.web.deps import SESSION_COOKIE, LoginRequired, load_actor
 from app.web.templating import redirect, render
 
 log = logging.getLogger(__name__)
@@ -34,14 +32,9 @@ def _load_actor(request: Request) -> None:
         return
     try:
         with open_session(write=False) as session:
-            user = auth.user_for_session_key(session, request.cookies.get(SESSION_COOKIE))
-            request.state.actor = build_actor(session, user)
+            load_actor(request, session)
     except Exception:  # an error page must render even when the database does not answer
         log.exception("could not load the signed-in user for an error page")
-        return
-    language = request.state.actor.user.preferred_language if request.state.actor.user else None
-    if language in ("fr", "en", "ar"):
-        request.state.language = language
 
 
 def http_error_page(
