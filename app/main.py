@@ -30,6 +30,8 @@ from app.errors import DomainError, Forbidden
 from app.notifications import web as notifications_web
 from app.programmes import api as programmes_api
 from app.programmes import web as programmes_web
+from app.proposals import api as proposals_api
+from app.proposals import web as proposals_web
 from app.security.headers import SecurityHeadersMiddleware
 from app.web import errors as web_errors
 from app.web.deps import verify_csrf
@@ -88,6 +90,7 @@ def _api_router() -> APIRouter:
     api.include_router(programmes_api.router, tags=["programmes"])
     api.include_router(challenges_api.router, tags=["challenges"])
     api.include_router(datasets_api.router, tags=["datasets"])
+    api.include_router(proposals_api.router, tags=["proposals"])
     return api
 
 
@@ -97,6 +100,7 @@ def _web_router() -> APIRouter:
     web.include_router(programmes_web.router)
     web.include_router(challenges_web.router)
     web.include_router(datasets_web.router)
+    web.include_router(proposals_web.router)
     web.include_router(notifications_web.router)
     web.include_router(audit_web.router)
 

@@ -22,3 +22,10 @@ from app.challenges.models import (  # noqa: F401
 from app.datasets.models import Dataset, DatasetField, DatasetFile  # noqa: F401
 from app.notifications.models import OutboxMessage  # noqa: F401
 from app.programmes.models import Programme, ProgrammePartner, ProgrammePhase  # noqa: F401
+from app.proposals.models import (  # noqa: F401
+    Proposal,
+    ProposalAttachment,
+    ProposalQuestion,
+    ProposalVersion,
+    StartupProfile,
+)

@@ -151,6 +151,13 @@ def get_challenge(session: Session, actor: Actor, challenge_id: int) -> Challeng
     return view
 
 
+def views_for(session: Session, challenge_ids: Sequence[int]) -> list[ChallengeView]:
+    """Full views of the given challenges, without a permission check: for callers that check access to
+    what they show through these challenges (e.g. a startup's own proposals)."""
+    rows = session.exec(select(Challenge).where(col(Challenge.id).in_(list(challenge_ids) or [-1]))).all()
+    return _views(session, rows, full=True)
+
+
 def get_editable_challenge(session: Session, actor: Actor, challenge_id: int) -> ChallengeView:
     """A challenge for its edit form: 404 for anyone who may not edit it (the form does not exist for them)."""
     view = get_challenge(session, actor, challenge_id)

@@ -1,0 +1,1 @@
+"""Proposals: what startups submit to challenges, their versions, attachments and eligibility."""

@@ -1,0 +1,316 @@
+"""/api/v1 endpoints of proposals and their attachments (API.md), on the same service as the pages."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi.responses import FileResponse
+
+from app import storage
+from app.api.deps import ApiActor, WriteActor, api_url
+from app.api.pagination import Cursor, Limit, Page, paginate
+from app.challenges import service as challenges
+from app.challenges.schemas import OrganisationRef
+from app.datasets.api import UPLOAD_BODY
+from app.db import SessionDep
+from app.proposals import service
+from app.proposals.models import ProposalAttachment, ProposalQuestion
+from app.proposals.schemas import (
+    AttachmentPublic,
+    EligibilityDecision,
+    ProposalCreate,
+    ProposalPublic,
+    ProposalUpdate,
+    QuestionCreate,
+    QuestionPublic,
+    Status,
+    SubmitRequest,
+    VersionPublic,
+)
+from app.proposals.service import ProposalFilters, ProposalView
+from app.validation import RecordId
+
+router = APIRouter()
+
+
+def etag(view: ProposalView) -> str:
+    return f'"p{view.proposal.id}-{view.proposal.revision}"'
+
+
+def revision_from(if_match: str | None, view: ProposalView) -> int | None:
+    """The revision the client edited, from If-Match; a tag for another proposal is stale too."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    for tag in if_match.split(","):
+        tag = tag.strip().removeprefix("W/").strip('"')
+        proposal_id, _, revision = tag.removeprefix("p").partition("-")
+        if proposal_id == str(view.proposal.id) and revision.isdigit() and len(revision) < 10:
+            return int(revision)
+    return -1
+
+
+def _attachment_public(request: Request, proposal_id: int, entry: dict[str, Any], created: Any) -> AttachmentPublic:
+    base = f"/proposals/{proposal_id}/attachments/{entry['id']}"
+    return AttachmentPublic(
+        id=entry["id"],
+        url=api_url(request, base),
+        download_url=api_url(request, base + "/download"),
+        name=entry["name"],
+        size=entry["size"],
+        sha256=entry["sha256"],
+        media_type=entry["media_type"],
+        question=entry.get("question"),
+        created_at=created,
+        updated_at=created,
+    )
+
+
+def public(request: Request, view: ProposalView) -> ProposalPublic:
+    p = view.proposal
+    content = view.content
+    created = {a.id: a.created_at for a in view.attachments}
+    shown = view.latest if not view.member else None
+    versions = view.versions if view.member else ([view.latest] if view.latest else [])
+    return ProposalPublic(
+        id=p.id or 0,
+        url=api_url(request, f"/proposals/{p.id}"),
+        html_url=str(request.base_url).rstrip("/") + f"/proposals/{p.id}",
+        challenge=p.challenge_id,
+        startup=OrganisationRef(id=view.startup.id or 0, slug=view.startup.slug, name=view.startup.name),
+        status=view.status,  # type: ignore[arg-type]
+        title=content["title"],
+        summary=content["summary"],
+        description=content["description"],
+        data_use=content["data_use"],
+        experimentation_plan=content["experimentation_plan"],
+        team=content["team"],
+        trl=content["trl"],
+        needs=content["needs"],
+        plan=content["plan"],
+        kpis=content["kpis"],
+        answers=content["answers"],
+        video_url=content["video_url"],
+        attachments=[
+            _attachment_public(request, p.id or 0, a, created.get(a["id"], p.created_at))
+            for a in content["attachments"]
+        ],
+        revision=p.revision,
+        version=shown.number if shown else (view.latest.number if view.latest else None),
+        versions=[
+            VersionPublic(
+                number=v.number,
+                receipt_number=v.receipt_number,
+                sha256=v.sha256,
+                terms_version=v.terms_version,
+                terms_sha256=v.terms_sha256,
+                accepted_by=v.accepted_by_name,
+                submitted_at=v.submitted_at,
+            )
+            for v in versions
+        ],
+        has_unsubmitted_changes=view.has_unsubmitted_changes if view.member else False,
+        eligibility_reason=p.eligibility_reason if p.eligibility_at else None,
+        eligibility_at=p.eligibility_at,
+        created_at=p.created_at,
+        updated_at=p.updated_at if view.member else (shown.submitted_at if shown else p.updated_at),
+        submitted_at=p.submitted_at,
+    )
+
+
+def _question_public(q: ProposalQuestion) -> QuestionPublic:
+    return QuestionPublic(
+        id=q.id or 0,
+        challenge=q.challenge_id,
+        kind=q.kind,  # type: ignore[arg-type]
+        label=q.label,
+        help=q.help,
+        choices=q.choices,
+        required=q.required,
+    )
+
+
+@router.get(
+    "/proposals",
+    response_model=Page[ProposalPublic],
+    summary="Your startups' proposals; the submitted proposals of challenges you are staff of, after the deadline",
+)
+def proposal_list(
+    request: Request,
+    session: SessionDep,
+    actor: ApiActor,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    challenge: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    status_: Annotated[Status | None, Query(alias="status")] = None,
+) -> Page[ProposalPublic]:
+    views = service.list_visible_proposals(session, actor, ProposalFilters(challenge=challenge, status=status_))
+    return paginate(request, [public(request, v) for v in views], limit=limit, cursor=cursor)
+
+
+@router.post(
+    "/proposals",
+    response_model=ProposalPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses={409: {"description": "The call is closed, or the startup already applied"}},
+    summary="Create a draft proposal for a challenge on behalf of your startup",
+)
+def proposal_create(
+    request: Request, response: Response, session: SessionDep, actor: WriteActor, data: ProposalCreate
+) -> ProposalPublic:
+    view = service.create_proposal(session, actor, data)
+    response.headers["ETag"] = etag(view)
+    response.headers["Location"] = api_url(request, f"/proposals/{view.proposal.id}")
+    return public(request, view)
+
+
+@router.get("/proposals/{proposal_id}", response_model=ProposalPublic, summary="One proposal")
+def proposal_get(
+    request: Request, response: Response, session: SessionDep, actor: ApiActor, proposal_id: RecordId
+) -> ProposalPublic:
+    view = service.get_proposal(session, actor, proposal_id)
+    if view.member:
+        response.headers["ETag"] = etag(view)
+    return public(request, view)
+
+
+@router.patch(
+    "/proposals/{proposal_id}",
+    response_model=ProposalPublic,
+    responses={
+        412: {"description": "The If-Match ETag is stale: someone on the team saved in between"},
+        409: {"description": "The deadline has passed"},
+    },
+    summary="Edit the working copy; send If-Match with the ETag you read",
+)
+def proposal_patch(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    actor: WriteActor,
+    proposal_id: RecordId,
+    data: ProposalUpdate,
+    if_match: Annotated[str | None, Header(max_length=200)] = None,
+) -> ProposalPublic:
+    view = service.get_proposal(session, actor, proposal_id)
+    try:
+        view = service.update_proposal(session, actor, view, data, expected_revision=revision_from(if_match, view))
+    except service.StaleRevision as exc:
+        raise challenges.PreconditionFailed(exc.detail) from None
+    response.headers["ETag"] = etag(view)
+    return public(request, view)
+
+
+@router.post(
+    "/proposals/{proposal_id}/submit",
+    response_model=ProposalPublic,
+    responses={409: {"description": "The deadline has passed (the server's clock decides)"}},
+    summary="Submit the working copy as a new version; needs `accept_terms: true`",
+)
+def proposal_submit(
+    request: Request, response: Response, session: SessionDep, actor: WriteActor, proposal_id: RecordId,
+    data: SubmitRequest,
+) -> ProposalPublic:  # fmt: skip
+    view = service.get_proposal(session, actor, proposal_id)
+    service.submit_proposal(session, actor, view, accept_terms=data.accept_terms)
+    view = service.get_proposal(session, actor, proposal_id)
+    response.headers["ETag"] = etag(view)
+    return public(request, view)
+
+
+@router.post(
+    "/proposals/{proposal_id}/withdraw",
+    response_model=ProposalPublic,
+    responses={409: {"description": "Not submitted, or the deadline has passed"}},
+    summary="Withdraw a submitted proposal (before the deadline)",
+)
+def proposal_withdraw(
+    request: Request, session: SessionDep, actor: WriteActor, proposal_id: RecordId
+) -> ProposalPublic:
+    view = service.get_proposal(session, actor, proposal_id)
+    return public(request, service.withdraw_proposal(session, actor, view))
+
+
+@router.post(
+    "/proposals/{proposal_id}/eligibility",
+    response_model=ProposalPublic,
+    summary="Record the eligibility check (sponsors and operator, after the deadline)",
+)
+def proposal_eligibility(
+    request: Request, session: SessionDep, actor: WriteActor, proposal_id: RecordId, data: EligibilityDecision
+) -> ProposalPublic:
+    view = service.get_proposal(session, actor, proposal_id)
+    return public(request, service.decide_eligibility(session, actor, view, data))
+
+
+@router.post(
+    "/proposals/{proposal_id}/attachments",
+    response_model=AttachmentPublic,
+    status_code=status.HTTP_201_CREATED,
+    summary="Upload an attachment (multipart field `file`, optional field `question`), streamed",
+    openapi_extra=UPLOAD_BODY,
+    responses={
+        413: {"description": "The file is over the size limit; nothing was stored"},
+        415: {"description": "A refused type (by extension or content); nothing was stored"},
+    },
+)
+async def attachment_upload(
+    request: Request, response: Response, session: SessionDep, actor: WriteActor, proposal_id: RecordId
+) -> AttachmentPublic:
+    stored: ProposalAttachment = await service.receive_attachment(
+        session,
+        actor,
+        proposal_id,
+        request.stream(),
+        content_type=request.headers.get("content-type"),
+        content_length=request.headers.get("content-length"),
+        release=session.commit,
+    )
+    response.headers["Location"] = api_url(request, f"/proposals/{proposal_id}/attachments/{stored.id}")
+    return _attachment_public(request, proposal_id, service.snapshot_entry(stored), stored.created_at)
+
+
+@router.get(
+    "/proposals/{proposal_id}/attachments/{attachment_id}",
+    response_model=AttachmentPublic,
+    summary="One attachment",
+)
+def attachment_get(
+    request: Request, session: SessionDep, actor: ApiActor, proposal_id: RecordId, attachment_id: RecordId
+) -> AttachmentPublic:
+    found = service.get_attachment(session, actor, proposal_id, attachment_id)
+    return _attachment_public(request, proposal_id, service.snapshot_entry(found), found.created_at)
+
+
+@router.get(
+    "/proposals/{proposal_id}/attachments/{attachment_id}/download",
+    response_class=FileResponse,
+    summary="The attachment's bytes, with Content-Disposition set by the server",
+)
+def attachment_download(
+    session: SessionDep, actor: ApiActor, proposal_id: RecordId, attachment_id: RecordId
+) -> Response:
+    found = service.get_attachment(session, actor, proposal_id, attachment_id)
+    return storage.download_response(service.attachment_path(found), found.name, found.media_type)
+
+
+@router.get(
+    "/challenges/{challenge_id}/proposal-questions",
+    response_model=list[QuestionPublic],
+    summary="The challenge's extra questions that every proposal answers",
+)
+def question_list(session: SessionDep, actor: ApiActor, challenge_id: RecordId) -> list[QuestionPublic]:
+    challenge = challenges.get_challenge(session, actor, challenge_id)
+    return [_question_public(q) for q in service.list_questions(session, actor, challenge)]
+
+
+@router.post(
+    "/challenges/{challenge_id}/proposal-questions",
+    response_model=QuestionPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses={409: {"description": "Proposals were already submitted"}},
+    summary="Add an extra question (sponsors and operator)",
+)
+def question_add(
+    session: SessionDep, actor: WriteActor, challenge_id: RecordId, data: QuestionCreate
+) -> QuestionPublic:
+    challenge = challenges.get_challenge(session, actor, challenge_id)
+    return _question_public(service.add_question(session, actor, challenge, data))

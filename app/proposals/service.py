@@ -1,0 +1,990 @@
+"""Proposals: startups apply to challenges; sponsors read them once the deadline has passed.
+
+Rules:
+- One proposal per startup per challenge; a startup may apply to many challenges. Any member of a startup
+  creates it (on a published challenge whose deadline has not passed) and any member edits it: the working
+  copy. Every save bumps its revision; a save based on an older revision is refused (Conflict) so two people
+  never silently overwrite each other — the web form then shows both versions.
+- Submitting needs the required fields, the required extra questions answered and the challenge's terms
+  accepted. It freezes a copy (ProposalVersion) with the terms version accepted (IP terms included, with
+  their SHA-256), who accepted and when, a receipt number and the SHA-256 of the canonical JSON of the
+  content. Edits after a submission change the working copy only; submitting again makes a new version.
+  Every version is kept.
+- The server's clock decides: a submission whose transaction reads a time at or after the deadline is
+  refused (Conflict, with the deadline in the programme's time zone), whatever the client sent, and the
+  time it records is the time it checked. A refused submission writes nothing.
+- Withdrawal: before the deadline, by a member; submitting again revives it.
+- After the deadline nothing changes for the startup (read-only). The challenge's staff then see the
+  proposals that were submitted — the last version submitted, never the working copy — check eligibility
+  (recorded with who and when) and export them (CSV, ZIP of attachments). Before the deadline they see
+  counts only. Drafts and withdrawn proposals are never shown to them.
+- Attachments follow the datasets' upload rules (streamed, size limit, allow-listed types checked by
+  content). A removed attachment leaves the working copy but stays stored while a version lists it.
+- Fields the user may not set (status, challenge after creation, startup) are not in the update shapes.
+"""
+
+import csv
+import hashlib
+import io
+import json
+import os
+import secrets
+import tempfile
+import zipfile
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
+
+from app import i18n, storage
+from app.accounts.models import Membership, Organisation, OrgKind, User
+from app.audit import service as audit
+from app.challenges import service as challenges
+from app.challenges.models import ChallengeTerms
+from app.challenges.service import ChallengeView
+from app.db import after_commit, utcnow
+from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.notifications import service as notifications
+from app.proposals import permissions as can
+from app.proposals.models import (
+    Proposal,
+    ProposalAttachment,
+    ProposalQuestion,
+    ProposalStatus,
+    ProposalVersion,
+    QuestionKind,
+)
+from app.proposals.schemas import EligibilityDecision, ProposalCreate, ProposalFields, QuestionCreate
+from app.security.actor import Actor
+
+EDITABLE = ("title", "summary", "description", "data_use", "experimentation_plan", "needs")
+REQUIRED_TO_SUBMIT = ("title", "summary", "description", "data_use", "experimentation_plan")
+MAX_ATTACHMENTS = 20
+
+
+class StaleRevision(Conflict):
+    """The working copy changed since the editor loaded it."""
+
+    def __init__(self, current: Proposal) -> None:
+        super().__init__(
+            "Someone else on your team saved this proposal since you opened it. "
+            "Compare the two versions below and save again."
+        )
+        self.current = current
+
+
+@dataclass
+class ProposalView:
+    proposal: Proposal
+    challenge: ChallengeView
+    startup: Organisation
+    actor: Actor
+    staff: bool
+    now: datetime
+    attachments: list[ProposalAttachment] = field(default_factory=list)  # every attachment, removed included
+    versions: list[ProposalVersion] = field(default_factory=list)  # oldest first
+    questions: list[ProposalQuestion] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return self.proposal.status
+
+    @property
+    def member(self) -> bool:
+        return can.is_startup_member(self.actor, self.proposal)
+
+    @property
+    def latest(self) -> ProposalVersion | None:
+        return self.versions[-1] if self.versions else None
+
+    @property
+    def current_attachments(self) -> list[ProposalAttachment]:
+        return [a for a in self.attachments if a.removed_at is None]
+
+    @property
+    def has_unsubmitted_changes(self) -> bool:
+        p = self.proposal
+        return p.submitted_revision is not None and p.revision != p.submitted_revision
+
+    @property
+    def content(self) -> dict[str, Any]:
+        """What this reader sees: the working copy for the startup, the last submitted version for staff."""
+        if self.member or self.latest is None:
+            return snapshot(self.proposal, self.current_attachments)
+        return self.latest.content
+
+    @property
+    def may_edit(self) -> bool:
+        return can.can_edit_proposal(self.actor, self.proposal, self.challenge.challenge, self.now)
+
+    @property
+    def may_withdraw(self) -> bool:
+        return can.can_withdraw_proposal(self.actor, self.proposal, self.challenge.challenge, self.now)
+
+    @property
+    def may_check_eligibility(self) -> bool:
+        return can.can_check_eligibility(
+            self.actor, self.proposal, self.challenge.challenge, staff=self.staff, now=self.now
+        )
+
+    @property
+    def deadline_passed(self) -> bool:
+        return can.deadline_passed(self.challenge.challenge, self.now)
+
+    def attachment_for(self, question_id: int) -> ProposalAttachment | None:
+        return next((a for a in self.current_attachments if a.question_id == question_id), None)
+
+
+# ---- content, hashes and receipts ------------------------------------------------------------------------
+
+
+def snapshot_entry(a: ProposalAttachment) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "name": a.name,
+        "size": a.size,
+        "sha256": a.sha256,
+        "media_type": a.media_type,
+        "question": a.question_id,
+    }
+
+
+def snapshot(proposal: Proposal, attachments: Sequence[ProposalAttachment]) -> dict[str, Any]:
+    """The proposal's content as submitted: every field the startup wrote, answers and attachment hashes."""
+    return {
+        "challenge": proposal.challenge_id,
+        "startup": proposal.startup_id,
+        "title": proposal.title,
+        "summary": proposal.summary,
+        "description": proposal.description,
+        "data_use": proposal.data_use,
+        "experimentation_plan": proposal.experimentation_plan,
+        "team": list(proposal.team),
+        "trl": proposal.trl,
+        "needs": proposal.needs,
+        "plan": list(proposal.plan),
+        "kpis": list(proposal.kpis),
+        "answers": dict(proposal.answers),
+        "video_url": proposal.video_url,
+        "attachments": [snapshot_entry(a) for a in sorted(attachments, key=lambda a: a.id or 0)],
+    }
+
+
+def content_sha256(content: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of a content (sorted keys, no spaces, UTF-8): anyone can recompute it."""
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _receipt_number(proposal: Proposal, number: int) -> str:
+    return f"MDN-{proposal.challenge_id}-{proposal.id}-{number}-{secrets.token_hex(3).upper()}"
+
+
+def format_deadline(view: ChallengeView) -> str:
+    return i18n.format_datetime(view.challenge.deadline, "full", view.programme.timezone)
+
+
+# ---- loading ---------------------------------------------------------------------------------------------
+
+
+def _questions(session: Session, challenge_id: int) -> list[ProposalQuestion]:
+    return list(
+        session.exec(
+            select(ProposalQuestion)
+            .where(ProposalQuestion.challenge_id == challenge_id)
+            .order_by(col(ProposalQuestion.position), col(ProposalQuestion.id))
+        )
+    )
+
+
+def _views(
+    session: Session,
+    actor: Actor,
+    proposals: Sequence[Proposal],
+    challenge_views: dict[int, ChallengeView],
+    now: datetime,
+    *,
+    with_questions: bool = True,
+) -> list[ProposalView]:
+    """Views of many proposals in a constant number of queries (the challenges are loaded by the caller)."""
+    if not proposals:
+        return []
+    ids = [p.id for p in proposals]
+    startups = {
+        o.id: o
+        for o in session.exec(select(Organisation).where(col(Organisation.id).in_({p.startup_id for p in proposals})))
+    }
+    attachments: dict[int, list[ProposalAttachment]] = {}
+    for a in session.exec(
+        select(ProposalAttachment)
+        .where(col(ProposalAttachment.proposal_id).in_(ids))
+        .order_by(col(ProposalAttachment.id))
+    ):
+        attachments.setdefault(a.proposal_id, []).append(a)
+    versions: dict[int, list[ProposalVersion]] = {}
+    for v in session.exec(
+        select(ProposalVersion).where(col(ProposalVersion.proposal_id).in_(ids)).order_by(col(ProposalVersion.number))
+    ):
+        versions.setdefault(v.proposal_id, []).append(v)
+    questions: dict[int, list[ProposalQuestion]] = {}
+    if with_questions:
+        for q in session.exec(
+            select(ProposalQuestion)
+            .where(col(ProposalQuestion.challenge_id).in_({p.challenge_id for p in proposals}))
+            .order_by(col(ProposalQuestion.position), col(ProposalQuestion.id))
+        ):
+            questions.setdefault(q.challenge_id, []).append(q)
+    views = []
+    for p in proposals:
+        challenge = challenge_views[p.challenge_id]
+        views.append(
+            ProposalView(
+                proposal=p,
+                challenge=challenge,
+                startup=startups[p.startup_id],
+                actor=actor,
+                staff=challenge.is_staff(actor),
+                now=now,
+                attachments=attachments.get(p.id or 0, []),
+                versions=versions.get(p.id or 0, []),
+                questions=questions.get(p.challenge_id, []),
+            )
+        )
+    return views
+
+
+def get_proposal(session: Session, actor: Actor, proposal_id: int, *, now: datetime | None = None) -> ProposalView:
+    """A proposal the actor may see; NotFound for everyone else (other startups, staff before the deadline)."""
+    now = now or utcnow()
+    proposal = session.get(Proposal, proposal_id)
+    if proposal is None:
+        raise NotFound()
+    challenge = challenges.get_challenge(session, actor, proposal.challenge_id)
+    if not can.can_view_proposal(actor, proposal, challenge.challenge, staff=challenge.is_staff(actor), now=now):
+        raise NotFound()
+    return _views(session, actor, [proposal], {challenge.challenge.id or 0: challenge}, now)[0]
+
+
+def get_editable_proposal(session: Session, actor: Actor, proposal_id: int) -> ProposalView:
+    """A proposal for its edit form: 404 to non-members; Conflict once the call is over (read-only)."""
+    view = get_proposal(session, actor, proposal_id)
+    if not view.member:
+        raise NotFound()
+    check_editable(view)
+    return view
+
+
+def check_editable(view: ProposalView) -> None:
+    if not view.member:
+        raise Forbidden("Only the startup's members may change its proposal.")
+    if view.deadline_passed:
+        raise Conflict(
+            "The deadline (%(deadline)s) has passed: the proposal can no longer change.",
+            deadline=format_deadline(view.challenge),
+        )
+    if not view.may_edit:
+        raise Conflict("This proposal can no longer change.")
+
+
+def _lock(session: Session, proposal: Proposal) -> Proposal:
+    """Re-read the proposal with a row lock (PostgreSQL) so that concurrent saves and submissions queue;
+    SQLite's BEGIN IMMEDIATE already serialises writers."""
+    locked = session.exec(
+        select(Proposal).where(Proposal.id == proposal.id).with_for_update().execution_options(populate_existing=True)
+    ).one()
+    return locked
+
+
+def startup_proposal(session: Session, actor: Actor, challenge: ChallengeView) -> Proposal | None:
+    """The proposal of the actor's startup to this challenge, if there is one."""
+    mine = actor.organisation_ids(OrgKind.startup)
+    if not mine:
+        return None
+    return session.exec(
+        select(Proposal)
+        .where(Proposal.challenge_id == challenge.challenge.id, col(Proposal.startup_id).in_(mine))
+        .order_by(col(Proposal.id))
+    ).first()
+
+
+@dataclass
+class ProposalFilters:
+    challenge: int | None = None
+    status: str | None = None
+
+
+def list_my_proposals(session: Session, actor: Actor, filters: ProposalFilters | None = None) -> list[ProposalView]:
+    """The proposals of the actor's startups ("my applications"), newest first."""
+    mine = actor.organisation_ids(OrgKind.startup)
+    if not actor.is_authenticated or not mine:
+        return []
+    query = select(Proposal).where(col(Proposal.startup_id).in_(mine))
+    if filters and filters.challenge:
+        query = query.where(Proposal.challenge_id == filters.challenge)
+    if filters and filters.status:
+        query = query.where(Proposal.status == filters.status)
+    proposals = list(session.exec(query.order_by(col(Proposal.updated_at).desc(), col(Proposal.id).desc())))
+    return _with_challenges(session, actor, proposals)
+
+
+def _with_challenges(session: Session, actor: Actor, proposals: list[Proposal]) -> list[ProposalView]:
+    now = utcnow()
+    challenge_views = {
+        v.challenge.id or 0: v for v in challenges.views_for(session, sorted({p.challenge_id for p in proposals}))
+    }
+    return _views(session, actor, proposals, challenge_views, now)
+
+
+def list_visible_proposals(session: Session, actor: Actor, filters: ProposalFilters) -> list[ProposalView]:
+    """For the API list: the actor's own proposals, plus the submitted ones of challenges they are staff of
+    whose deadline has passed."""
+    own = list_my_proposals(session, actor, filters)
+    seen = {v.proposal.id for v in own}
+    query = select(Proposal).where(col(Proposal.status).in_([s.value for s in can.REVIEWABLE]))
+    if filters.challenge:
+        query = query.where(Proposal.challenge_id == filters.challenge)
+    if filters.status:
+        query = query.where(Proposal.status == filters.status)
+    now = utcnow()
+    candidates = [p for p in session.exec(query.order_by(col(Proposal.id))) if p.id not in seen]
+    reviewed = [
+        v
+        for v in _with_challenges(session, actor, candidates)
+        if can.can_review_proposals(v.challenge.challenge, staff=v.staff, now=now)
+    ]
+    return own + reviewed
+
+
+@dataclass
+class ChallengeProposals:
+    """What the staff see of a challenge's proposals: counts always, the proposals after the deadline."""
+
+    challenge: ChallengeView
+    counts: dict[str, int]
+    proposals: list[ProposalView]
+    reviewable: bool
+
+    @property
+    def submitted_total(self) -> int:
+        return sum(n for s, n in self.counts.items() if s in can.REVIEWABLE)
+
+
+def challenge_proposals(
+    session: Session, actor: Actor, challenge: ChallengeView, *, status: str | None = None, q: str | None = None
+) -> ChallengeProposals:
+    if not challenge.is_staff(actor):
+        raise NotFound()
+    now = utcnow()
+    counts = dict(
+        session.exec(
+            select(Proposal.status, func.count())
+            .where(Proposal.challenge_id == challenge.challenge.id)
+            .group_by(Proposal.status)
+        ).all()
+    )
+    reviewable = can.can_review_proposals(challenge.challenge, staff=True, now=now)
+    proposals: list[ProposalView] = []
+    if reviewable:
+        query = select(Proposal).where(
+            Proposal.challenge_id == challenge.challenge.id,
+            col(Proposal.status).in_([s.value for s in can.REVIEWABLE]),
+        )
+        if status:
+            query = query.where(Proposal.status == status)
+        if q:
+            query = query.join(Organisation, col(Organisation.id) == Proposal.startup_id).where(
+                func.lower(Organisation.name).like(f"%{q.strip().lower()[:100]}%")
+            )
+        rows = list(session.exec(query.order_by(col(Proposal.submitted_at), col(Proposal.id))))
+        proposals = _views(session, actor, rows, {challenge.challenge.id or 0: challenge}, now)
+    return ChallengeProposals(challenge, {str(k): int(v) for k, v in counts.items()}, proposals, reviewable)
+
+
+# ---- writing ---------------------------------------------------------------------------------------------
+
+
+def _startup_for(session: Session, actor: Actor, wanted: int | None) -> int:
+    mine = actor.organisation_ids(OrgKind.startup)
+    if wanted is not None:
+        if wanted not in mine:
+            raise Invalid({"startup": "You may only apply for a startup you are a member of."})
+        return wanted
+    if not mine:
+        raise Forbidden("Only members of a startup may apply to a challenge.")
+    if len(mine) > 1:
+        raise Invalid({"startup": "You are a member of several startups: choose the one applying."})
+    return next(iter(mine))
+
+
+def _check_answers(questions: Sequence[ProposalQuestion], answers: dict[str, Any]) -> dict[str, Any]:
+    """Answers keyed by question id, checked against each question's kind and choices."""
+    by_id = {str(q.id): q for q in questions}
+    clean: dict[str, Any] = {}
+    for key, value in answers.items():
+        question = by_id.get(str(key))
+        name = f"answers.{key}"
+        if question is None:
+            raise Invalid({name: "This question does not exist for this challenge."})
+        if value in (None, "", []):
+            continue
+        if question.kind == QuestionKind.file:
+            raise Invalid({name: "Answer this question by uploading a file."})
+        if question.kind == QuestionKind.number:
+            try:
+                number = float(str(value).replace(",", ".").strip())
+            except ValueError:
+                raise Invalid({name: "Enter a number."}) from None
+            clean[str(key)] = int(number) if number.is_integer() else number
+        elif question.kind == QuestionKind.multiple_choice:
+            values = value if isinstance(value, list) else [value]
+            if any(str(v) not in question.choices for v in values):
+                raise Invalid({name: "Choose one of the options."})
+            clean[str(key)] = [str(v) for v in values]
+        elif question.kind == QuestionKind.single_choice:
+            if str(value) not in question.choices:
+                raise Invalid({name: "Choose one of the options."})
+            clean[str(key)] = str(value)
+        else:
+            text = str(value).strip()
+            limit = 300 if question.kind == QuestionKind.short_text else 10_000
+            if len(text) > limit:
+                raise Invalid({name: "Use at most %(max_length)s characters."}, max_length=limit)
+            clean[str(key)] = text
+    return clean
+
+
+def _apply(
+    session: Session, proposal: Proposal, data: ProposalFields, questions: Sequence[ProposalQuestion]
+) -> list[str]:
+    given = data.model_dump(exclude_unset=True)
+    changed: list[str] = []
+    for name in EDITABLE:
+        if name in given and given[name] is not None and given[name] != getattr(proposal, name):
+            setattr(proposal, name, given[name])
+            changed.append(name)
+    if "trl" in given and given["trl"] != proposal.trl:
+        proposal.trl = given["trl"]
+        changed.append("trl")
+    if "video_url" in given and given["video_url"] is not None and str(given["video_url"]) != proposal.video_url:
+        proposal.video_url = str(given["video_url"])
+        changed.append("video_url")
+    if data.team is not None and [t.model_dump() for t in data.team] != proposal.team:
+        proposal.team = [t.model_dump() for t in data.team]
+        changed.append("team")
+    if data.plan is not None:
+        plan = sorted((m.model_dump() for m in data.plan), key=lambda m: m["month"])
+        if plan != proposal.plan:
+            proposal.plan = plan
+            changed.append("plan")
+    if data.kpis is not None and list(data.kpis) != proposal.kpis:
+        proposal.kpis = list(dict.fromkeys(data.kpis))
+        changed.append("kpis")
+    if data.answers is not None:
+        answers = _check_answers(questions, data.answers)
+        if answers != proposal.answers:
+            proposal.answers = answers
+            changed.append("answers")
+    return changed
+
+
+def _check_kpis(challenge: ChallengeView, data: ProposalFields) -> None:
+    if data.kpis:
+        known = {k.get("name") for k in challenge.challenge.kpis}
+        if any(k not in known for k in data.kpis):
+            raise Invalid({"kpis": "Choose among the challenge's indicators."})
+
+
+def create_proposal(session: Session, actor: Actor, data: ProposalCreate) -> ProposalView:
+    challenge = challenges.get_challenge(session, actor, data.challenge)
+    now = utcnow()
+    startup_id = _startup_for(session, actor, data.startup)
+    if not can.can_create_proposal(actor, challenge.challenge, now):
+        if can.deadline_passed(challenge.challenge, now):
+            raise Conflict(
+                "The deadline (%(deadline)s) has passed: proposals are closed.", deadline=format_deadline(challenge)
+            )
+        raise Conflict("This challenge does not take proposals.")
+    existing = session.exec(
+        select(Proposal.id).where(Proposal.challenge_id == challenge.challenge.id, Proposal.startup_id == startup_id)
+    ).first()
+    if existing is not None:
+        raise Conflict("Your startup already has a proposal for this challenge.", proposal=existing)
+    _check_kpis(challenge, data)
+    proposal = Proposal(
+        challenge_id=challenge.challenge.id or 0,
+        startup_id=startup_id,
+        created_by_id=actor.user_id,
+        updated_by_id=actor.user_id,
+    )
+    _apply(session, proposal, data, _questions(session, challenge.challenge.id or 0))
+    session.add(proposal)
+    session.flush()
+    audit.record(session, "proposal.created", actor=actor, target=("proposal", proposal.id))
+    return get_proposal(session, actor, proposal.id or 0)
+
+
+def update_proposal(
+    session: Session, actor: Actor, view: ProposalView, data: ProposalFields, *, expected_revision: int | None = None
+) -> ProposalView:
+    """Save the working copy. `expected_revision` is the revision the editor loaded: a stale one is refused."""
+    check_editable(view)
+    proposal = _lock(session, view.proposal)
+    if expected_revision is not None and expected_revision != proposal.revision:
+        raise StaleRevision(proposal)
+    _check_kpis(view.challenge, data)
+    changed = _apply(session, proposal, data, view.questions)
+    if not changed:
+        return view
+    proposal.revision += 1
+    proposal.updated_at = utcnow()
+    proposal.updated_by_id = actor.user_id
+    session.add(proposal)
+    session.flush()
+    audit.record(session, "proposal.updated", actor=actor, target=("proposal", proposal.id), fields=changed)
+    return get_proposal(session, actor, proposal.id or 0)
+
+
+def submission_problems(view: ProposalView) -> dict[str, str]:
+    """What is missing before the proposal can be submitted, by field."""
+    p = view.proposal
+    problems: dict[str, str] = {}
+    for name in REQUIRED_TO_SUBMIT:
+        if not str(getattr(p, name)).strip():
+            problems[name] = "This field is required to submit."
+    if not p.team:
+        problems["team"] = "Name at least one member of the team."
+    if p.trl is None:
+        problems["trl"] = "This field is required to submit."
+    if not p.plan:
+        problems["plan"] = "Give at least one milestone of the nine-month plan."
+    for q in view.questions:
+        if not q.required:
+            continue
+        if q.kind == QuestionKind.file:
+            if view.attachment_for(q.id or 0) is None:
+                problems[f"answers.{q.id}"] = "This question needs an answer to submit."
+        elif p.answers.get(str(q.id)) in (None, "", []):
+            problems[f"answers.{q.id}"] = "This question needs an answer to submit."
+    return problems
+
+
+def submit_proposal(
+    session: Session, actor: Actor, view: ProposalView, *, accept_terms: bool, now: datetime | None = None
+) -> ProposalVersion:
+    """Submit the working copy as a new version (see the rules above). Nothing is written on refusal."""
+    now = now or utcnow()
+    if not view.member:
+        raise Forbidden("Only the startup's members may submit its proposal.")
+    if can.deadline_passed(view.challenge.challenge, now):
+        raise Conflict(
+            "The deadline (%(deadline)s) has passed: late submissions are refused.",
+            deadline=format_deadline(view.challenge),
+        )
+    check_editable(view)
+    if not accept_terms:
+        raise Invalid({"accept_terms": "Accept the challenge's terms to submit."})
+    problems = submission_problems(view)
+    if problems:
+        raise Invalid(problems, detail="The proposal cannot be submitted yet.")
+    proposal = _lock(session, view.proposal)
+    terms = session.exec(
+        select(ChallengeTerms).where(
+            ChallengeTerms.challenge_id == proposal.challenge_id,
+            ChallengeTerms.version == view.challenge.challenge.terms_version,
+        )
+    ).one()
+    if terms.frozen_at is None:
+        terms.frozen_at = now
+        session.add(terms)
+    number = (
+        session.exec(select(func.max(ProposalVersion.number)).where(ProposalVersion.proposal_id == proposal.id)).one()
+        or 0
+    ) + 1
+    content = snapshot(proposal, view.current_attachments)
+    version = ProposalVersion(
+        proposal_id=proposal.id or 0,
+        number=number,
+        content=content,
+        sha256=content_sha256(content),
+        receipt_number=_receipt_number(proposal, number),
+        terms_id=terms.id or 0,
+        terms_version=terms.version,
+        terms_sha256=hashlib.sha256(terms.ip_terms.encode("utf-8")).hexdigest(),
+        accepted_by_id=actor.user_id,
+        accepted_by_name=actor.user.name if actor.user else "",
+        submitted_at=now,
+    )
+    session.add(version)
+    proposal.status = ProposalStatus.submitted
+    proposal.submitted_at = now
+    proposal.submitted_revision = proposal.revision
+    proposal.withdrawn_at = None
+    session.add(proposal)
+    session.flush()
+    audit.record(
+        session,
+        "proposal.submitted",
+        actor=actor,
+        target=("proposal", proposal.id),
+        version=number,
+        receipt=version.receipt_number,
+        sha256=version.sha256,
+        terms_version=terms.version,
+    )
+    _send_receipts(session, view, version)
+    return version
+
+
+def _send_receipts(session: Session, view: ProposalView, version: ProposalVersion) -> None:
+    members = session.exec(
+        select(User)
+        .join(Membership, col(Membership.user_id) == User.id)
+        .where(Membership.organisation_id == view.proposal.startup_id, col(User.is_active).is_(True))
+    ).all()
+    for user in members:
+        notifications.send_email(
+            session,
+            user.email,
+            f"Medina — {i18n.gettext('Receipt')} {version.receipt_number}",
+            "emails/proposal_receipt.txt",
+            view=view,
+            version=version,
+            deadline=format_deadline(view.challenge),
+        )
+
+
+def withdraw_proposal(session: Session, actor: Actor, view: ProposalView) -> ProposalView:
+    check_editable(view)
+    if not view.may_withdraw:
+        raise Conflict("Only a submitted proposal can be withdrawn.")
+    proposal = _lock(session, view.proposal)
+    proposal.status = ProposalStatus.withdrawn
+    proposal.withdrawn_at = utcnow()
+    session.add(proposal)
+    session.flush()
+    audit.record(session, "proposal.withdrawn", actor=actor, target=("proposal", proposal.id))
+    return get_proposal(session, actor, proposal.id or 0)
+
+
+def get_version(session: Session, actor: Actor, view: ProposalView, number: int) -> ProposalVersion:
+    """A submitted version (its receipt): the startup sees all of them, the staff the last one only."""
+    found = next((v for v in view.versions if v.number == number), None)
+    if found is None or (not view.member and found is not view.latest):
+        raise NotFound()
+    return found
+
+
+def decide_eligibility(session: Session, actor: Actor, view: ProposalView, data: EligibilityDecision) -> ProposalView:
+    if not view.may_check_eligibility:
+        raise Forbidden("Only the challenge's sponsors and operator may check eligibility, after the deadline.")
+    if not data.eligible and not data.reason:
+        raise Invalid({"reason": "Give the reason why the proposal is not eligible."})
+    proposal = view.proposal
+    proposal.status = ProposalStatus.eligible if data.eligible else ProposalStatus.ineligible
+    proposal.eligibility_reason = data.reason
+    proposal.eligibility_by_id = actor.user_id
+    proposal.eligibility_at = utcnow()
+    session.add(proposal)
+    session.flush()
+    audit.record(
+        session,
+        "proposal.eligibility",
+        actor=actor,
+        target=("proposal", proposal.id),
+        eligible=data.eligible,
+        reason=data.reason,
+    )
+    return view
+
+
+def eligibility_decider(session: Session, view: ProposalView) -> str | None:
+    if view.proposal.eligibility_by_id is None:
+        return None
+    user = session.get(User, view.proposal.eligibility_by_id)
+    return user.name if user else None
+
+
+# ---- extra questions -------------------------------------------------------------------------------------
+
+
+def list_questions(session: Session, actor: Actor, challenge: ChallengeView) -> list[ProposalQuestion]:
+    return _questions(session, challenge.challenge.id or 0)
+
+
+def add_question(session: Session, actor: Actor, challenge: ChallengeView, data: QuestionCreate) -> ProposalQuestion:
+    if not challenge.may_edit(actor):
+        raise Forbidden("Only the challenge's sponsors and the programme operator may add questions.")
+    if data.kind in (QuestionKind.single_choice, QuestionKind.multiple_choice) and len(set(data.choices)) < 2:
+        raise Invalid({"choices": "Give at least two different options."})
+    if _has_submissions(session, challenge):
+        raise Conflict("Proposals were already submitted: the questions can no longer change.")
+    position = (
+        session.exec(
+            select(func.max(ProposalQuestion.position)).where(ProposalQuestion.challenge_id == challenge.challenge.id)
+        ).one()
+        or 0
+    ) + 1
+    question = ProposalQuestion(
+        challenge_id=challenge.challenge.id or 0,
+        position=position,
+        kind=data.kind,
+        label=data.label,
+        help=data.help,
+        choices=list(dict.fromkeys(data.choices)) if data.kind in ("single_choice", "multiple_choice") else [],
+        required=data.required,
+    )
+    session.add(question)
+    session.flush()
+    audit.record(session, "proposal_question.added", actor=actor, target=("challenge", challenge.challenge.id))
+    return question
+
+
+def _has_submissions(session: Session, challenge: ChallengeView) -> bool:
+    return (
+        session.exec(
+            select(ProposalVersion.id)
+            .join(Proposal, col(Proposal.id) == ProposalVersion.proposal_id)
+            .where(Proposal.challenge_id == challenge.challenge.id)
+        ).first()
+        is not None
+    )
+
+
+def remove_question(session: Session, actor: Actor, question_id: int) -> ChallengeView:
+    question = session.get(ProposalQuestion, question_id)
+    if question is None:
+        raise NotFound()
+    challenge = challenges.get_challenge(session, actor, question.challenge_id)
+    if not challenge.may_edit(actor):
+        raise NotFound()
+    if _has_submissions(session, challenge):
+        raise Conflict("Proposals were already submitted: the questions can no longer change.")
+    session.delete(question)
+    session.flush()
+    audit.record(session, "proposal_question.removed", actor=actor, target=("challenge", challenge.challenge.id))
+    return challenge
+
+
+# ---- attachments -----------------------------------------------------------------------------------------
+
+
+def _prepare_attachment(session: Session, actor: Actor, proposal_id: int) -> ProposalView:
+    view = get_proposal(session, actor, proposal_id)
+    check_editable(view)
+    if len(view.current_attachments) >= MAX_ATTACHMENTS:
+        raise Invalid({"file": "A proposal has at most %(count)s attachments."}, count=MAX_ATTACHMENTS)
+    return view
+
+
+def add_attachment(
+    session: Session, actor: Actor, proposal_id: int, staged: storage.StagedFile, *, question_id: int | None = None
+) -> ProposalAttachment:
+    view = _prepare_attachment(session, actor, proposal_id)
+    if question_id is not None:
+        question = next((q for q in view.questions if q.id == question_id and q.kind == QuestionKind.file), None)
+        if question is None:
+            raise Invalid({"file": "This question does not take a file."})
+        previous = view.attachment_for(question_id)
+        if previous is not None:
+            previous.removed_at = utcnow()
+            session.add(previous)
+    proposal = _lock(session, view.proposal)
+    key = storage.new_storage_key("proposals")
+    storage.remove_on_rollback(session, staged.move_into_place(key))
+    attachment = ProposalAttachment(
+        proposal_id=proposal.id or 0,
+        question_id=question_id,
+        name=staged.name,
+        size=staged.size,
+        sha256=staged.sha256,
+        media_type=staged.media_type,
+        storage_key=key,
+        uploaded_by_id=actor.user_id,
+    )
+    session.add(attachment)
+    proposal.revision += 1
+    proposal.updated_at = utcnow()
+    proposal.updated_by_id = actor.user_id
+    session.add(proposal)
+    session.flush()
+    audit.record(
+        session,
+        "proposal.attachment_added",
+        actor=actor,
+        target=("proposal", proposal.id),
+        attachment=attachment.id,
+        sha256=attachment.sha256,
+    )
+    return attachment
+
+
+async def receive_attachment(
+    session: Session,
+    actor: Actor,
+    proposal_id: int,
+    chunks: AsyncIterator[bytes],
+    *,
+    content_type: str | None,
+    content_length: str | None,
+    release: Callable[[], None],
+) -> ProposalAttachment:
+    """Stream a multipart upload (field `file`, optional field `question`) into a new attachment.
+
+    As for datasets: permissions before a byte is read, the transaction released while the body streams in,
+    checked again when writing, and no temporary file left on any failure."""
+    await run_in_threadpool(_prepare_attachment, session, actor, proposal_id)
+    storage.check_content_length(content_length)
+    await run_in_threadpool(release)
+    received = await storage.receive_upload(chunks, content_type, content_length=content_length)
+    try:
+        raw_question = received.fields.get("question", "").strip()
+        question_id = int(raw_question) if raw_question.isdigit() and len(raw_question) < 10 else None
+        return await run_in_threadpool(
+            add_attachment, session, actor, proposal_id, received.staged, question_id=question_id
+        )
+    finally:
+        received.staged.discard()
+
+
+def store_attachment_bytes(
+    session: Session, actor: Actor, proposal_id: int, name: str, data: bytes, *, question_id: int | None = None
+) -> ProposalAttachment:
+    """Add an in-memory file through the same checks as an upload (demo data, tests)."""
+    staged = storage.write_bytes(name, data)
+    try:
+        return add_attachment(session, actor, proposal_id, staged, question_id=question_id)
+    finally:
+        staged.discard()
+
+
+def remove_attachment(session: Session, actor: Actor, proposal_id: int, attachment_id: int) -> ProposalView:
+    view = get_proposal(session, actor, proposal_id)
+    check_editable(view)
+    attachment = next((a for a in view.current_attachments if a.id == attachment_id), None)
+    if attachment is None:
+        raise NotFound()
+    attachment.removed_at = utcnow()
+    session.add(attachment)
+    proposal = _lock(session, view.proposal)
+    proposal.revision += 1
+    proposal.updated_at = utcnow()
+    session.add(proposal)
+    session.flush()
+    listed = any(attachment.id in {a["id"] for a in v.content.get("attachments", [])} for v in view.versions)
+    if not listed:
+        session.delete(attachment)
+        key = attachment.storage_key
+        after_commit(session, lambda: storage.remove_stored(key))
+    audit.record(session, "proposal.attachment_removed", actor=actor, target=("proposal", proposal_id))
+    return get_proposal(session, actor, proposal_id)
+
+
+def get_attachment(session: Session, actor: Actor, proposal_id: int, attachment_id: int) -> ProposalAttachment:
+    """An attachment the actor may download: members, any of theirs; staff, those of the last version."""
+    view = get_proposal(session, actor, proposal_id)
+    allowed = {a["id"] for a in view.content.get("attachments", [])}
+    found = next((a for a in view.attachments if a.id == attachment_id and a.id in allowed), None)
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def attachment_path(attachment: ProposalAttachment) -> Path:
+    try:
+        path = storage.path_for(attachment.storage_key)
+    except ValueError:
+        raise NotFound() from None
+    if not path.is_file():
+        raise NotFound()
+    return path
+
+
+# ---- exports ---------------------------------------------------------------------------------------------
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def safe_cell(value: Any) -> str:
+    """A CSV cell a spreadsheet will not run: text starting like a formula gets a leading apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = "; ".join(" — ".join(str(x) for x in v.values()) if isinstance(v, dict) else str(v) for v in value)
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def export_csv(session: Session, actor: Actor, challenge: ChallengeView) -> str:
+    """Every submitted proposal of the challenge (last version), one row each, extra questions as columns."""
+    listing = challenge_proposals(session, actor, challenge)
+    if not listing.reviewable:
+        raise Forbidden("Proposals can be exported once the deadline has passed.")
+    questions = _questions(session, challenge.challenge.id or 0)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    header = [
+        "proposal_id", "startup", "status", "receipt_number", "version", "submitted_at", "sha256", "title",
+        "summary", "description", "data_use", "experimentation_plan", "team", "trl", "needs", "plan", "kpis",
+        "video_url", "attachments", "eligibility_reason",
+    ]  # fmt: skip
+    writer.writerow(header + [q.label for q in questions])
+    for view in listing.proposals:
+        latest = view.latest
+        if latest is None:
+            continue
+        c = latest.content
+        row: list[Any] = [
+            view.proposal.id, view.startup.name, view.status, latest.receipt_number, latest.number,
+            latest.submitted_at.isoformat(), latest.sha256, c.get("title"), c.get("summary"), c.get("description"),
+            c.get("data_use"), c.get("experimentation_plan"), c.get("team"), c.get("trl"), c.get("needs"),
+            c.get("plan"), c.get("kpis"), c.get("video_url"), [a["name"] for a in c.get("attachments", [])],
+            view.proposal.eligibility_reason,
+        ]  # fmt: skip
+        for q in questions:
+            if q.kind == QuestionKind.file:
+                row.append([a["name"] for a in c.get("attachments", []) if a.get("question") == q.id])
+            else:
+                row.append(c.get("answers", {}).get(str(q.id)))
+        writer.writerow([safe_cell(v) for v in row])
+    audit.record(session, "proposals.exported", actor=actor, target=("challenge", challenge.challenge.id), format="csv")
+    return "\ufeff" + out.getvalue()  # a BOM so that spreadsheets read the UTF-8 (Arabic, accents) right
+
+
+def export_zip(session: Session, actor: Actor, challenge: ChallengeView) -> Path:
+    """A ZIP of the attachments of every submitted proposal's last version, one folder per proposal, in a
+    temporary file the caller removes once sent."""
+    listing = challenge_proposals(session, actor, challenge)
+    if not listing.reviewable:
+        raise Forbidden("Proposals can be exported once the deadline has passed.")
+    fd, name = tempfile.mkstemp(prefix="proposals-", suffix=".zip", dir=storage.tmp_dir())
+    os.close(fd)
+    path = Path(name)
+    try:
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+            for view in listing.proposals:
+                latest = view.latest
+                if latest is None:
+                    continue
+                folder = f"{view.proposal.id}-{storage.sanitise_name(view.startup.name) or 'startup'}"
+                by_id = {a.id: a for a in view.attachments}
+                used: Counter[str] = Counter()
+                for entry in latest.content.get("attachments", []):
+                    attachment = by_id.get(entry["id"])
+                    if attachment is None:
+                        continue
+                    used[attachment.name] += 1
+                    name = (
+                        attachment.name if used[attachment.name] == 1 else f"{used[attachment.name]}-{attachment.name}"
+                    )
+                    archive.write(attachment_path(attachment), f"{folder}/{name}")
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    audit.record(session, "proposals.exported", actor=actor, target=("challenge", challenge.challenge.id), format="zip")
+    return path

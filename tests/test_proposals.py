@@ -1,0 +1,288 @@
+"""Proposals (service level): drafts, the version check, submission with terms and receipts, the deadline
+decided by the server clock, withdrawal, confidentiality, eligibility, exports, extra questions."""
+
+import csv
+import io
+import zipfile
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from app.challenges.models import Challenge, ChallengeTerms
+from app.db import utcnow
+from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.notifications.models import OutboxMessage
+from app.programmes.models import Programme, ProgrammePartner
+from app.proposals import service
+from app.proposals.models import Proposal, ProposalVersion
+from app.proposals.schemas import EligibilityDecision, ProposalCreate, ProposalUpdate, QuestionCreate
+
+COMPLETE = {
+    "title": "LeakSense",
+    "summary": "Acoustic sensors find leaks early.",
+    "description": "Sensors on valves, a model that listens.",
+    "data_use": "We train on the network's pressure data.",
+    "experimentation_plan": "Twelve sensors in Ain Sebaâ for three months.",
+    "team": [{"name": "Salma", "role": "CEO"}],
+    "trl": 5,
+    "plan": [{"month": 1, "milestone": "Sensors installed"}],
+}
+
+
+@pytest.fixture
+def world(db, make):
+    operator_org = make.organisation("operator")
+    lydec = make.organisation("partner", slug="lydec-p", name="Lydec")
+    programme = Programme(slug="casa-p", name="Casablanca", operator_id=operator_org.id)
+    db.add(programme)
+    db.flush()
+    db.add(ProgrammePartner(programme_id=programme.id, organisation_id=lydec.id))
+    challenge = Challenge(
+        programme_id=programme.id,
+        lead_sponsor_id=lydec.id,
+        slug="leaks",
+        title="Water leaks",
+        summary="Find leaks.",
+        problem="Leaks.",
+        themes=["water"],
+        kpis=[{"name": "Non-revenue water", "unit": "%"}],
+        deadline=utcnow() + timedelta(days=10),
+        status="published",
+        published_at=utcnow(),
+    )
+    db.add(challenge)
+    db.flush()
+    db.add(ChallengeTerms(challenge_id=challenge.id, version=1, ip_terms="IP stays with the startup."))
+    startup_a = make.organisation("startup", name="LeakSense SARL")
+    startup_b = make.organisation("startup", name="Other startup")
+    db.flush()
+    return {
+        "challenge": challenge,
+        "sponsor": make.actor(make.user(organisation=lydec)),
+        "operator": make.actor(make.user(organisation=operator_org)),
+        "alice": make.actor(make.user(organisation=startup_a, role="admin", name="Alice")),
+        "bob": make.actor(make.user(organisation=startup_a, name="Bob")),
+        "other": make.actor(make.user(organisation=startup_b, role="admin")),
+        "startup_a": startup_a,
+    }
+
+
+def _draft(db, world, **fields):
+    return service.create_proposal(
+        db, world["alice"], ProposalCreate(challenge=world["challenge"].id, **{"title": "LeakSense", **fields})
+    )
+
+
+def _close(db, world):
+    world["challenge"].deadline = utcnow() - timedelta(minutes=1)
+    db.add(world["challenge"])
+    db.flush()
+
+
+def test_a_member_creates_a_draft_that_only_its_startup_sees(db, world):
+    view = _draft(db, world)
+    assert view.status == "draft" and view.startup.id == world["startup_a"].id
+    assert service.get_proposal(db, world["bob"], view.proposal.id).proposal.title == "LeakSense"
+    for outsider in ("other", "sponsor", "operator"):
+        with pytest.raises(NotFound):
+            service.get_proposal(db, world[outsider], view.proposal.id)
+
+
+def test_one_proposal_per_startup_per_challenge(db, world):
+    _draft(db, world)
+    with pytest.raises(Conflict):
+        service.create_proposal(db, world["bob"], ProposalCreate(challenge=world["challenge"].id))
+
+
+def test_sponsors_cannot_apply(db, world):
+    with pytest.raises(Forbidden):
+        service.create_proposal(db, world["sponsor"], ProposalCreate(challenge=world["challenge"].id))
+
+
+def test_a_stale_save_is_refused_and_keeps_the_other_save(db, world):
+    view = _draft(db, world)
+    loaded = view.proposal.revision
+    service.update_proposal(db, world["alice"], view, ProposalUpdate(summary="Alice's"), expected_revision=loaded)
+    bob_view = service.get_proposal(db, world["bob"], view.proposal.id)
+    with pytest.raises(service.StaleRevision) as caught:
+        service.update_proposal(db, world["bob"], bob_view, ProposalUpdate(summary="Bob's"), expected_revision=loaded)
+    assert caught.value.current.summary == "Alice's"
+    assert db.get(Proposal, view.proposal.id).summary == "Alice's"
+
+
+def test_submission_needs_the_required_fields_and_the_terms(db, world):
+    view = _draft(db, world)
+    with pytest.raises(Invalid) as caught:
+        service.submit_proposal(db, world["alice"], view, accept_terms=True)
+    assert {"summary", "description", "team", "trl", "plan"} <= set(caught.value.errors)
+    view = service.update_proposal(db, world["alice"], view, ProposalUpdate(**COMPLETE))
+    with pytest.raises(Invalid) as caught:
+        service.submit_proposal(db, world["alice"], view, accept_terms=False)
+    assert "accept_terms" in caught.value.errors
+    assert db.exec(select(ProposalVersion)).all() == []
+
+
+def test_submitting_records_terms_receipt_and_hash_and_emails_the_team(db, world):
+    view = service.update_proposal(db, world["alice"], _draft(db, world), ProposalUpdate(**COMPLETE))
+    version = service.submit_proposal(db, world["bob"], view, accept_terms=True)
+    assert version.number == 1 and version.terms_version == 1 and version.accepted_by_name == "Bob"
+    assert version.sha256 == service.content_sha256(version.content) and len(version.sha256) == 64
+    assert version.receipt_number.startswith(f"MDN-{world['challenge'].id}-")
+    terms = db.exec(select(ChallengeTerms).where(ChallengeTerms.challenge_id == world["challenge"].id)).one()
+    assert terms.frozen_at is not None
+    assert db.get(Proposal, view.proposal.id).status == "submitted"
+    mails = db.exec(select(OutboxMessage).where(OutboxMessage.subject.contains(version.receipt_number))).all()
+    assert len(mails) == 2 and all(version.sha256 in m.body for m in mails)
+
+
+def test_edits_after_submission_make_a_new_version_and_sponsors_see_the_last(db, world):
+    view = service.update_proposal(db, world["alice"], _draft(db, world), ProposalUpdate(**COMPLETE))
+    service.submit_proposal(db, world["alice"], view, accept_terms=True)
+    view = service.get_proposal(db, world["alice"], view.proposal.id)
+    view = service.update_proposal(db, world["alice"], view, ProposalUpdate(summary="Second thoughts."))
+    assert view.has_unsubmitted_changes and view.status == "submitted"
+    service.submit_proposal(db, world["alice"], view, accept_terms=True)
+    view = service.get_proposal(db, world["alice"], view.proposal.id)
+    service.update_proposal(db, world["alice"], view, ProposalUpdate(summary="Never submitted."))
+    _close(db, world)
+    seen = service.get_proposal(db, world["sponsor"], view.proposal.id)
+    assert [v.number for v in seen.versions] == [1, 2]
+    assert seen.content["summary"] == "Second thoughts."
+
+
+def test_after_the_deadline_the_proposal_is_read_only_and_late_submission_is_refused(db, world):
+    view = service.update_proposal(db, world["alice"], _draft(db, world), ProposalUpdate(**COMPLETE))
+    _close(db, world)
+    view = service.get_proposal(db, world["alice"], view.proposal.id)
+    with pytest.raises(Conflict) as caught:
+        service.submit_proposal(db, world["alice"], view, accept_terms=True)
+    assert "deadline" in caught.value.variables
+    with pytest.raises(Conflict):
+        service.update_proposal(db, world["alice"], view, ProposalUpdate(summary="Late"))
+    assert db.get(Proposal, view.proposal.id).status == "draft"
+    assert db.exec(select(ProposalVersion)).all() == []
+    # a draft was never submitted: the sponsors may not know it exists
+    with pytest.raises(NotFound):
+        service.get_proposal(db, world["sponsor"], view.proposal.id)
+
+
+def test_the_server_clock_decides_a_submission_racing_the_deadline(db, world):
+    view = service.update_proposal(db, world["alice"], _draft(db, world), ProposalUpdate(**COMPLETE))
+    deadline = world["challenge"].deadline
+    with pytest.raises(Conflict):
+        service.submit_proposal(db, world["alice"], view, accept_terms=True, now=deadline)
+    version = service.submit_proposal(
+        db, world["alice"], view, accept_terms=True, now=deadline - timedelta(microseconds=1)
+    )
+    assert version.submitted_at < deadline
+
+
+def test_withdrawal_before_the_deadline_hides_the_proposal_from_sponsors(db, world):
+    view = service.update_proposal(db, world["alice"], _draft(db, world), ProposalUpdate(**COMPLETE))
+    service.submit_proposal(db, world["alice"], view, accept_terms=True)
+    view = service.withdraw_proposal(db, world["alice"], service.get_proposal(db, world["alice"], view.proposal.id))
+    assert view.status == "withdrawn"
+    _close(db, world)
+    with pytest.raises(NotFound):
+        service.get_proposal(db, world["sponsor"], view.proposal.id)
+
+
+def test_staff_see_counts_before_the_deadline_and_proposals_after(db, world):
+    from app.challenges import service as challenges
+
+    view = service.update_proposal(db, world["alice"], _draft(db, world), ProposalUpdate(**COMPLETE))
+    service.submit_proposal(db, world["alice"], view, accept_terms=True)
+    service.create_proposal(db, world["other"], ProposalCreate(challenge=world["challenge"].id, title="Draft"))
+    challenge = challenges.get_challenge(db, world["sponsor"], world["challenge"].id)
+    before = service.challenge_proposals(db, world["sponsor"], challenge)
+    assert before.counts == {"submitted": 1, "draft": 1} and before.proposals == [] and not before.reviewable
+    with pytest.raises(NotFound):
+        service.challenge_proposals(db, world["other"], challenge)
+    _close(db, world)
+    after = service.challenge_proposals(db, world["operator"], challenge)
+    assert [v.startup.name for v in after.proposals] == ["LeakSense SARL"]
+
+
+def test_eligibility_is_recorded_with_who_and_when(db, world):
+    view = service.update_proposal(db, world["alice"], _draft(db, world), ProposalUpdate(**COMPLETE))
+    service.submit_proposal(db, world["alice"], view, accept_terms=True)
+    _close(db, world)
+    seen = service.get_proposal(db, world["sponsor"], view.proposal.id)
+    with pytest.raises(Invalid):
+        service.decide_eligibility(db, world["sponsor"], seen, EligibilityDecision(eligible=False))
+    service.decide_eligibility(
+        db, world["sponsor"], seen, EligibilityDecision(eligible=False, reason="Not registered in Morocco.")
+    )
+    proposal = db.get(Proposal, view.proposal.id)
+    assert proposal.status == "ineligible" and proposal.eligibility_by_id == world["sponsor"].user_id
+    assert proposal.eligibility_at is not None
+    with pytest.raises(Forbidden):
+        mine = service.get_proposal(db, world["alice"], view.proposal.id)
+        service.decide_eligibility(db, world["alice"], mine, EligibilityDecision(eligible=True))
+
+
+def test_extra_questions_are_checked_and_required_to_submit(db, world):
+    from app.challenges import service as challenges
+
+    challenge = challenges.get_challenge(db, world["sponsor"], world["challenge"].id)
+    choice = service.add_question(
+        db,
+        world["sponsor"],
+        challenge,
+        QuestionCreate(kind="single_choice", label="Where are you based?", choices=["Casablanca", "Rabat"],
+                       required=True),
+    )  # fmt: skip
+    deck = service.add_question(
+        db, world["sponsor"], challenge, QuestionCreate(kind="file", label="Pitch deck", required=True)
+    )
+    view = service.update_proposal(db, world["alice"], _draft(db, world), ProposalUpdate(**COMPLETE))
+    with pytest.raises(Invalid) as caught:
+        service.update_proposal(db, world["alice"], view, ProposalUpdate(answers={str(choice.id): "Paris"}))
+    assert f"answers.{choice.id}" in caught.value.errors
+    with pytest.raises(Invalid) as caught:
+        service.submit_proposal(db, world["alice"], view, accept_terms=True)
+    assert {f"answers.{choice.id}", f"answers.{deck.id}"} <= set(caught.value.errors)
+    view = service.update_proposal(db, world["alice"], view, ProposalUpdate(answers={str(choice.id): "Rabat"}))
+    service.store_attachment_bytes(
+        db, world["alice"], view.proposal.id, "deck.pdf", b"%PDF-1.4 deck", question_id=deck.id
+    )
+    version = service.submit_proposal(
+        db, world["alice"], service.get_proposal(db, world["alice"], view.proposal.id), accept_terms=True
+    )
+    assert version.content["answers"] == {str(choice.id): "Rabat"}
+    assert [a["question"] for a in version.content["attachments"]] == [deck.id]
+    with pytest.raises(Conflict):
+        service.add_question(db, world["sponsor"], challenge, QuestionCreate(kind="number", label="Team size?"))
+
+
+def test_exports_are_safe_and_hold_the_last_version(db, world):
+    from app.challenges import service as challenges
+
+    view = service.update_proposal(
+        db, world["alice"], _draft(db, world), ProposalUpdate(**{**COMPLETE, "title": '=HYPERLINK("x")'})
+    )
+    service.store_attachment_bytes(db, world["alice"], view.proposal.id, "deck.pdf", b"%PDF-1.4 deck")
+    view = service.get_proposal(db, world["alice"], view.proposal.id)
+    service.submit_proposal(db, world["alice"], view, accept_terms=True)
+    challenge = challenges.get_challenge(db, world["sponsor"], world["challenge"].id)
+    with pytest.raises(Forbidden):
+        service.export_csv(db, world["sponsor"], challenge)
+    _close(db, world)
+    rows = list(csv.DictReader(io.StringIO(service.export_csv(db, world["sponsor"], challenge).lstrip("\ufeff"))))
+    assert len(rows) == 1 and rows[0]["title"] == '\'=HYPERLINK("x")' and rows[0]["startup"] == "LeakSense SARL"
+    path = service.export_zip(db, world["sponsor"], challenge)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            assert [n.split("/")[-1] for n in archive.namelist()] == ["deck.pdf"]
+            assert archive.read(archive.namelist()[0]) == b"%PDF-1.4 deck"
+    finally:
+        path.unlink()
+
+
+def test_attachments_are_confidential(db, world):
+    view = _draft(db, world)
+    attachment = service.store_attachment_bytes(db, world["alice"], view.proposal.id, "deck.pdf", b"%PDF-1.4 deck")
+    assert service.get_attachment(db, world["bob"], view.proposal.id, attachment.id).sha256 == attachment.sha256
+    with pytest.raises(NotFound):
+        service.get_attachment(db, world["other"], view.proposal.id, attachment.id)
