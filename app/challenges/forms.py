@@ -9,30 +9,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from app.errors import Invalid
+from app.web.forms import join_lines, parse_lines
 
 KPI_KEYS = ("name", "unit", "baseline", "target")
 SITE_KEYS = ("name", "address", "latitude", "longitude")
-
-
-def _lines(text: str, keys: tuple[str, ...], field: str) -> list[dict[str, Any]]:
-    rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        parts = [p.strip() for p in line.split("|")]
-        if len(parts) > len(keys):
-            raise Invalid({field: "Line %(line)s has too many “|” separators."}, line=number)
-        row: dict[str, Any] = dict(zip(keys, parts, strict=False))
-        for coordinate in ("latitude", "longitude"):
-            if row.get(coordinate) == "":
-                row.pop(coordinate)
-            elif coordinate in row:
-                try:
-                    row[coordinate] = float(row[coordinate].replace(",", "."))
-                except ValueError:
-                    raise Invalid({field: "Line %(line)s: the coordinates must be numbers."}, line=number) from None
-        rows.append(row)
-    return rows
 
 
 def _local_datetime(value: str, tz: ZoneInfo, field: str) -> datetime | None:
@@ -72,18 +52,12 @@ def fields_from_form(form: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
     data["sdgs"] = [int(s) for s in (sdgs if isinstance(sdgs, list) else [sdgs]) if str(s).isdigit()]
     sponsors = form.get("sponsors", [])
     data["sponsors"] = [int(s) for s in (sponsors if isinstance(sponsors, list) else [sponsors]) if str(s).isdigit()]
-    data["kpis"] = _lines(str(form.get("kpis", "")), KPI_KEYS, "kpis")
-    data["test_sites"] = _lines(str(form.get("test_sites", "")), SITE_KEYS, "test_sites")
+    data["kpis"] = parse_lines(str(form.get("kpis", "")), KPI_KEYS, "kpis")
+    data["test_sites"] = parse_lines(str(form.get("test_sites", "")), SITE_KEYS, "test_sites")
     for name in ("programme", "lead_sponsor"):
         if str(form.get(name, "")).isdigit():
             data[name] = int(form[name])
     return data
-
-
-def _join(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> str:
-    return "\n".join(
-        " | ".join("" if row.get(k) is None else str(row.get(k)) for k in keys).rstrip(" |") for row in rows
-    )
 
 
 def form_from_view(view: Any, ip_terms: str) -> dict[str, Any]:
@@ -104,7 +78,7 @@ def form_from_view(view: Any, ip_terms: str) -> dict[str, Any]:
         "themes": list(c.themes),
         "sdgs": [str(s) for s in c.sdgs],
         "sponsors": [str(o.id) for o in view.co_sponsors],
-        "kpis": _join(c.kpis, KPI_KEYS),
-        "test_sites": _join(c.test_sites, SITE_KEYS),
+        "kpis": join_lines(c.kpis, KPI_KEYS),
+        "test_sites": join_lines(c.test_sites, SITE_KEYS),
         "revision": str(c.revision),
     }

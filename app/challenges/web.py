@@ -110,6 +110,12 @@ def _datasets_context(session: Session, actor: Actor, view: ChallengeView) -> di
     return datasets.challenge_datasets_context(session, actor, view)
 
 
+def _proposals_context(session: Session, actor: Actor, view: ChallengeView) -> dict[str, Any]:
+    from app.proposals import service as proposals  # the proposals domain builds on challenges
+
+    return proposals.challenge_page_context(session, actor, view)
+
+
 def _challenge_page(
     request: Request, session: Session, actor: Actor, view: ChallengeView, status_code: int | None = None, **extra: Any
 ) -> HTMLResponse:
@@ -131,6 +137,7 @@ def _challenge_page(
         "image_error_vars": {},
         "image_limit": storage.human_size(storage.MAX_IMAGE_BYTES),
         **_datasets_context(session, actor, view),
+        **_proposals_context(session, actor, view),
     }
     context.update(extra)
     if status_code is None:

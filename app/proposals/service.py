@@ -988,3 +988,13 @@ def export_zip(session: Session, actor: Actor, challenge: ChallengeView) -> Path
         raise
     audit.record(session, "proposals.exported", actor=actor, target=("challenge", challenge.challenge.id), format="zip")
     return path
+
+
+def challenge_page_context(session: Session, actor: Actor, challenge: ChallengeView) -> dict[str, Any]:
+    """What the challenge page shows about proposals: the startup's own, or the counts for the staff."""
+    own = startup_proposal(session, actor, challenge)
+    return {
+        "own_proposal": own,
+        "may_apply": own is None and can.can_create_proposal(actor, challenge.challenge, utcnow()),
+        "proposal_listing": challenge_proposals(session, actor, challenge) if challenge.is_staff(actor) else None,
+    }

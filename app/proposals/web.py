@@ -1,6 +1,451 @@
-"""HTML pages of proposals: my applications, the proposal form (autosaved), submission and receipts, the
-sponsors' list, eligibility and exports, extra questions."""
+"""HTML pages of proposals: my applications, the proposal form (autosaved with htmx), submission and receipts,
+the sponsors' list, eligibility and exports, the challenge's extra questions."""
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi.responses import FileResponse, HTMLResponse
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from app import storage
+from app.challenges import service as challenges
+from app.challenges.service import ChallengeView
+from app.db import SessionDep
+from app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from app.proposals import forms, service
+from app.proposals.models import QuestionKind
+from app.proposals.schemas import EligibilityDecision, ProposalCreate, ProposalUpdate, QuestionCreate
+from app.proposals.service import ProposalView, StaleRevision
+from app.security.actor import Actor
+from app.validation import RecordId, parse
+from app.web.deps import FormDep, SignedInDep
+from app.web.flash import flash
+from app.web.forms import form_error
+from app.web.templating import redirect, render
 
 router = APIRouter()
+
+STATUS_FILTERS = ("submitted", "eligible", "ineligible", "shortlisted", "selected", "rejected", "waitlisted")
+KINDS = tuple(k.value for k in QuestionKind)
+
+
+def proposal_path(proposal_id: int | None) -> str:
+    return f"/proposals/{proposal_id}"
+
+
+def _common(view: ProposalView) -> dict[str, Any]:
+    return {
+        "view": view,
+        "p": view.proposal,
+        "challenge": view.challenge,
+        "c": view.challenge.challenge,
+        "tz": view.challenge.programme.timezone,
+        "deadline": service.format_deadline(view.challenge),
+    }
+
+
+def _page(request: Request, session: Session, view: ProposalView, *, status_code: int = 200, **extra: Any) -> Response:
+    context = {
+        **_common(view),
+        "content": view.content,
+        "problems": service.submission_problems(view) if view.may_edit else {},
+        "decided_by": service.eligibility_decider(session, view),
+        "submit_error": None,
+        "submit_error_vars": {},
+        **extra,
+    }
+    return render(request, "proposals/page.html", context, status_code=status_code)
+
+
+def _edit_page(
+    request: Request, view: ProposalView, form: dict[str, Any], *, status_code: int = 200, **extra: Any
+) -> Response:
+    context = {
+        **_common(view),
+        "form": form,
+        "kinds": KINDS,
+        "max_upload": storage.human_size(storage.max_upload_bytes()),
+        "accept": ",".join(sorted(storage.BY_EXTENSION)),
+        "upload_error": None,
+        "upload_error_vars": {},
+        **extra,
+    }
+    return render(request, "proposals/form.html", context, status_code=status_code)
+
+
+# ---- the startup's side ------------------------------------------------------------------------------------
+
+
+@router.get("/my/applications", response_class=HTMLResponse)
+def my_applications(request: Request, session: SessionDep, actor: SignedInDep) -> Response:
+    return render(request, "proposals/mine.html", {"views": service.list_my_proposals(session, actor)})
+
+
+@router.post("/challenges/{challenge_id}/proposals")
+def proposal_start(request: Request, session: SessionDep, actor: SignedInDep, challenge_id: RecordId) -> Response:
+    """Start (or go back to) the startup's proposal to a challenge."""
+    challenge = challenges.get_challenge(session, actor, challenge_id)
+    existing = service.startup_proposal(session, actor, challenge)
+    if existing is not None:
+        return redirect(request, proposal_path(existing.id) + "/edit")
+    try:
+        view = service.create_proposal(session, actor, ProposalCreate(challenge=challenge_id))
+    except Invalid as exc:  # several startups: the first one applies; choosing is on the API for now
+        session.rollback()
+        flash(request, exc.errors.get("startup", exc.detail), "error")
+        return redirect(request, challenges_path(challenge))
+    flash(request, "Your draft proposal is created. It saves as you type; submit it before the deadline.")
+    return redirect(request, proposal_path(view.proposal.id) + "/edit")
+
+
+def challenges_path(challenge: ChallengeView) -> str:
+    return f"/programmes/{challenge.programme.slug}/challenges/{challenge.challenge.slug}"
+
+
+@router.get("/proposals/{proposal_id}", response_class=HTMLResponse)
+def proposal_page(request: Request, session: SessionDep, actor: SignedInDep, proposal_id: RecordId) -> Response:
+    return _page(request, session, service.get_proposal(session, actor, proposal_id))
+
+
+@router.get("/proposals/{proposal_id}/edit", response_class=HTMLResponse)
+def proposal_edit(request: Request, session: SessionDep, actor: SignedInDep, proposal_id: RecordId) -> Response:
+    view = service.get_proposal(session, actor, proposal_id)
+    if not view.member:
+        raise NotFound()
+    if not view.may_edit:
+        flash(request, "The deadline has passed: the proposal can no longer change.", "warning")
+        return redirect(request, proposal_path(proposal_id))
+    return _edit_page(request, view, forms.form_from_proposal(view.proposal))
+
+
+def _save(session: Session, actor: Actor, view: ProposalView, form: dict[str, Any]) -> ProposalView:
+    revision = str(form.get("revision", ""))
+    fields = forms.fields_from_form(form, view.questions)
+    return service.update_proposal(
+        session,
+        actor,
+        view,
+        parse(ProposalUpdate, fields),
+        expected_revision=int(revision) if revision.isdigit() and len(revision) < 10 else None,
+    )
+
+
+@router.post("/proposals/{proposal_id}/edit", response_class=HTMLResponse)
+def proposal_update(
+    request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, proposal_id: RecordId
+) -> Response:
+    view = service.get_editable_proposal(session, actor, proposal_id)
+    try:
+        view = _save(session, actor, view, form)
+    except StaleRevision as exc:
+        session.rollback()
+        current = service.get_proposal(session, actor, proposal_id)
+        return _edit_page(
+            request,
+            current,
+            {**form, "revision": str(current.proposal.revision)},
+            status_code=409,
+            conflict=forms.form_from_proposal(current.proposal),
+            form_error=exc.detail,
+        )
+    except Invalid as exc:
+        session.rollback()
+        return form_error(request, "proposals/form.html", form, forms.form_errors(exc), _edit_context(view))
+    flash(request, "The proposal is saved.")
+    target = proposal_path(proposal_id) + ("" if form.get("then") == "review" else "/edit")
+    return redirect(request, target)
+
+
+def _edit_context(view: ProposalView) -> dict[str, Any]:
+    return {
+        **_common(view),
+        "kinds": KINDS,
+        "max_upload": storage.human_size(storage.max_upload_bytes()),
+        "accept": ",".join(sorted(storage.BY_EXTENSION)),
+        "upload_error": None,
+        "upload_error_vars": {},
+    }
+
+
+@router.post("/proposals/{proposal_id}/autosave", response_class=HTMLResponse)
+def proposal_autosave(
+    request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, proposal_id: RecordId
+) -> Response:
+    """The htmx autosave: answers a small status fragment (and the new revision, swapped out of band)."""
+    view = service.get_editable_proposal(session, actor, proposal_id)
+    context: dict[str, Any] = {
+        "p": view.proposal,
+        "tz": view.challenge.programme.timezone,
+        "state": "saved",
+        "message": None,
+        "message_vars": {},
+    }
+    try:
+        view = _save(session, actor, view, form)
+        context["p"] = view.proposal
+    except StaleRevision as exc:
+        session.rollback()
+        context.update(state="conflict", message=exc.detail)
+    except Invalid as exc:
+        session.rollback()
+        error = forms.form_errors(exc)
+        context.update(state="invalid", message=next(iter(error.errors.values()), error.detail))
+        context["message_vars"] = next(iter(getattr(error, "field_variables", {}).values()), exc.variables)
+    return render(request, "proposals/_autosave.html", context)
+
+
+@router.post("/proposals/{proposal_id}/submit", response_class=HTMLResponse)
+def proposal_submit(
+    request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, proposal_id: RecordId
+) -> Response:
+    view = service.get_proposal(session, actor, proposal_id)
+    if not view.member:
+        raise NotFound()
+    try:
+        version = service.submit_proposal(session, actor, view, accept_terms=form.get("accept_terms") == "true")
+    except (Invalid, Conflict) as exc:
+        session.rollback()
+        view = service.get_proposal(session, actor, proposal_id)
+        errors = exc.errors if isinstance(exc, Invalid) else {}
+        return _page(
+            request,
+            session,
+            view,
+            status_code=exc.status,
+            submit_error=exc.detail,
+            submit_error_vars=exc.variables,
+            errors=errors,
+        )
+    flash(request, "Your proposal is submitted. Keep this receipt.")
+    return redirect(request, proposal_path(proposal_id) + f"/versions/{version.number}")
+
+
+@router.get("/proposals/{proposal_id}/versions/{number}", response_class=HTMLResponse)
+def proposal_receipt(
+    request: Request, session: SessionDep, actor: SignedInDep, proposal_id: RecordId, number: RecordId
+) -> Response:
+    view = service.get_proposal(session, actor, proposal_id)
+    version = service.get_version(session, actor, view, number)
+    return render(request, "proposals/receipt.html", {**_common(view), "version": version})
+
+
+@router.post("/proposals/{proposal_id}/withdraw")
+def proposal_withdraw(request: Request, session: SessionDep, actor: SignedInDep, proposal_id: RecordId) -> Response:
+    view = service.get_proposal(session, actor, proposal_id)
+    if not view.member:
+        raise NotFound()
+    service.withdraw_proposal(session, actor, view)
+    flash(request, "Your proposal is withdrawn. You may submit it again until the deadline.", "info")
+    return redirect(request, proposal_path(proposal_id))
+
+
+# ---- attachments -------------------------------------------------------------------------------------------
+
+
+@router.post("/proposals/{proposal_id}/attachments", response_class=HTMLResponse)
+async def attachment_upload(
+    request: Request, session: SessionDep, actor: SignedInDep, proposal_id: RecordId
+) -> Response:
+    """The streamed upload. The CSRF token comes in the query string, never in the body, so that the CSRF
+    check does not parse (and buffer) the upload."""
+    try:
+        stored = await service.receive_attachment(
+            session,
+            actor,
+            proposal_id,
+            request.stream(),
+            content_type=request.headers.get("content-type"),
+            content_length=request.headers.get("content-length"),
+            release=session.commit,
+        )
+    except (NotFound, Forbidden):
+        raise
+    except DomainError as exc:
+        return await run_in_threadpool(_upload_refused, request, session, actor, proposal_id, exc)
+    flash(request, "The file %(name)s is attached.", name=stored.name)
+    return redirect(request, proposal_path(proposal_id) + "/edit#attachments")
+
+
+def _upload_refused(request: Request, session: Session, actor: Actor, proposal_id: int, exc: DomainError) -> Response:
+    session.rollback()
+    message = exc.errors.get("file", exc.detail) if isinstance(exc, Invalid) else exc.detail
+    view = service.get_proposal(session, actor, proposal_id)
+    if not view.may_edit:
+        raise exc
+    return _edit_page(
+        request,
+        view,
+        forms.form_from_proposal(view.proposal),
+        status_code=exc.status,
+        upload_error=message,
+        upload_error_vars=exc.variables,
+    )
+
+
+@router.post("/proposals/{proposal_id}/attachments/{attachment_id}/remove")
+def attachment_remove(
+    request: Request, session: SessionDep, actor: SignedInDep, proposal_id: RecordId, attachment_id: RecordId
+) -> Response:
+    service.remove_attachment(session, actor, proposal_id, attachment_id)
+    flash(request, "The attachment is removed.", "info")
+    return redirect(request, proposal_path(proposal_id) + "/edit#attachments")
+
+
+@router.get("/proposals/{proposal_id}/attachments/{attachment_id}/download")
+def attachment_download(
+    session: SessionDep, actor: SignedInDep, proposal_id: RecordId, attachment_id: RecordId
+) -> Response:
+    found = service.get_attachment(session, actor, proposal_id, attachment_id)
+    return storage.download_response(service.attachment_path(found), found.name, found.media_type)
+
+
+# ---- the sponsors' side --------------------------------------------------------------------------------------
+
+
+@router.get("/challenges/{challenge_id}/proposals", response_class=HTMLResponse)
+def challenge_proposals(
+    request: Request,
+    session: SessionDep,
+    actor: SignedInDep,
+    challenge_id: RecordId,
+    status: str | None = None,
+    q: str | None = None,
+) -> Response:
+    challenge = challenges.get_challenge(session, actor, challenge_id)
+    wanted = status if status in STATUS_FILTERS else None
+    query = (q or "").strip()[:100] or None
+    listing = service.challenge_proposals(session, actor, challenge, status=wanted, q=query)
+    return render(
+        request,
+        "proposals/challenge_list.html",
+        {
+            "listing": listing,
+            "challenge": challenge,
+            "c": challenge.challenge,
+            "tz": challenge.programme.timezone,
+            "statuses": STATUS_FILTERS,
+            "filters": {"status": wanted or "", "q": query or ""},
+        },
+    )
+
+
+@router.get("/challenges/{challenge_id}/proposals.csv")
+def challenge_proposals_csv(session: SessionDep, actor: SignedInDep, challenge_id: RecordId) -> Response:
+    challenge = challenges.get_challenge(session, actor, challenge_id)
+    body = service.export_csv(session, actor, challenge)
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": storage.content_disposition(f"proposals-{challenge.challenge.slug}.csv"),
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@router.get("/challenges/{challenge_id}/proposals.zip")
+def challenge_proposals_zip(
+    session: SessionDep, actor: SignedInDep, challenge_id: RecordId, background: BackgroundTasks
+) -> Response:
+    challenge = challenges.get_challenge(session, actor, challenge_id)
+    path = service.export_zip(session, actor, challenge)
+    background.add_task(path.unlink, missing_ok=True)
+    return FileResponse(
+        path,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": storage.content_disposition(f"proposals-{challenge.challenge.slug}.zip"),
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@router.post("/proposals/{proposal_id}/eligibility", response_class=HTMLResponse)
+def proposal_eligibility(
+    request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, proposal_id: RecordId
+) -> Response:
+    view = service.get_proposal(session, actor, proposal_id)
+    try:
+        decision = parse(
+            EligibilityDecision,
+            {"eligible": form.get("eligible", ""), "reason": form.get("reason", "")},
+        )
+        service.decide_eligibility(session, actor, view, decision)
+    except Invalid as exc:
+        session.rollback()
+        view = service.get_proposal(session, actor, proposal_id)
+        return _page(request, session, view, status_code=422, form=form, errors=exc.errors)
+    flash(request, "The eligibility check is recorded.")
+    return redirect(request, proposal_path(proposal_id))
+
+
+# ---- extra questions -----------------------------------------------------------------------------------------
+
+
+def _questions_page(
+    request: Request, session: Session, actor: Actor, challenge: ChallengeView, *, status_code: int = 200, **extra: Any
+) -> Response:
+    context = {
+        "challenge": challenge,
+        "c": challenge.challenge,
+        "questions": service.list_questions(session, actor, challenge),
+        "kinds": KINDS,
+        **extra,
+    }
+    return render(request, "proposals/questions.html", context, status_code=status_code)
+
+
+def _editable_challenge(session: Session, actor: Actor, challenge_id: int) -> ChallengeView:
+    return challenges.get_editable_challenge(session, actor, challenge_id)
+
+
+@router.get("/challenges/{challenge_id}/proposal-questions", response_class=HTMLResponse)
+def questions_page(request: Request, session: SessionDep, actor: SignedInDep, challenge_id: RecordId) -> Response:
+    return _questions_page(request, session, actor, _editable_challenge(session, actor, challenge_id))
+
+
+@router.post("/challenges/{challenge_id}/proposal-questions", response_class=HTMLResponse)
+def question_add(
+    request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, challenge_id: RecordId
+) -> Response:
+    challenge = _editable_challenge(session, actor, challenge_id)
+    choices = [line.strip() for line in str(form.get("choices", "")).splitlines() if line.strip()]
+    try:
+        data = parse(
+            QuestionCreate,
+            {
+                "kind": form.get("kind", ""),
+                "label": form.get("label", ""),
+                "help": form.get("help", ""),
+                "choices": choices,
+                "required": form.get("required") == "true",
+            },
+        )
+        service.add_question(session, actor, challenge, data)
+    except (Invalid, Conflict) as exc:
+        session.rollback()
+        errors = exc.errors if isinstance(exc, Invalid) else {}
+        if "choices.0" in errors or any(k.startswith("choices.") for k in errors):
+            errors = {**errors, "choices": "Each option is at most 200 characters."}
+        return _questions_page(
+            request,
+            session,
+            actor,
+            challenge,
+            status_code=exc.status,
+            form=form,
+            errors=errors,
+            form_error=exc.detail,
+            error_vars=getattr(exc, "field_variables", {}),
+        )
+    flash(request, "The question is added to the proposal form.")
+    return redirect(request, f"/challenges/{challenge_id}/proposal-questions")
+
+
+@router.post("/proposal-questions/{question_id}/remove")
+def question_remove(request: Request, session: SessionDep, actor: SignedInDep, question_id: RecordId) -> Response:
+    challenge = service.remove_question(session, actor, question_id)
+    flash(request, "The question is removed.", "info")
+    return redirect(request, f"/challenges/{challenge.challenge.id}/proposal-questions")

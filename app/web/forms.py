@@ -1,4 +1,4 @@
-"""Re-rendering a form with the user's input and the errors, in the user's language."""
+"""Re-rendering a form with the user's input and the errors, in the user's language; lists typed as lines."""
 
 from typing import Any
 
@@ -24,3 +24,32 @@ def form_error(
     values = {"form": kept, "errors": error.errors, "error_vars": error_vars, "form_error": error.detail}
     values.update(context or {})
     return render(request, template, values, status_code=422)
+
+
+def parse_lines(text: str, keys: tuple[str, ...], field: str) -> list[dict[str, Any]]:
+    """Rows of `keys` from lines of text separated by "|" (latitude and longitude read as numbers)."""
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) > len(keys):
+            raise Invalid({field: "Line %(line)s has too many “|” separators."}, line=number)
+        row: dict[str, Any] = dict(zip(keys, parts, strict=False))
+        for coordinate in ("latitude", "longitude"):
+            if row.get(coordinate) == "":
+                row.pop(coordinate)
+            elif coordinate in row:
+                try:
+                    row[coordinate] = float(row[coordinate].replace(",", "."))
+                except ValueError:
+                    raise Invalid({field: "Line %(line)s: the coordinates must be numbers."}, line=number) from None
+        rows.append(row)
+    return rows
+
+
+def join_lines(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> str:
+    """The lines of text parse_lines reads back."""
+    return "\n".join(
+        " | ".join("" if row.get(k) is None else str(row.get(k)) for k in keys).rstrip(" |") for row in rows
+    )

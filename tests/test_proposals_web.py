@@ -1,0 +1,201 @@
+"""Proposal pages: apply, edit with autosave and the version check, submit with a receipt, the sponsors' list
+and exports, extra questions; confidentiality through pages and download links."""
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from app.challenges.models import Challenge, ChallengeTerms
+from app.db import utcnow
+from app.programmes.models import Programme, ProgrammePartner
+from app.proposals.models import Proposal, ProposalVersion
+from tests.conftest import CSRF_RE, sign_in
+
+FORM = {
+    "title": "LeakSense",
+    "summary": "Acoustic sensors find leaks early.",
+    "description": "Sensors on valves.",
+    "data_use": "Pressure data.",
+    "experimentation_plan": "Twelve sensors in Ain Sebaâ.",
+    "team": "Salma | CEO\nYoussef | CTO",
+    "trl": "5",
+    "plan": "1 | Sensors installed\n6 | First results",
+    "needs": "Access to valves.",
+    "video_url": "",
+}
+
+
+@pytest.fixture
+def world(db, make):
+    operator_org = make.organisation("operator")
+    lydec = make.organisation("partner", name="Lydec")
+    programme = Programme(slug="casa-w", name="Casablanca", operator_id=operator_org.id)
+    db.add(programme)
+    db.flush()
+    db.add(ProgrammePartner(programme_id=programme.id, organisation_id=lydec.id))
+    challenge = Challenge(
+        programme_id=programme.id,
+        lead_sponsor_id=lydec.id,
+        slug="leaks",
+        title="Water leaks",
+        summary="Find leaks.",
+        problem="Leaks.",
+        themes=["water"],
+        kpis=[{"name": "Non-revenue water", "unit": "%", "baseline": "24", "target": "18"}],
+        deadline=utcnow() + timedelta(days=10),
+        status="published",
+        published_at=utcnow(),
+    )
+    db.add(challenge)
+    db.flush()
+    db.add(ChallengeTerms(challenge_id=challenge.id, version=1, ip_terms="IP stays with the startup."))
+    startup = make.organisation("startup", name="LeakSense SARL")
+    db.flush()
+    return {
+        "challenge": challenge,
+        "page": f"/programmes/{programme.slug}/challenges/{challenge.slug}",
+        "alice": make.user(organisation=startup, role="admin", name="Alice"),
+        "bob": make.user(organisation=startup, name="Bob"),
+        "other": make.member("startup")[0],
+        "sponsor": make.user(organisation=lydec),
+    }
+
+
+def _token(client, path):
+    match = CSRF_RE.search(client.get(path).text)
+    assert match, path
+    return match.group(1)
+
+
+def _post(client, path, data, page):
+    return client.post(path, data={"csrf_token": _token(client, page), **data}, headers={"Origin": "http://testserver"})
+
+
+def _start(client, world):
+    response = _post(client, f"/challenges/{world['challenge'].id}/proposals", {}, world["page"])
+    assert response.status_code == 303
+    return int(response.headers["location"].split("/")[2])
+
+
+def _close(db, world):
+    world["challenge"].deadline = utcnow() - timedelta(seconds=1)
+    db.add(world["challenge"])
+    db.commit()
+
+
+def test_a_startup_applies_saves_and_submits_and_gets_a_receipt(client, db, world):
+    sign_in(client, world["alice"].email)
+    assert "Apply to this challenge" in client.get(world["page"], headers={"Accept-Language": "en"}).text
+    proposal_id = _start(client, world)
+    edit = f"/proposals/{proposal_id}/edit"
+    saved = _post(client, edit, {**FORM, "revision": "1", "kpis": "Non-revenue water"}, edit)
+    assert saved.status_code == 303
+    proposal = db.get(Proposal, proposal_id)
+    assert proposal.team == [{"name": "Salma", "role": "CEO"}, {"name": "Youssef", "role": "CTO"}]
+    assert proposal.plan[1] == {"month": 6, "milestone": "First results"} and proposal.kpis == ["Non-revenue water"]
+    page = f"/proposals/{proposal_id}"
+    refused = _post(client, f"{page}/submit", {}, page)
+    assert refused.status_code == 422 and db.exec(select(ProposalVersion)).all() == []
+    submitted = _post(client, f"{page}/submit", {"accept_terms": "true"}, page)
+    assert submitted.status_code == 303 and submitted.headers["location"] == f"{page}/versions/1"
+    version = db.exec(select(ProposalVersion)).one()
+    receipt = client.get(f"{page}/versions/1")
+    assert version.receipt_number in receipt.text and version.sha256 in receipt.text
+    assert version.receipt_number in client.get("/my/applications").text
+
+
+def test_autosave_answers_a_fragment_with_the_new_revision(client, db, world):
+    sign_in(client, world["alice"].email)
+    proposal_id = _start(client, world)
+    edit = f"/proposals/{proposal_id}/edit"
+    response = client.post(
+        f"/proposals/{proposal_id}/autosave",
+        data={"csrf_token": _token(client, edit), "title": "Typed", "revision": "1"},
+        headers={"Origin": "http://testserver", "HX-Request": "true"},
+    )
+    assert response.status_code == 200 and 'value="2"' in response.text and 'hx-swap-oob="true"' in response.text
+    assert db.get(Proposal, proposal_id).title == "Typed"
+
+
+def test_two_members_saving_at_once_are_told_and_see_both_versions(client, db, world):
+    sign_in(client, world["alice"].email)
+    proposal_id = _start(client, world)
+    edit = f"/proposals/{proposal_id}/edit"
+    assert _post(client, edit, {**FORM, "summary": "Alice's summary", "revision": "1"}, edit).status_code == 303
+    # Bob opened the form at revision 1 too, and saves after Alice
+    client.cookies.clear()
+    sign_in(client, world["bob"].email)
+    response = _post(client, edit, {**FORM, "summary": "Bob's summary", "revision": "1"}, edit)
+    assert response.status_code == 409
+    assert "Alice&#39;s summary" in response.text and "Bob&#39;s summary" in response.text
+    assert db.get(Proposal, proposal_id).summary == "Alice's summary"
+
+
+def test_another_startup_gets_404_on_the_proposal_and_its_files(client, db, world):
+    sign_in(client, world["alice"].email)
+    proposal_id = _start(client, world)
+    client.cookies.clear()
+    sign_in(client, world["other"].email)
+    for path in (f"/proposals/{proposal_id}", f"/proposals/{proposal_id}/edit", f"/proposals/{proposal_id}/versions/1"):
+        assert client.get(path).status_code == 404, path
+    assert _post(client, f"/proposals/{proposal_id}/submit", {"accept_terms": "true"}, "/my/applications").status_code == 404
+
+
+def test_sponsors_see_counts_before_the_deadline_then_proposals_and_exports(client, db, world):
+    sign_in(client, world["alice"].email)
+    proposal_id = _start(client, world)
+    edit = f"/proposals/{proposal_id}/edit"
+    _post(client, edit, {**FORM, "title": "=cmd|' /C calc'!A0", "revision": "1"}, edit)
+    page = f"/proposals/{proposal_id}"
+    assert _post(client, f"{page}/submit", {"accept_terms": "true"}, page).status_code == 303
+    client.cookies.clear()
+    sign_in(client, world["sponsor"].email)
+    listing = f"/challenges/{world['challenge'].id}/proposals"
+    before = client.get(listing, headers={"Accept-Language": "en"})
+    assert "1 proposal submitted" in before.text and "LeakSense SARL" not in before.text
+    assert client.get(page).status_code == 404
+    assert client.get(listing + ".csv").status_code == 403
+    _close(db, world)
+    after = client.get(listing, headers={"Accept-Language": "en"})
+    assert "LeakSense SARL" in after.text
+    assert client.get(page).status_code == 200
+    exported = client.get(listing + ".csv")
+    assert exported.status_code == 200 and "'=cmd|" in exported.text
+    decided = _post(client, f"{page}/eligibility", {"eligible": "false", "reason": "Outside Morocco."}, page)
+    assert decided.status_code == 303 and db.get(Proposal, proposal_id).status == "ineligible"
+
+
+def test_late_submission_is_refused_with_the_deadline_shown(client, db, world):
+    sign_in(client, world["alice"].email)
+    proposal_id = _start(client, world)
+    edit = f"/proposals/{proposal_id}/edit"
+    _post(client, edit, {**FORM, "revision": "1"}, edit)
+    page = f"/proposals/{proposal_id}"
+    token = _token(client, page)
+    _close(db, world)
+    response = client.post(
+        f"{page}/submit",
+        data={"csrf_token": token, "accept_terms": "true"},
+        headers={"Origin": "http://testserver", "Accept-Language": "en"},
+    )
+    assert response.status_code == 409 and "has passed" in response.text
+    assert db.exec(select(ProposalVersion)).all() == []
+
+
+def test_sponsors_add_extra_questions_that_appear_in_the_form(client, db, world):
+    sign_in(client, world["sponsor"].email)
+    questions = f"/challenges/{world['challenge'].id}/proposal-questions"
+    added = _post(
+        client,
+        questions,
+        {"label": "Where are you based?", "kind": "single_choice", "choices": "Casa\nRabat"},
+        questions,
+    )
+    assert added.status_code == 303
+    refused = _post(client, questions, {"label": "Pick one", "kind": "single_choice", "choices": "Only"}, questions)
+    assert refused.status_code == 422 and "Pick one" in refused.text
+    client.cookies.clear()
+    sign_in(client, world["alice"].email)
+    proposal_id = _start(client, world)
+    assert "Where are you based?" in client.get(f"/proposals/{proposal_id}/edit").text
