@@ -59,6 +59,7 @@ def world(db, make):
         "bob": make.user(organisation=startup, name="Bob"),
         "other": make.member("startup")[0],
         "sponsor": make.user(organisation=lydec),
+        "operator_org": operator_org,
     }
 
 
@@ -139,7 +140,10 @@ def test_another_startup_gets_404_on_the_proposal_and_its_files(client, db, worl
     sign_in(client, world["other"].email)
     for path in (f"/proposals/{proposal_id}", f"/proposals/{proposal_id}/edit", f"/proposals/{proposal_id}/versions/1"):
         assert client.get(path).status_code == 404, path
-    assert _post(client, f"/proposals/{proposal_id}/submit", {"accept_terms": "true"}, "/my/applications").status_code == 404
+    assert (
+        _post(client, f"/proposals/{proposal_id}/submit", {"accept_terms": "true"}, "/my/applications").status_code
+        == 404
+    )
 
 
 def test_sponsors_see_counts_before_the_deadline_then_proposals_and_exports(client, db, world):
@@ -199,3 +203,78 @@ def test_sponsors_add_extra_questions_that_appear_in_the_form(client, db, world)
     sign_in(client, world["alice"].email)
     proposal_id = _start(client, world)
     assert "Where are you based?" in client.get(f"/proposals/{proposal_id}/edit").text
+
+
+AFTER_DEADLINE_ROLES = ("startup", "other_startup", "sponsor", "other_sponsor", "operator", "platform_admin")
+STAFF = {"sponsor", "operator", "platform_admin"}
+
+
+def _expect(staff: int, startup: int, others: int = 404) -> dict[str, int]:
+    return {role: staff if role in STAFF else startup if role == "startup" else others for role in AFTER_DEADLINE_ROLES}
+
+
+AFTER_DEADLINE = {
+    ("GET", "/proposals/{proposal_id}"): _expect(200, 200),
+    ("GET", "/proposals/{proposal_id}/versions/1"): _expect(200, 200),
+    ("GET", "/proposals/{proposal_id}/attachments/{attachment_id}/download"): _expect(200, 200),
+    ("GET", "/challenges/{challenge_id}/proposals"): _expect(200, 404),
+    ("GET", "/challenges/{challenge_id}/proposals.csv"): _expect(200, 404),
+    ("GET", "/challenges/{challenge_id}/proposals.zip"): _expect(200, 404),
+    ("POST", "/proposals/{proposal_id}/eligibility"): _expect(303, 403),
+    ("POST", "/proposals/{proposal_id}/edit"): _expect(404, 409),
+    ("POST", "/proposals/{proposal_id}/submit"): _expect(404, 409),
+    ("POST", "/proposals/{proposal_id}/withdraw"): _expect(404, 409),
+    ("GET", "/api/v1/proposals/{proposal_id}"): _expect(200, 200),
+    ("POST", "/api/v1/proposals/{proposal_id}/eligibility"): _expect(200, 403),
+    ("PATCH", "/api/v1/proposals/{proposal_id}"): _expect(403, 409),  # staff may read it, never change it
+}
+
+
+@pytest.mark.parametrize("role", AFTER_DEADLINE_ROLES)
+@pytest.mark.parametrize("route", sorted(AFTER_DEADLINE), ids=lambda r: f"{r[0]} {r[1]}")
+def test_after_the_deadline_each_role_gets_what_it_may(client, db, make, world, route, role):
+    from app.proposals import service
+    from app.proposals.schemas import ProposalCreate
+
+    alice = make.actor(world["alice"])
+    view = service.create_proposal(
+        db,
+        alice,
+        ProposalCreate(
+            challenge=world["challenge"].id,
+            title="LeakSense",
+            summary="Sensors.",
+            description="Sensors on valves.",
+            data_use="Pressure data.",
+            experimentation_plan="Twelve sensors.",
+            team=[{"name": "Salma", "role": "CEO"}],
+            trl=5,
+            plan=[{"month": 1, "milestone": "Installed"}],
+        ),
+    )
+    attachment = service.store_attachment_bytes(db, alice, view.proposal.id, "deck.pdf", b"%PDF-1.4 deck")
+    service.submit_proposal(db, alice, service.get_proposal(db, alice, view.proposal.id), accept_terms=True)
+    _close(db, world)
+    users = {
+        "startup": world["alice"],
+        "other_startup": world["other"],
+        "sponsor": world["sponsor"],
+        "other_sponsor": make.member("partner")[0],
+        "operator": make.user(organisation=world["operator_org"]),
+        "platform_admin": make.user(platform_admin=True),
+    }
+    method, template = route
+    path = template.format(
+        proposal_id=view.proposal.id, attachment_id=attachment.id, challenge_id=world["challenge"].id
+    )
+    if template.startswith("/api/"):
+        headers = {"Authorization": f"Bearer {make.token(users[role], 'write')[1]}"}
+        body = {"eligible": True} if path.endswith("eligibility") else {"summary": "Late."}
+        response = client.request(method, path, json=None if method == "GET" else body, headers=headers)
+    else:
+        sign_in(client, users[role].email)
+        if method == "GET":
+            response = client.get(path)
+        else:
+            response = _post(client, path, {"eligible": "true", "accept_terms": "true"}, "/my/applications")
+    assert response.status_code == AFTER_DEADLINE[route][role], f"{method} {path} as {role}: {response.text[:300]}"
