@@ -33,6 +33,8 @@ from app.programmes import web as programmes_web
 from app.proposals import api as proposals_api
 from app.proposals import web as proposals_web
 from app.security.headers import SecurityHeadersMiddleware
+from app.startups import api as startups_api
+from app.startups import web as startups_web
 from app.web import errors as web_errors
 from app.web.deps import verify_csrf
 from app.web.templating import render
@@ -91,6 +93,7 @@ def _api_router() -> APIRouter:
     api.include_router(challenges_api.router, tags=["challenges"])
     api.include_router(datasets_api.router, tags=["datasets"])
     api.include_router(proposals_api.router, tags=["proposals"])
+    api.include_router(startups_api.router, tags=["startups"])
     return api
 
 
@@ -101,6 +104,7 @@ def _web_router() -> APIRouter:
     web.include_router(challenges_web.router)
     web.include_router(datasets_web.router)
     web.include_router(proposals_web.router)
+    web.include_router(startups_web.router)
     web.include_router(notifications_web.router)
     web.include_router(audit_web.router)
 

@@ -27,5 +27,5 @@ from app.proposals.models import (  # noqa: F401
     ProposalAttachment,
     ProposalQuestion,
     ProposalVersion,
-    StartupProfile,
 )
+from app.startups.models import StartupProfile  # noqa: F401

@@ -3,10 +3,12 @@ the account page with API tokens, and the platform admin's users page."""
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from sqlmodel import Session
 from starlette.responses import Response
 
 from app.accounts import auth, service, tokens
 from app.accounts import permissions as can
+from app.accounts.models import Organisation
 from app.accounts.schemas import (
     InvitationAcceptance,
     InvitationCreate,
@@ -18,6 +20,7 @@ from app.accounts.schemas import (
 from app.config import get_settings
 from app.db import SessionDep
 from app.errors import Invalid, NotFound, RateLimited
+from app.security.actor import Actor
 from app.security.headers import LANGUAGE_COOKIE
 from app.validation import InvalidInput, RecordId, parse
 from app.web.deps import SESSION_COOKIE, ActorDep, FormDep, SignedInDep
@@ -296,9 +299,22 @@ def _organisation_page(
         "members": service.list_members(session, actor, organisation),
         "invitations": service.list_invitations(session, actor, organisation),
         "may_manage": can.can_manage_members(actor, organisation),
+        **_profile_context(session, actor, organisation),
     }
     context.update(extra)
     return render(request, "accounts/organisation.html", context, status_code=422 if extra.get("errors") else 200)
+
+
+def _profile_context(session: Session, actor: Actor, organisation: Organisation) -> dict[str, object]:
+    from app.startups import permissions as startup_can  # the startups domain builds on accounts
+    from app.startups import service as startups
+
+    if not startup_can.can_view_profile(actor, organisation):
+        return {"profile": None, "may_edit_profile": False}
+    return {
+        "profile": startups.profile_of(session, organisation.id or 0),
+        "may_edit_profile": startup_can.can_edit_profile(actor, organisation),
+    }
 
 
 @router.get("/organisations/{slug}", response_class=HTMLResponse)

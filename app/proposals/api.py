@@ -93,7 +93,8 @@ def public(request: Request, view: ProposalView) -> ProposalPublic:
             _attachment_public(request, p.id or 0, a, created.get(a["id"], p.created_at))
             for a in content["attachments"]
         ],
-        revision=p.revision,
+        # staff read the last submitted version: the working copy's later saves are none of their business
+        revision=p.revision if view.member else (p.submitted_revision or p.revision),
         version=shown.number if shown else (view.latest.number if view.latest else None),
         versions=[
             VersionPublic(

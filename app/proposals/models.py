@@ -1,5 +1,5 @@
-"""Tables of the proposals domain: startup profiles, proposals, their submitted versions, attachments and the
-challenge's extra questions."""
+"""Tables of the proposals domain: proposals, their submitted versions, attachments and the challenge's extra
+questions."""
 
 from datetime import datetime
 from enum import StrEnum
@@ -38,23 +38,6 @@ def _ts(nullable: bool = False, index: bool = False) -> Column:  # type: ignore[
 
 def _text() -> Column:  # type: ignore[type-arg]
     return Column(Text, nullable=False, default="")
-
-
-class StartupProfile(SQLModel, table=True):
-    """What a startup tells about itself (name, country, city and website live on the organisation)."""
-
-    __tablename__ = "startup_profile"
-
-    id: int | None = Field(default=None, primary_key=True)
-    organisation_id: int = Field(foreign_key="organisation.id", unique=True, ondelete="CASCADE")
-    legal_form: str = Field(default="", max_length=80)
-    founding_year: int | None = Field(default=None)
-    team_size: int | None = Field(default=None)
-    description: str = Field(default="", sa_column=_text())
-    sectors: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    registration_number: str = Field(default="", max_length=80)
-    logo_key: str | None = Field(default=None, max_length=200)
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
 class ProposalQuestion(SQLModel, table=True):

@@ -87,22 +87,6 @@ class QuestionCreate(BaseModel):
     required: bool = False
 
 
-class StartupProfileUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    name: Annotated[str, StringConstraints(min_length=2, max_length=160)] | None = None
-    legal_form: Annotated[str, StringConstraints(max_length=80)] = ""
-    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | Literal[""] = ""
-    city: Annotated[str, StringConstraints(max_length=120)] = ""
-    founding_year: Annotated[int, Field(ge=1900, le=2100)] | None = None
-    team_size: Annotated[int, Field(ge=1, le=100_000)] | None = None
-    website: HttpUrl | Literal[""] = ""
-    description: Annotated[str, StringConstraints(max_length=5000)] = ""
-    sectors: list[Annotated[str, StringConstraints(min_length=1, max_length=60)]] = Field(
-        default_factory=list, max_length=20
-    )
-    registration_number: Annotated[str, StringConstraints(max_length=80)] = ""
-
-
 class QuestionPublic(BaseModel):
     id: int
     challenge: int

@@ -19,6 +19,7 @@ from app.proposals.models import QuestionKind
 from app.proposals.schemas import EligibilityDecision, ProposalCreate, ProposalUpdate, QuestionCreate
 from app.proposals.service import ProposalView, StaleRevision
 from app.security.actor import Actor
+from app.startups import service as startups
 from app.validation import RecordId, parse
 from app.web.deps import FormDep, SignedInDep
 from app.web.flash import flash
@@ -52,6 +53,9 @@ def _page(request: Request, session: Session, view: ProposalView, *, status_code
         "content": view.content,
         "problems": service.submission_problems(view) if view.may_edit else {},
         "decided_by": service.eligibility_decider(session, view),
+        "organisation": view.startup,
+        "profile": startups.profile_of(session, view.startup.id or 0),
+        "may_edit_profile": False,
         "submit_error": None,
         "submit_error_vars": {},
         **extra,

@@ -1,0 +1,1 @@
+"""Startups: their profile (legal form, founding year, team, sectors, logo), shown with their proposals."""

@@ -1,0 +1,138 @@
+"""Startup profiles: name, legal form, country, city, founding year, team size, website, description, sectors,
+registration number and logo. Members are invited by the startup's admins (app/accounts).
+
+Rules:
+- One profile per startup, created on its first save; the organisation keeps the name, country, city and
+  website, the profile the rest.
+- The startup's admins and platform admins edit it (see permissions.py); others who may see the organisation
+  read it; anyone else gets a 404.
+- The logo is a PNG, JPEG or WebP image of at most 5 MiB, streamed and checked like a challenge's image; a
+  replaced logo leaves the disk once the change is committed.
+"""
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
+
+from app import storage
+from app.accounts import service as accounts
+from app.accounts.models import Organisation
+from app.audit import service as audit
+from app.db import after_commit, utcnow
+from app.errors import Forbidden, NotFound
+from app.security.actor import Actor
+from app.startups import permissions as can
+from app.startups.models import StartupProfile
+from app.startups.schemas import ProfileUpdate
+
+
+def profile_of(session: Session, organisation_id: int) -> StartupProfile:
+    """The stored profile, or an empty one (not added to the session); no permission check."""
+    found = session.exec(select(StartupProfile).where(StartupProfile.organisation_id == organisation_id)).first()
+    return found or StartupProfile(organisation_id=organisation_id)
+
+
+def get_profile(session: Session, actor: Actor, slug: str) -> tuple[Organisation, StartupProfile]:
+    organisation = accounts.get_organisation_by_slug(session, actor, slug)
+    if not can.can_view_profile(actor, organisation):
+        raise NotFound()
+    return organisation, profile_of(session, organisation.id or 0)
+
+
+def get_profile_by_id(session: Session, actor: Actor, organisation_id: int) -> tuple[Organisation, StartupProfile]:
+    organisation = accounts.get_organisation(session, actor, organisation_id)
+    if not can.can_view_profile(actor, organisation):
+        raise NotFound()
+    return organisation, profile_of(session, organisation.id or 0)
+
+
+def check_editor(actor: Actor, organisation: Organisation) -> None:
+    if not can.can_edit_profile(actor, organisation):
+        raise Forbidden("Only the startup's admins may change its profile.")
+
+
+def update_profile(
+    session: Session, actor: Actor, organisation: Organisation, profile: StartupProfile, data: ProfileUpdate
+) -> StartupProfile:
+    check_editor(actor, organisation)
+    given = data.model_dump(exclude_unset=True)
+    if given.get("name"):
+        organisation.name = given["name"]
+    for name in ("country", "city", "website"):
+        if name in given:
+            setattr(organisation, name, str(given[name]) or None)
+    for name in ("legal_form", "founding_year", "team_size", "description", "sectors", "registration_number"):
+        if name in given:
+            setattr(profile, name, given[name])
+    organisation.updated_at = profile.updated_at = utcnow()
+    session.add(organisation)
+    session.add(profile)
+    session.flush()
+    audit.record(session, "startup.profile_updated", actor=actor, target=("organisation", organisation.id))
+    return profile
+
+
+def set_logo(session: Session, actor: Actor, slug: str, staged: storage.StagedFile) -> Organisation:
+    organisation, profile = get_profile(session, actor, slug)
+    check_editor(actor, organisation)
+    if staged.file_type not in storage.IMAGE_TYPES:
+        raise storage.UnsupportedType(
+            "Images of this type are not accepted. Accepted types: %(types)s.", types="PNG, JPEG, WebP"
+        )
+    key = storage.new_storage_key("logos")
+    storage.remove_on_rollback(session, staged.move_into_place(key))
+    previous = profile.logo_key
+    profile.logo_key = key
+    profile.updated_at = utcnow()
+    session.add(profile)
+    session.flush()
+    audit.record(session, "startup.logo_set", actor=actor, target=("organisation", organisation.id))
+    if previous:
+        after_commit(session, lambda: storage.remove_stored(previous))
+    return organisation
+
+
+async def receive_logo(
+    session: Session,
+    actor: Actor,
+    slug: str,
+    chunks: AsyncIterator[bytes],
+    *,
+    content_type: str | None,
+    content_length: str | None,
+    release: Callable[[], None],
+) -> Organisation:
+    """Stream a multipart upload (field `file`) and make it the startup's logo (checks as for uploads)."""
+    organisation, _ = await run_in_threadpool(get_profile, session, actor, slug)
+    check_editor(actor, organisation)
+    storage.check_content_length(content_length, limit=storage.MAX_IMAGE_BYTES)
+    await run_in_threadpool(release)
+    received = await storage.receive_upload(
+        chunks, content_type, limit=storage.MAX_IMAGE_BYTES, content_length=content_length, types=storage.IMAGE_TYPES
+    )
+    try:
+        return await run_in_threadpool(set_logo, session, actor, slug, received.staged)
+    finally:
+        received.staged.discard()
+
+
+def get_logo(session: Session, actor: Actor, slug: str) -> tuple[Organisation, Path]:
+    """The startup's logo file, for any signed-in user; a 404 when there is none."""
+    organisation = session.exec(select(Organisation).where(Organisation.slug == slug)).first()
+    if organisation is None or not can.can_view_logo(actor, organisation):
+        raise NotFound()
+    return organisation, logo_path(profile_of(session, organisation.id or 0))
+
+
+def logo_path(profile: StartupProfile) -> Path:
+    if not profile.logo_key:
+        raise NotFound()
+    try:
+        path = storage.path_for(profile.logo_key)
+    except ValueError:
+        raise NotFound() from None
+    if not path.is_file():
+        raise NotFound()
+    return path

@@ -1,0 +1,45 @@
+"""Permission-matrix entries of startup profiles (startup A's profile, with a logo)."""
+
+from app import storage
+from app.startups.models import StartupProfile
+
+ROLES = ("anonymous", "startup", "other_startup", "sponsor", "other_sponsor", "operator", "platform_admin")
+
+
+def expect(default: int, **per_role: int) -> dict[str, int]:
+    return {role: per_role.get(role, default) for role in ROLES}
+
+
+ENTRIES = {
+    ("GET", "/organisations/{slug}/profile"): (None, expect(404, anonymous=303, startup=200, platform_admin=200)),
+    ("POST", "/organisations/{slug}/profile"): (
+        {"name": "Startup A renamed"},
+        expect(404, anonymous=303, startup=303, platform_admin=303),
+    ),
+    # a urlencoded body, not multipart: editors get past the permission check to a 415; the operator may see
+    # the organisation but not change it
+    ("POST", "/organisations/{slug}/logo"): (
+        {},
+        expect(404, anonymous=303, startup=415, platform_admin=415, operator=403),
+    ),
+    ("GET", "/organisations/{slug}/logo"): (None, expect(200, anonymous=303)),
+    ("GET", "/api/v1/organisations/{organisation_id}/profile"): (
+        None,
+        expect(404, anonymous=401, startup=200, operator=200, platform_admin=200),
+    ),
+    ("PATCH", "/api/v1/organisations/{organisation_id}/profile"): (
+        {"city": "Rabat"},
+        expect(404, anonymous=401, startup=200, operator=403, platform_admin=200),
+    ),
+}
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def extend_world(db, make, world) -> dict:
+    staged = storage.write_bytes("logo.png", PNG, types=storage.IMAGE_TYPES)
+    key = storage.new_storage_key("logos")
+    staged.move_into_place(key)
+    db.add(StartupProfile(organisation_id=world.organisations["startup"].id, logo_key=key, description="Buses."))
+    db.flush()
+    return {}
