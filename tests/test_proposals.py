@@ -286,3 +286,25 @@ def test_attachments_are_confidential(db, world):
     assert service.get_attachment(db, world["bob"], view.proposal.id, attachment.id).sha256 == attachment.sha256
     with pytest.raises(NotFound):
         service.get_attachment(db, world["other"], view.proposal.id, attachment.id)
+
+
+def test_applicants_only_datasets_open_to_startups_that_submitted(db, world):
+    from app.datasets import service as datasets
+    from app.datasets.models import Dataset
+
+    dataset = Dataset(
+        challenge_id=world["challenge"].id,
+        owner_id=world["challenge"].lead_sponsor_id,
+        title="Pressure",
+        licence="CC-BY-4.0",
+        access="applicants",
+    )
+    db.add(dataset)
+    db.flush()
+    view = service.update_proposal(db, world["alice"], _draft(db, world), ProposalUpdate(**COMPLETE))
+    with pytest.raises(NotFound):
+        datasets.get_dataset(db, world["bob"], dataset.id)
+    service.submit_proposal(db, world["alice"], view, accept_terms=True)
+    assert datasets.get_dataset(db, world["bob"], dataset.id).dataset.title == "Pressure"
+    with pytest.raises(NotFound):
+        datasets.get_dataset(db, world["other"], dataset.id)

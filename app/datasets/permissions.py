@@ -7,8 +7,9 @@ members and platform admins. Staff see every dataset of theirs whatever its acce
 Access levels for everyone else:
 - public: anyone, signed in or not;
 - registered: anyone signed in;
-- applicants / selected: for now challenge staff only. Proposals (startups that accepted the challenge's
-  terms) and selection do not exist yet; when they arrive, these levels open to those startups' members.
+- applicants: the members of startups that submitted a proposal to the challenge (accepting its terms) and
+  have not withdrawn it;
+- selected: challenge staff only until selection (the jury) exists; then the selected startups' members.
 """
 
 from app.accounts.permissions import is_platform_admin
@@ -20,14 +21,17 @@ def is_catalogue_staff(actor: Actor, dataset: Dataset) -> bool:
     return is_platform_admin(actor) or (actor.is_authenticated and dataset.owner_id in actor.organisation_ids())
 
 
-def can_view_dataset(actor: Actor, dataset: Dataset, *, staff: bool) -> bool:
+def can_view_dataset(actor: Actor, dataset: Dataset, *, staff: bool, applicant: bool = False) -> bool:
+    """`applicant`: the actor's startup has a submitted proposal to the dataset's challenge."""
     if staff:
         return True
     if dataset.access == Access.public:
         return True
     if dataset.access == Access.registered:
         return actor.is_authenticated
-    return False  # applicants / selected: staff only until proposals and selection exist
+    if dataset.access == Access.applicants:
+        return actor.is_authenticated and applicant
+    return False  # selected: staff only until selection exists
 
 
 def can_edit_dataset(actor: Actor, *, may_edit_challenge: bool, dataset: Dataset | None = None) -> bool:

@@ -5,8 +5,9 @@ Rules:
   the challenge's staff (see app/challenges/permissions.py); they create datasets, edit them, upload files
   and edit the data dictionary when `can_upload_data` allows it (not on archived challenges).
 - Who may know a dataset exists (anything else is a 404, on every face, downloads included):
-  public → anyone; registered → anyone signed in; applicants / selected → the challenge's staff only for
-  now, because proposals (applicants who accepted the terms) and selection do not exist yet. A dataset of
+  public → anyone; registered → anyone signed in; applicants → the challenge's staff and the members of
+  startups with a submitted proposal to it (who accepted its terms); selected → the challenge's staff only
+  until selection exists. A dataset of
   a draft challenge is seen by the challenge's staff only.
 - Uploading a file with the name of an existing file makes its next version; older versions stay
   downloadable with their checksums.
@@ -40,6 +41,7 @@ from app.datasets.models import Dataset, DatasetField, DatasetFile
 from app.datasets.schemas import DatasetCreate, DatasetUpdate, DictionaryEntry
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.proposals import service as proposals
 from app.security.actor import Actor
 
 log = logging.getLogger(__name__)
@@ -142,7 +144,8 @@ def get_dataset(session: Session, actor: Actor, dataset_id: int) -> DatasetView:
         raise NotFound()
     challenge = challenges.get_challenge(session, actor, dataset.challenge_id) if dataset.challenge_id else None
     staff, may_edit = _staff_and_editor(actor, dataset, challenge)
-    if not can.can_view_dataset(actor, dataset, staff=staff):
+    applicant = challenge is not None and proposals.is_applicant(session, actor, challenge.challenge.id or 0)
+    if not can.can_view_dataset(actor, dataset, staff=staff, applicant=applicant):
         raise NotFound()
     ident = dataset.id or 0
     return DatasetView(
@@ -163,9 +166,10 @@ def list_datasets(session: Session, actor: Actor, challenge: ChallengeView) -> l
         .order_by(func.lower(Dataset.title), col(Dataset.id))
     ).all()
     visible: list[tuple[Dataset, bool, bool]] = []
+    applicant = proposals.is_applicant(session, actor, challenge.challenge.id or 0)
     for dataset in rows:
         staff, may_edit = _staff_and_editor(actor, dataset, challenge)
-        if can.can_view_dataset(actor, dataset, staff=staff):
+        if can.can_view_dataset(actor, dataset, staff=staff, applicant=applicant):
             visible.append((dataset, staff, may_edit))
     ids = [d.id or 0 for d, _, _ in visible]
     files = _load_files(session, ids)

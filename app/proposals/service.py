@@ -313,6 +313,23 @@ def startup_proposal(session: Session, actor: Actor, challenge: ChallengeView) -
     ).first()
 
 
+def is_applicant(session: Session, actor: Actor, challenge_id: int) -> bool:
+    """Whether one of the actor's startups has a submitted (not withdrawn) proposal to the challenge."""
+    mine = actor.organisation_ids(OrgKind.startup)
+    if not actor.is_authenticated or not mine:
+        return False
+    return (
+        session.exec(
+            select(Proposal.id).where(
+                Proposal.challenge_id == challenge_id,
+                col(Proposal.startup_id).in_(mine),
+                col(Proposal.status).in_([s.value for s in can.REVIEWABLE]),
+            )
+        ).first()
+        is not None
+    )
+
+
 @dataclass
 class ProposalFilters:
     challenge: int | None = None
