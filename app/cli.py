@@ -173,6 +173,8 @@ def demo(
         else:
             result = demo_data.load(session)
             imported = _import_or_fail(session, DEMO_PROGRAMME)
+            demo_data.load_proposals(session)
+            session.commit()
             typer.echo(
                 f"demo loaded: {result.created_organisations} organisations and {result.created_users} users created"
             )

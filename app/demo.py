@@ -35,7 +35,21 @@ ACCOUNTS = [
     ("tram@medina.test", "Karim Casa Tram", "casa-tram", "member", False),
     ("startup@medina.test", "Amine Wayz", "wayz", "admin", False),
     ("startup2@medina.test", "Leila AquaSense", "aquasense", "admin", False),
+    ("startup3@medina.test", "Omar AquaSense", "aquasense", "member", False),
 ]
+
+AQUASENSE_PROFILE = {
+    "legal_form": "SARL",
+    "founding_year": 2015,
+    "team_size": 6,
+    "sectors": ["eau", "IoT", "données"],
+    "description": "AquaSense écoute les réseaux d'eau : des capteurs acoustiques et un modèle qui entend les fuites tôt.",
+}
+AQUASENSE_DRAFT = {
+    "title": "Entendre les fuites avant qu'elles n'apparaissent",
+    "summary": "Des capteurs acoustiques sur les vannes de Lydec et un modèle entraîné sur les pressions du réseau.",
+    "description": "Douze capteurs acoustiques bon marché sur les vannes d'un secteur, et un modèle qui signale les fuites.",
+}
 
 
 @dataclass
@@ -71,6 +85,32 @@ def load(session: Session) -> DemoResult:
             accounts.add_membership(session, user, organisations[member_of], role)
     session.flush()
     return DemoResult(created_users=created_users, created_organisations=created_orgs)
+
+
+def load_proposals(session: Session) -> None:
+    """AquaSense's profile and a draft proposal to the water-leaks challenge, written by its two members
+    (idempotent). Needs the demo programme imported."""
+    from app.challenges.models import Challenge
+    from app.proposals import service as proposals
+    from app.proposals.models import Proposal
+    from app.proposals.schemas import ProposalCreate
+    from app.startups import service as startups
+    from app.startups.schemas import ProfileUpdate
+
+    leila = accounts.get_user_by_email(session, "startup2@medina.test")
+    challenge = session.exec(select(Challenge).where(Challenge.slug == "fuites-reseau-eau")).first()
+    if leila is None or challenge is None:
+        return
+    actor = accounts.build_actor(session, leila, ip=None)
+    organisation = next(o for o in accounts.list_organisations(session, actor) if o.slug == "aquasense")
+    profile = startups.profile_of(session, organisation.id or 0)
+    if profile.id is None:
+        startups.update_profile(session, actor, organisation, profile, ProfileUpdate(**AQUASENSE_PROFILE))
+    exists = session.exec(
+        select(Proposal.id).where(Proposal.challenge_id == challenge.id, Proposal.startup_id == organisation.id)
+    ).first()
+    if exists is None and challenge.status == "published":
+        proposals.create_proposal(session, actor, ProposalCreate(challenge=challenge.id or 0, **AQUASENSE_DRAFT))
 
 
 def describe() -> str:
