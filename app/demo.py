@@ -43,12 +43,14 @@ AQUASENSE_PROFILE = {
     "founding_year": 2015,
     "team_size": 6,
     "sectors": ["eau", "IoT", "données"],
-    "description": "AquaSense écoute les réseaux d'eau : des capteurs acoustiques et un modèle qui entend les fuites tôt.",
+    "description": "AquaSense écoute les réseaux d'eau : des capteurs acoustiques et un modèle qui entend "
+    "les fuites tôt.",
 }
 AQUASENSE_DRAFT = {
     "title": "Entendre les fuites avant qu'elles n'apparaissent",
     "summary": "Des capteurs acoustiques sur les vannes de Lydec et un modèle entraîné sur les pressions du réseau.",
-    "description": "Douze capteurs acoustiques bon marché sur les vannes d'un secteur, et un modèle qui signale les fuites.",
+    "description": "Douze capteurs acoustiques bon marché sur les vannes d'un secteur, et un modèle qui "
+    "signale les fuites.",
 }
 
 
