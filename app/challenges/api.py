@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
+from app.api import etags
 from app.api.deps import ApiActor, WriteActor, api_url
 from app.api.pagination import Cursor, Limit, Page, offset_of, page_of, paginate
 from app.challenges import service
@@ -28,19 +29,11 @@ router = APIRouter()
 
 
 def etag(view: ChallengeView) -> str:
-    return f'"{view.challenge.id}-{view.challenge.revision}"'
+    return etags.etag("", view.challenge.id, view.challenge.revision)
 
 
 def _revision_from(if_match: str | None, view: ChallengeView) -> int | None:
-    """The revision the client edited, from If-Match; a tag for another challenge is stale too."""
-    if if_match is None or if_match.strip() == "*":
-        return None
-    for tag in if_match.split(","):
-        tag = tag.strip().removeprefix("W/").strip('"')
-        challenge_id, _, revision = tag.partition("-")
-        if challenge_id == str(view.challenge.id) and revision.isdigit():
-            return int(revision)
-    return -1
+    return etags.revision_from(if_match, "", view.challenge.id)
 
 
 def public(request: Request, view: ChallengeView) -> ChallengePublic:

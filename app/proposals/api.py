@@ -6,6 +6,7 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import FileResponse
 
 from app import storage
+from app.api import etags
 from app.api.deps import ApiActor, WriteActor, api_url
 from app.api.pagination import Cursor, Limit, Page, paginate
 from app.challenges import service as challenges
@@ -33,19 +34,11 @@ router = APIRouter()
 
 
 def etag(view: ProposalView) -> str:
-    return f'"p{view.proposal.id}-{view.proposal.revision}"'
+    return etags.etag("p", view.proposal.id, view.proposal.revision)
 
 
 def revision_from(if_match: str | None, view: ProposalView) -> int | None:
-    """The revision the client edited, from If-Match; a tag for another proposal is stale too."""
-    if if_match is None or if_match.strip() == "*":
-        return None
-    for tag in if_match.split(","):
-        tag = tag.strip().removeprefix("W/").strip('"')
-        proposal_id, _, revision = tag.removeprefix("p").partition("-")
-        if proposal_id == str(view.proposal.id) and revision.isdigit() and len(revision) < 10:
-            return int(revision)
-    return -1
+    return etags.revision_from(if_match, "p", view.proposal.id)
 
 
 def _attachment_public(request: Request, proposal_id: int, entry: dict[str, Any], created: Any) -> AttachmentPublic:

@@ -301,6 +301,14 @@ def _lock(session: Session, proposal: Proposal) -> Proposal:
     return locked
 
 
+def _touch(session: Session, actor: Actor, proposal: Proposal) -> None:
+    """A change of the working copy: a new revision (so that concurrent editors are told), who and when."""
+    proposal.revision += 1
+    proposal.updated_at = utcnow()
+    proposal.updated_by_id = actor.user_id
+    session.add(proposal)
+
+
 def startup_proposal(session: Session, actor: Actor, challenge: ChallengeView) -> Proposal | None:
     """The proposal of the actor's startup to this challenge, if there is one."""
     mine = actor.organisation_ids(OrgKind.startup)
@@ -558,10 +566,7 @@ def update_proposal(
     changed = _apply(session, proposal, data, view.questions)
     if not changed:
         return view
-    proposal.revision += 1
-    proposal.updated_at = utcnow()
-    proposal.updated_by_id = actor.user_id
-    session.add(proposal)
+    _touch(session, actor, proposal)
     session.flush()
     audit.record(session, "proposal.updated", actor=actor, target=("proposal", proposal.id), fields=changed)
     return get_proposal(session, actor, proposal.id or 0)
@@ -825,10 +830,7 @@ def add_attachment(
         uploaded_by_id=actor.user_id,
     )
     session.add(attachment)
-    proposal.revision += 1
-    proposal.updated_at = utcnow()
-    proposal.updated_by_id = actor.user_id
-    session.add(proposal)
+    _touch(session, actor, proposal)
     session.flush()
     audit.record(
         session,
@@ -888,10 +890,7 @@ def remove_attachment(session: Session, actor: Actor, proposal_id: int, attachme
         raise NotFound()
     attachment.removed_at = utcnow()
     session.add(attachment)
-    proposal = _lock(session, view.proposal)
-    proposal.revision += 1
-    proposal.updated_at = utcnow()
-    session.add(proposal)
+    _touch(session, actor, _lock(session, view.proposal))
     session.flush()
     listed = any(attachment.id in {a["id"] for a in v.content.get("attachments", [])} for v in view.versions)
     if not listed:
