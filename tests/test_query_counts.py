@@ -3,6 +3,7 @@
 from contextlib import contextmanager
 
 from sqlalchemy import event
+from sqlmodel import select
 
 from app.accounts.models import Organisation, User
 from tests.conftest import sign_in
@@ -48,3 +49,69 @@ def test_list_pages_cost_constant_queries(client, db, engine, make):
     large = {p: _queries_for(client, engine, p) for p in small}
     assert large == small, f"queries grew with rows: {small} → {large}"
     assert all(2 <= n <= 12 for n in large.values()), large
+
+
+def _bulk_proposals(db, make, count: int):
+    """`count` submitted proposals of as many startups to one closed challenge, and `count` challenges that
+    one startup applied to; rows written directly (the services are exercised elsewhere)."""
+    from datetime import timedelta
+
+    from app.challenges.models import Challenge, ChallengeTerms
+    from app.db import utcnow
+    from app.programmes.models import Programme
+    from app.proposals.models import Proposal, ProposalVersion
+
+    sponsor, partner = make.member("partner")
+    applicant, startup = make.member("startup")
+    programme = Programme(slug=f"qc-{count}", name="QC", operator_id=make.organisation("operator").id)
+    db.add(programme)
+    db.flush()
+
+    def challenge(n: int, deadline) -> Challenge:
+        row = Challenge(
+            programme_id=programme.id,
+            lead_sponsor_id=partner.id,
+            slug=f"c-{n}",
+            title=f"Challenge {n}",
+            summary="S.",
+            deadline=deadline,
+            status="published",
+        )
+        db.add(row)
+        db.flush()
+        db.add(ChallengeTerms(challenge_id=row.id, version=1, ip_terms="T."))
+        return row
+
+    closed = challenge(0, utcnow() - timedelta(days=1))
+    terms_id = db.exec(select(ChallengeTerms.id).where(ChallengeTerms.challenge_id == closed.id)).one()
+    for n in range(count):
+        other = make.organisation("startup")
+        proposal = Proposal(challenge_id=closed.id, startup_id=other.id, status="submitted", title=f"P{n}")
+        db.add(proposal)
+        db.flush()
+        content = {"title": f"P{n}", "summary": "", "trl": 3, "attachments": [], "answers": {}}
+        db.add(
+            ProposalVersion(
+                proposal_id=proposal.id, number=1, content=content, sha256="0" * 64, receipt_number=f"R-{count}-{n}",
+                terms_id=terms_id, terms_version=1, terms_sha256="0" * 64, accepted_by_name="X", submitted_at=utcnow(),
+            )
+        )  # fmt: skip
+        db.add(Proposal(challenge_id=challenge(n + 1, utcnow() + timedelta(days=9)).id, startup_id=startup.id))
+    db.flush()
+    return sponsor, applicant, closed
+
+
+def test_proposal_lists_cost_constant_queries(client, db, engine, make):
+    def measure(count: int) -> dict[str, int]:
+        sponsor, applicant, closed = _bulk_proposals(db, make, count)
+        out = {}
+        client.cookies.clear()
+        sign_in(client, sponsor.email)
+        out["staff list"] = _queries_for(client, engine, f"/challenges/{closed.id}/proposals")
+        client.cookies.clear()
+        sign_in(client, applicant.email)
+        out["my applications"] = _queries_for(client, engine, "/my/applications")
+        return out
+
+    small, large = measure(2), measure(60)
+    assert large == small, f"queries grew with rows: {small} → {large}"

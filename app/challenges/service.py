@@ -191,13 +191,17 @@ def _visible(actor: Actor) -> Any:
     public = col(Challenge.status).in_([s.value for s in PUBLIC_STATUSES])
     if not actor.is_authenticated:
         return public
-    if actor.user is not None and actor.user.is_platform_admin:
+    return or_(public, staff_challenges(actor))
+
+
+def staff_challenges(actor: Actor) -> Any:
+    """The SQL condition for challenges the actor is staff of (is_challenge_staff, in SQL)."""
+    if actor.user is not None and actor.user.is_platform_admin and actor.is_authenticated:
         return True
     mine = actor.organisation_ids() or {-1}
     co_sponsored = select(ChallengeSponsor.challenge_id).where(col(ChallengeSponsor.organisation_id).in_(mine))
     operated = select(Programme.id).where(col(Programme.operator_id).in_(mine))
     return or_(
-        public,
         col(Challenge.lead_sponsor_id).in_(mine),
         col(Challenge.id).in_(co_sponsored),
         col(Challenge.programme_id).in_(operated),

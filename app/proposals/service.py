@@ -46,7 +46,7 @@ from app import i18n, storage
 from app.accounts.models import Membership, Organisation, OrgKind, User
 from app.audit import service as audit
 from app.challenges import service as challenges
-from app.challenges.models import ChallengeTerms
+from app.challenges.models import Challenge, ChallengeTerms
 from app.challenges.service import ChallengeView
 from app.db import after_commit, utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
@@ -367,21 +367,27 @@ def _with_challenges(session: Session, actor: Actor, proposals: list[Proposal]) 
 
 
 def list_visible_proposals(session: Session, actor: Actor, filters: ProposalFilters) -> list[ProposalView]:
-    """For the API list: the actor's own proposals, plus the submitted ones of challenges they are staff of
-    whose deadline has passed."""
+    """For the API list: the actor's own proposals, plus the submitted ones to challenges they are staff of
+    whose deadline has passed (filtered in SQL; the predicates are checked again on each row)."""
     own = list_my_proposals(session, actor, filters)
-    seen = {v.proposal.id for v in own}
-    query = select(Proposal).where(col(Proposal.status).in_([s.value for s in can.REVIEWABLE]))
+    if not actor.is_authenticated:
+        return own
+    now = utcnow()
+    reviewable = select(Challenge.id).where(challenges.staff_challenges(actor), col(Challenge.deadline) <= now)
+    query = select(Proposal).where(
+        col(Proposal.status).in_([s.value for s in can.REVIEWABLE]),
+        col(Proposal.challenge_id).in_(reviewable),
+        col(Proposal.id).not_in([v.proposal.id for v in own] or [-1]),
+    )
     if filters.challenge:
         query = query.where(Proposal.challenge_id == filters.challenge)
     if filters.status:
         query = query.where(Proposal.status == filters.status)
-    now = utcnow()
-    candidates = [p for p in session.exec(query.order_by(col(Proposal.id))) if p.id not in seen]
+    rows = list(session.exec(query.order_by(col(Proposal.id))))
     reviewed = [
         v
-        for v in _with_challenges(session, actor, candidates)
-        if can.can_review_proposals(v.challenge.challenge, staff=v.staff, now=now)
+        for v in _with_challenges(session, actor, rows)
+        if can.can_view_proposal(actor, v.proposal, v.challenge.challenge, staff=v.staff, now=now)
     ]
     return own + reviewed
 
