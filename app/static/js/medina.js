@@ -34,7 +34,29 @@
     if (button) { event.preventDefault(); copyFrom(button); }
   });
 
+  // (d) A deadline shown in the programme's time zone also gets the reader's own local time, when it differs:
+  // <time datetime="…" data-zone="Africa/Casablanca" data-local-label="your time">.
+  function addLocalTimes(root) {
+    const mine = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    root.querySelectorAll("time[data-zone]").forEach(function (el) {
+      if (el.dataset.localDone || el.dataset.zone === mine) return;
+      const when = new Date(el.getAttribute("datetime"));
+      if (isNaN(when)) return;
+      const options = { dateStyle: "full", timeStyle: "short" };
+      const lang = document.documentElement.lang || undefined;
+      const here = new Intl.DateTimeFormat(lang, options).format(when);
+      const there = new Intl.DateTimeFormat(lang, Object.assign({ timeZone: el.dataset.zone }, options)).format(when);
+      if (here === there) return;
+      const note = document.createElement("span");
+      note.className = "local-time";
+      note.textContent = " (" + (el.dataset.localLabel || "your time") + ": " + here + ")";
+      el.after(note);
+      el.dataset.localDone = "1";
+    });
+  }
+
   function init() {
+    addLocalTimes(document);
     // (b) Language switcher auto-submits on change; hide its fallback button.
     document.querySelectorAll("form.lang-switch").forEach(function (form) {
       const select = form.querySelector("select");
