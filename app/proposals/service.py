@@ -369,7 +369,7 @@ def _with_challenges(session: Session, actor: Actor, proposals: list[Proposal]) 
 def list_visible_proposals(session: Session, actor: Actor, filters: ProposalFilters) -> list[ProposalView]:
     """For the API list: the actor's own proposals, plus the submitted ones to challenges they are staff of
     whose deadline has passed (filtered in SQL; the predicates are checked again on each row)."""
-    own = list_my_proposals(session, actor, filters)
+    own = sorted(list_my_proposals(session, actor, filters), key=lambda v: v.proposal.id or 0)  # stable pages
     if not actor.is_authenticated:
         return own
     now = utcnow()
