@@ -278,3 +278,17 @@ def test_after_the_deadline_each_role_gets_what_it_may(client, db, make, world, 
         else:
             response = _post(client, path, {"eligible": "true", "accept_terms": "true"}, "/my/applications")
     assert response.status_code == AFTER_DEADLINE[route][role], f"{method} {path} as {role}: {response.text[:300]}"
+
+
+def test_autosave_after_the_deadline_says_so_in_the_fragment(client, db, world):
+    sign_in(client, world["alice"].email)
+    proposal_id = _start(client, world)
+    token = _token(client, f"/proposals/{proposal_id}/edit")
+    _close(db, world)
+    response = client.post(
+        f"/proposals/{proposal_id}/autosave",
+        data={"csrf_token": token, "title": "Too late", "revision": "1"},
+        headers={"Origin": "http://testserver", "HX-Request": "true", "Accept-Language": "en"},
+    )
+    assert response.status_code == 200 and "has passed" in response.text and 'id="autosave-status"' in response.text
+    assert db.get(Proposal, proposal_id).title == ""

@@ -177,8 +177,11 @@ def _edit_context(view: ProposalView) -> dict[str, Any]:
 def proposal_autosave(
     request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, proposal_id: RecordId
 ) -> Response:
-    """The htmx autosave: answers a small status fragment (and the new revision, swapped out of band)."""
-    view = service.get_editable_proposal(session, actor, proposal_id)
+    """The htmx autosave: answers a small status fragment (and the new revision, swapped out of band); a
+    refusal (a teammate's save, the deadline, bad input) is said in the fragment, never as an error page."""
+    view = service.get_proposal(session, actor, proposal_id)
+    if not view.member:
+        raise NotFound()
     context: dict[str, Any] = {
         "p": view.proposal,
         "tz": view.challenge.programme.timezone,
@@ -192,6 +195,9 @@ def proposal_autosave(
     except StaleRevision as exc:
         session.rollback()
         context.update(state="conflict", message=exc.detail)
+    except Conflict as exc:
+        session.rollback()
+        context.update(state="closed", message=exc.detail, message_vars=exc.variables)
     except Invalid as exc:
         session.rollback()
         error = forms.form_errors(exc)
