@@ -308,3 +308,12 @@ def test_applicants_only_datasets_open_to_startups_that_submitted(db, world):
     assert datasets.get_dataset(db, world["bob"], dataset.id).dataset.title == "Pressure"
     with pytest.raises(NotFound):
         datasets.get_dataset(db, world["other"], dataset.id)
+
+
+def test_a_stale_save_that_changes_nothing_is_no_conflict(db, world):
+    view = _draft(db, world)
+    loaded = view.proposal.revision
+    service.update_proposal(db, world["alice"], view, ProposalUpdate(summary="Same"), expected_revision=loaded)
+    again = service.get_proposal(db, world["alice"], view.proposal.id)
+    service.update_proposal(db, world["alice"], again, ProposalUpdate(summary="Same"), expected_revision=loaded)
+    assert db.get(Proposal, view.proposal.id).summary == "Same"

@@ -570,9 +570,14 @@ def update_proposal(
     """Save the working copy. `expected_revision` is the revision the editor loaded: a stale one is refused."""
     check_editable(view)
     proposal = _lock(session, view.proposal)
-    if expected_revision is not None and expected_revision != proposal.revision:
-        raise StaleRevision(proposal)
     _check_kpis(view.challenge, data)
+    if expected_revision is not None and expected_revision != proposal.revision:
+        # A stale form that would change nothing (the same text, saved a moment ago by this very editor's
+        # autosave) is no conflict; one that would overwrite a teammate's work is refused.
+        probe = Proposal(**proposal.model_dump())
+        if _apply(session, probe, data, view.questions):
+            raise StaleRevision(proposal)
+        return view
     changed = _apply(session, proposal, data, view.questions)
     if not changed:
         return view
