@@ -11,7 +11,6 @@ from app.api.deps import ApiActor, WriteActor, api_url
 from app.api.pagination import Cursor, Limit, Page, paginate
 from app.challenges import service as challenges
 from app.challenges.schemas import OrganisationRef
-from app.datasets.api import UPLOAD_BODY
 from app.db import SessionDep
 from app.proposals import service
 from app.proposals.models import ProposalAttachment, ProposalQuestion
@@ -31,6 +30,29 @@ from app.proposals.service import ProposalFilters, ProposalView
 from app.validation import RecordId
 
 router = APIRouter()
+
+UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "question": {
+                            "type": "string",
+                            "pattern": "^[0-9]{1,9}$",
+                            "description": "The id of the file question this attachment answers",
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
 
 
 def etag(view: ProposalView) -> str:

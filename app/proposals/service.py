@@ -72,10 +72,7 @@ class StaleRevision(Conflict):
     """The working copy changed since the editor loaded it."""
 
     def __init__(self, current: Proposal) -> None:
-        super().__init__(
-            "Someone else on your team saved this proposal since you opened it. "
-            "Compare the two versions below and save again."
-        )
+        super().__init__("A teammate saved this proposal after you opened it. Compare the two versions, then save.")
         self.current = current
 
 

@@ -1,5 +1,6 @@
 """HTML pages of startup profiles: the edit form and the logo (the profile shows on the organisation page)."""
 
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -69,7 +70,9 @@ def profile_update(request: Request, session: SessionDep, actor: SignedInDep, fo
     for name in ("founding_year", "team_size"):
         data[name] = data[name] or None
     data["country"] = data["country"].upper()
-    data["sectors"] = [s.strip() for s in str(form.get("sectors", "")).split(",") if s.strip()]
+    data["sectors"] = [
+        s.strip() for s in re.split("[,،]", str(form.get("sectors", ""))) if s.strip()
+    ]  # Latin or Arabic
     try:
         service.update_profile(session, actor, organisation, profile, parse(ProfileUpdate, data))
     except Invalid as exc:
