@@ -6,17 +6,23 @@ write, so that concurrent writers queue on the busy timeout instead of failing w
 read transaction tries to upgrade to a write lock.
 """
 
+import asyncio
 import logging
-from collections.abc import Callable, Iterator
+import weakref
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated, Any
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel
+from starlette.concurrency import run_in_threadpool
 
 from app.config import get_settings
 
@@ -80,7 +86,9 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 15}, pool_size=pool_size, max_overflow=pool_size
+        )
         _configure_sqlite(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
@@ -125,21 +133,49 @@ def may_write(request: Request) -> bool:
     return request.url.path.startswith("/api/") and "authorization" in request.headers
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """The request's unit of work: the only place that commits (on success) or rolls back (on error)."""
-    session = Session(get_engine(), expire_on_commit=False)
-    session.connection(execution_options={WRITE_OPTION: may_write(request)})
-    request.state.db_session = session
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        session.info.pop("after_commit", None)
-        raise
-    finally:
-        session.close()
-    run_after_commit(session)
+_slots: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]" = weakref.WeakKeyDictionary()
+
+
+def _slot_count() -> int:
+    """How many requests may hold a database connection at once in this process: what the pool gives
+    (pool_size + max_overflow), and never more than half the worker threads, so that the requests holding a
+    connection always find threads for their next steps (dependencies, endpoint, commit)."""
+    threads = anyio.to_thread.current_default_thread_limiter().total_tokens
+    return max(1, min(2 * get_settings().db_pool_size, int(threads) // 2))
+
+
+@asynccontextmanager
+async def db_slot() -> AsyncIterator[None]:
+    """Wait in the event loop, not in a worker thread, for the right to hold a connection. Waiting in the
+    threads could leave every thread waiting for a connection held by requests that themselves wait for a
+    thread: 200 submissions at once stalled until the pool's timeout (benchmarks/submission_load.py)."""
+    loop = asyncio.get_running_loop()
+    slots = _slots.get(loop)
+    if slots is None:
+        slots = _slots[loop] = asyncio.Semaphore(_slot_count())
+    async with slots:
+        yield
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's unit of work: the only place that commits (on success) or rolls back (on error). The
+    blocking calls run in worker threads; the request first waits for a connection slot (db_slot)."""
+    async with db_slot():
+        session = Session(get_engine(), expire_on_commit=False)
+        await run_in_threadpool(session.connection, execution_options={WRITE_OPTION: may_write(request)})
+        request.state.db_session = session
+        try:
+            yield session
+            await run_in_threadpool(session.commit)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await run_in_threadpool(session.rollback)
+            session.info.pop("after_commit", None)
+            raise
+        finally:
+            with anyio.CancelScope(shield=True):
+                await run_in_threadpool(session.close)
+    await run_in_threadpool(run_after_commit, session)
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -25,7 +25,7 @@ from app.challenges import web as challenges_web
 from app.config import get_settings
 from app.datasets import api as datasets_api
 from app.datasets import web as datasets_web
-from app.db import WRITE_OPTION, get_engine
+from app.db import WRITE_OPTION, db_slot, get_engine
 from app.errors import DomainError, Forbidden
 from app.notifications import web as notifications_web
 from app.programmes import api as programmes_api
@@ -141,10 +141,14 @@ def create_app() -> FastAPI:
         summary="Answers 200 when the database answers",
         responses={503: {"description": "The database does not answer"}},
     )
-    def healthz() -> JSONResponse:
-        try:
+    async def healthz() -> JSONResponse:
+        def ping() -> None:
             with get_engine().connect() as connection:
                 connection.execution_options(**{WRITE_OPTION: False}).execute(text("SELECT 1"))
+
+        try:
+            async with db_slot():
+                await run_in_threadpool(ping)
         except Exception:
             log.exception("health check failed")
             return JSONResponse({"status": "unavailable"}, status_code=503)

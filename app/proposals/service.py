@@ -38,7 +38,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
@@ -633,9 +633,12 @@ def submit_proposal(
             ChallengeTerms.version == view.challenge.challenge.terms_version,
         )
     ).one()
-    if terms.frozen_at is None:
-        terms.frozen_at = now
-        session.add(terms)
+    # frozen once, by the first acceptance, even when many startups submit at the same moment
+    session.execute(
+        update(ChallengeTerms)
+        .where(col(ChallengeTerms.id) == terms.id, col(ChallengeTerms.frozen_at).is_(None))
+        .values(frozen_at=now)
+    )
     number = (
         session.exec(select(func.max(ProposalVersion.number)).where(ProposalVersion.proposal_id == proposal.id)).one()
         or 0
