@@ -88,11 +88,18 @@ def negotiate(accept_language: str | None, default: str) -> str:
     return str(found.language) if found else default
 
 
+ZONED = {"zoned": "EEEE d MMMM y, HH:mm (VVVV, ZZZZ)", "zoned_seconds": "EEEE d MMMM y, HH:mm:ss (VVVV, ZZZZ)"}
+
+
 def format_datetime(value: datetime | None, format: str = "medium", tz: str = "Africa/Casablanca") -> str:
-    """`format` is a Babel format name or pattern, or "compact": day, month, year and 24-hour time."""
+    """`format` is a Babel format name or pattern, "compact" (day, month, year and 24-hour time), or "zoned"
+    and "zoned_seconds" (the full date with the zone named by its place and its offset, never ambiguous: CLDR
+    calls Morocco's +01:00 "Western European Standard Time")."""
     if value is None:
         return ""
-    if format == "compact":
+    if format in ZONED:
+        format = ZONED[format]
+    elif format == "compact":
         format = "d MMM y، HH:mm" if get_language() == "ar" else "d MMM y, HH:mm"
     return dates.format_datetime(value, format=format, tzinfo=dates.get_timezone(tz), locale=get_language())
 

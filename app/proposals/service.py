@@ -183,12 +183,9 @@ def _receipt_number(proposal: Proposal, number: int) -> str:
     return f"MDN-{proposal.challenge_id}-{proposal.id}-{number}-{secrets.token_hex(3).upper()}"
 
 
-DEADLINE_FORMAT = "EEEE d MMMM y, HH:mm (VVVV, ZZZZ)"  # the zone by its place and its offset: never ambiguous
-
-
 def format_deadline(view: ChallengeView) -> str:
     """The deadline in the programme's time zone, named, in the current language."""
-    return i18n.format_datetime(view.challenge.deadline, DEADLINE_FORMAT, view.programme.timezone)
+    return i18n.format_datetime(view.challenge.deadline, "zoned", view.programme.timezone)
 
 
 # ---- loading ---------------------------------------------------------------------------------------------
