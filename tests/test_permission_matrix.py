@@ -216,7 +216,10 @@ def world(db, make) -> World:
     )
     for module in MATRIX_MODULES:
         if hasattr(module, "extend_world"):
-            world.params.update(module.extend_world(db, make, world))
+            added = module.extend_world(db, make, world)
+            clash = set(added) & set(world.params)
+            assert not clash, f"{module.__name__} overwrites the world's parameters {clash}"
+            world.params.update(added)
     return world
 
 

@@ -454,8 +454,10 @@ def question_add(
     return redirect(request, f"/challenges/{challenge_id}/proposal-questions")
 
 
-@router.post("/proposal-questions/{question_id}/remove")
-def question_remove(request: Request, session: SessionDep, actor: SignedInDep, question_id: RecordId) -> Response:
-    challenge = service.remove_question(session, actor, question_id)
+@router.post("/proposal-questions/{proposal_question_id}/remove")
+def question_remove(
+    request: Request, session: SessionDep, actor: SignedInDep, proposal_question_id: RecordId
+) -> Response:
+    challenge = service.remove_question(session, actor, proposal_question_id)
     flash(request, "The question is removed.", "info")
     return redirect(request, f"/challenges/{challenge.challenge.id}/proposal-questions")

@@ -48,7 +48,7 @@ ENTRIES = {
     ("GET", "/challenges/{challenge_id}/proposal-questions"): (None, staff(200)),
     # proposals were submitted: the questions can no longer change (409) for the staff
     ("POST", "/challenges/{challenge_id}/proposal-questions"): ({"label": "Team size?", "kind": "number"}, staff(409)),
-    ("POST", "/proposal-questions/{question_id}/remove"): ({}, staff(409)),
+    ("POST", "/proposal-questions/{proposal_question_id}/remove"): ({}, staff(409)),
     # API
     ("GET", "/api/v1/proposals"): (None, expect(200, anonymous=401)),
     ("POST", "/api/v1/proposals"): (
@@ -101,5 +101,5 @@ def extend_world(db, make, world) -> dict:
         "proposal_id": view.proposal.id,
         "attachment_id": attachment.id,
         "number": version.number,
-        "question_id": question.id,
+        "proposal_question_id": question.id,
     }
