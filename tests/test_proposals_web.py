@@ -292,3 +292,23 @@ def test_autosave_after_the_deadline_says_so_in_the_fragment(client, db, world):
     )
     assert response.status_code == 200 and "has passed" in response.text and 'id="autosave-status"' in response.text
     assert db.get(Proposal, proposal_id).title == ""
+
+
+def test_a_member_of_two_startups_chooses_which_one_applies(client, db, make, world):
+    second = make.organisation("startup", name="Second startup")
+    from app.accounts import service as accounts
+
+    accounts.add_membership(db, world["alice"], second, "admin")
+    db.commit()
+    sign_in(client, world["alice"].email)
+    page = client.get(world["page"], headers={"Accept-Language": "en"})
+    assert "Apply on behalf of" in page.text and "Second startup" in page.text
+    response = _post(
+        client, f"/challenges/{world['challenge'].id}/proposals", {"startup": str(second.id)}, world["page"]
+    )
+    assert response.status_code == 303
+    proposal = db.exec(select(Proposal)).one()
+    assert proposal.startup_id == second.id
+    # the other startup may still apply; the one that did is offered its proposal
+    page = client.get(world["page"], headers={"Accept-Language": "en"})
+    assert f'href="/proposals/{proposal.id}"' in page.text and "LeakSense SARL" in page.text

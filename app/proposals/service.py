@@ -307,9 +307,13 @@ def _touch(session: Session, actor: Actor, proposal: Proposal) -> None:
     session.add(proposal)
 
 
-def startup_proposal(session: Session, actor: Actor, challenge: ChallengeView) -> Proposal | None:
-    """The proposal of the actor's startup to this challenge, if there is one."""
+def startup_proposal(
+    session: Session, actor: Actor, challenge: ChallengeView, startup_id: int | None = None
+) -> Proposal | None:
+    """The proposal of the actor's startup (the one given, or any of theirs) to this challenge, if any."""
     mine = actor.organisation_ids(OrgKind.startup)
+    if startup_id is not None:
+        mine &= {startup_id}
     if not mine:
         return None
     return session.exec(
@@ -1019,10 +1023,22 @@ def export_zip(session: Session, actor: Actor, challenge: ChallengeView) -> Path
 
 
 def challenge_page_context(session: Session, actor: Actor, challenge: ChallengeView) -> dict[str, Any]:
-    """What the challenge page shows about proposals: the startup's own, or the counts for the staff."""
-    own = startup_proposal(session, actor, challenge)
+    """What the challenge page shows about proposals: the actor's startups' own proposals and the startups
+    that may still apply, or the counts for the staff."""
+    mine = actor.organisation_ids(OrgKind.startup) if actor.is_authenticated else set()
+    startups = {o.id: o for o in session.exec(select(Organisation).where(col(Organisation.id).in_(mine or [-1])))}
+    own = list(
+        session.exec(
+            select(Proposal)
+            .where(Proposal.challenge_id == challenge.challenge.id, col(Proposal.startup_id).in_(mine or [-1]))
+            .order_by(col(Proposal.id))
+        )
+    )
+    applied = {p.startup_id for p in own}
+    applying = sorted((o for i, o in startups.items() if i not in applied), key=lambda o: o.name.lower())
     return {
-        "own_proposal": own,
-        "may_apply": own is None and can.can_create_proposal(actor, challenge.challenge, utcnow()),
+        "own_proposals": [(p, startups[p.startup_id]) for p in own],
+        "applying_startups": applying,
+        "may_apply": bool(applying) and can.can_create_proposal(actor, challenge.challenge, utcnow()),
         "proposal_listing": challenge_proposals(session, actor, challenge) if challenge.is_staff(actor) else None,
     }

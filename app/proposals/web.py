@@ -88,15 +88,19 @@ def my_applications(request: Request, session: SessionDep, actor: SignedInDep) -
 
 
 @router.post("/challenges/{challenge_id}/proposals")
-def proposal_start(request: Request, session: SessionDep, actor: SignedInDep, challenge_id: RecordId) -> Response:
-    """Start (or go back to) the startup's proposal to a challenge."""
+def proposal_start(
+    request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, challenge_id: RecordId
+) -> Response:
+    """Start (or go back to) the proposal of the actor's startup (the one chosen, for members of several)."""
     challenge = challenges.get_challenge(session, actor, challenge_id)
-    existing = service.startup_proposal(session, actor, challenge)
+    wanted = str(form.get("startup", ""))
+    startup_id = int(wanted) if wanted.isdigit() and len(wanted) < 10 else None
+    existing = service.startup_proposal(session, actor, challenge, startup_id)
     if existing is not None:
         return redirect(request, proposal_path(existing.id) + "/edit")
     try:
-        view = service.create_proposal(session, actor, ProposalCreate(challenge=challenge_id))
-    except Invalid as exc:  # several startups: the first one applies; choosing is on the API for now
+        view = service.create_proposal(session, actor, ProposalCreate(challenge=challenge_id, startup=startup_id))
+    except Invalid as exc:
         session.rollback()
         flash(request, exc.errors.get("startup", exc.detail), "error")
         return redirect(request, challenges_path(challenge))
