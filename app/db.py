@@ -10,7 +10,7 @@ import asyncio
 import logging
 import weakref
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated, Any
@@ -144,23 +144,45 @@ def _slot_count() -> int:
     return max(1, min(2 * get_settings().db_pool_size, int(threads) // 2))
 
 
+class DbSlot:
+    """One request's right to hold a database connection (see db_slot)."""
+
+    def __init__(self, semaphore: asyncio.Semaphore) -> None:
+        self.semaphore = semaphore
+        self.held = False
+
+    async def acquire(self) -> None:
+        await self.semaphore.acquire()
+        self.held = True
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self.semaphore.release()
+
+
 @asynccontextmanager
-async def db_slot() -> AsyncIterator[None]:
+async def db_slot() -> AsyncIterator[DbSlot]:
     """Wait in the event loop, not in a worker thread, for the right to hold a connection. Waiting in the
     threads could leave every thread waiting for a connection held by requests that themselves wait for a
     thread: 200 submissions at once stalled until the pool's timeout (benchmarks/submission_load.py)."""
     loop = asyncio.get_running_loop()
-    slots = _slots.get(loop)
-    if slots is None:
-        slots = _slots[loop] = asyncio.Semaphore(_slot_count())
-    async with slots:
-        yield
+    semaphore = _slots.get(loop)
+    if semaphore is None:
+        semaphore = _slots[loop] = asyncio.Semaphore(_slot_count())
+    slot = DbSlot(semaphore)
+    await slot.acquire()
+    try:
+        yield slot
+    finally:
+        slot.release()
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's unit of work: the only place that commits (on success) or rolls back (on error). The
     blocking calls run in worker threads; the request first waits for a connection slot (db_slot)."""
-    async with db_slot():
+    async with db_slot() as slot:
+        request.state.db_slot = slot
         session = Session(get_engine(), expire_on_commit=False)
         await run_in_threadpool(session.connection, execution_options={WRITE_OPTION: may_write(request)})
         request.state.db_session = session
@@ -176,6 +198,27 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             with anyio.CancelScope(shield=True):
                 await run_in_threadpool(session.close)
     await run_in_threadpool(run_after_commit, session)
+
+
+def between_transactions(request: Request, session: Session) -> Callable[[], AbstractAsyncContextManager[None]]:
+    """For a streamed upload: commit what the request did so far and give back its connection slot while the
+    body streams in (a slow upload must hold neither SQLite's write lock nor a slot), then wait for a slot
+    again before the request goes on with a new transaction."""
+
+    @asynccontextmanager
+    async def pause() -> AsyncIterator[None]:
+        await run_in_threadpool(session.commit)
+        slot: DbSlot | None = getattr(request.state, "db_slot", None)
+        if slot is not None:
+            slot.release()
+        try:
+            yield
+        finally:
+            if slot is not None:
+                with anyio.CancelScope(shield=True):
+                    await slot.acquire()
+
+    return pause
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -19,6 +19,7 @@ Rules:
 """
 
 from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -521,25 +522,25 @@ async def receive_image(
     *,
     content_type: str | None,
     content_length: str | None,
-    release: Callable[[], None],
+    streaming: Callable[[], AbstractAsyncContextManager[None]],
 ) -> ChallengeView:
     """Stream a multipart upload (field `file`) and make it the challenge's image.
 
-    Permissions are checked before a byte is read; `release` ends the request's transaction while the body
-    streams in, and the check runs again in the writing transaction. The temporary file is gone on every
-    failure.
+    Permissions are checked before a byte is read; `streaming` ends the request's transaction (and frees its
+    connection slot) while the body streams in, and the check runs again in the writing transaction. The
+    temporary file is gone on every failure.
     """
     view = await run_in_threadpool(get_challenge, session, actor, challenge_id)
     check_image_editor(actor, view)
     storage.check_content_length(content_length, limit=storage.MAX_IMAGE_BYTES)
-    await run_in_threadpool(release)
-    received = await storage.receive_upload(
-        chunks,
-        content_type,
-        limit=storage.MAX_IMAGE_BYTES,
-        content_length=content_length,
-        types=storage.IMAGE_TYPES,
-    )
+    async with streaming():
+        received = await storage.receive_upload(
+            chunks,
+            content_type,
+            limit=storage.MAX_IMAGE_BYTES,
+            content_length=content_length,
+            types=storage.IMAGE_TYPES,
+        )
     try:
         view = await run_in_threadpool(get_challenge, session, actor, challenge_id)
         return await run_in_threadpool(set_image, session, actor, view, received.staged)

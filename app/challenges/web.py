@@ -17,7 +17,7 @@ from app.challenges.models import THEMES
 from app.challenges.permissions import is_public
 from app.challenges.schemas import AnswerCreate, ChallengeCreate, ChallengeUpdate, QuestionCreate
 from app.challenges.service import ChallengeFilters, ChallengeView, PreconditionFailed
-from app.db import SessionDep, utcnow
+from app.db import SessionDep, between_transactions, utcnow
 from app.errors import DomainError, Forbidden, Invalid, NotFound
 from app.programmes import service as programmes
 from app.programmes.permissions import is_programme_staff
@@ -253,7 +253,7 @@ async def challenge_image_upload(
             request.stream(),
             content_type=request.headers.get("content-type"),
             content_length=request.headers.get("content-length"),
-            release=session.commit,
+            streaming=between_transactions(request, session),
         )
     except (NotFound, Forbidden):
         raise

@@ -13,7 +13,7 @@ from app.datasets import service
 from app.datasets.models import DatasetFile
 from app.datasets.schemas import DatasetCreate, DatasetPublic, DatasetUpdate, FilePublic, SchemaFieldPublic
 from app.datasets.service import DatasetView
-from app.db import SessionDep
+from app.db import SessionDep, between_transactions
 from app.validation import RecordId
 
 router = APIRouter()
@@ -151,7 +151,7 @@ async def file_upload(
         request.stream(),
         content_type=request.headers.get("content-type"),
         content_length=request.headers.get("content-length"),
-        release=session.commit,
+        streaming=between_transactions(request, session),
     )
     response.headers["Location"] = api_url(request, f"/datasets/{dataset_id}/files/{stored.id}")
     return file_public(request, stored)

@@ -21,6 +21,7 @@ import json
 import logging
 import math
 from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -367,18 +368,18 @@ async def receive_file(
     *,
     content_type: str | None,
     content_length: str | None,
-    release: Callable[[], None],
+    streaming: Callable[[], AbstractAsyncContextManager[None]],
 ) -> DatasetFile:
     """Stream a multipart upload (field `file`) into storage, then keep it (for both faces).
 
-    Permissions are checked before a byte is read. `release` ends the request's current transaction
-    before the body streams in, so SQLite's write lock is not held for the length of a big upload; the
+    Permissions are checked before a byte is read. `streaming` ends the request's current transaction
+    and gives back its connection slot while the body streams in (app/db.py between_transactions); the
     permission check runs again in the writing transaction. The temporary file is gone on every failure.
     """
     await run_in_threadpool(prepare_upload, session, actor, dataset_id)
     storage.check_content_length(content_length)
-    await run_in_threadpool(release)
-    received = await storage.receive_upload(chunks, content_type, content_length=content_length)
+    async with streaming():
+        received = await storage.receive_upload(chunks, content_type, content_length=content_length)
     staged = received.staged
     try:
         analysis = await run_in_threadpool(analyse, staged.temp_path, staged.file_type.kind)

@@ -13,7 +13,7 @@ from app.datasets import catalogue as dcat
 from app.datasets import service
 from app.datasets.schemas import ACCESS_LABELS, LICENCES, DatasetCreate, DatasetUpdate, DictionaryEntry
 from app.datasets.service import DatasetView
-from app.db import SessionDep
+from app.db import SessionDep, between_transactions
 from app.errors import DomainError, Forbidden, Invalid, NotFound
 from app.security.actor import Actor
 from app.validation import RecordId, parse
@@ -140,7 +140,7 @@ async def file_upload(request: Request, session: SessionDep, actor: SignedInDep,
             request.stream(),
             content_type=request.headers.get("content-type"),
             content_length=request.headers.get("content-length"),
-            release=session.commit,
+            streaming=between_transactions(request, session),
         )
     except (NotFound, Forbidden):
         raise

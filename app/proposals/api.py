@@ -11,7 +11,7 @@ from app.api.deps import ApiActor, WriteActor, api_url
 from app.api.pagination import Cursor, Limit, Page, paginate
 from app.challenges import service as challenges
 from app.challenges.schemas import OrganisationRef
-from app.db import SessionDep
+from app.db import SessionDep, between_transactions
 from app.proposals import service
 from app.proposals.models import ProposalAttachment, ProposalQuestion
 from app.proposals.schemas import (
@@ -278,7 +278,7 @@ async def attachment_upload(
         request.stream(),
         content_type=request.headers.get("content-type"),
         content_length=request.headers.get("content-length"),
-        release=session.commit,
+        streaming=between_transactions(request, session),
     )
     response.headers["Location"] = api_url(request, f"/proposals/{proposal_id}/attachments/{stored.id}")
     return _attachment_public(request, proposal_id, service.snapshot_entry(stored), stored.created_at)

@@ -33,6 +33,7 @@ import tempfile
 import zipfile
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -867,16 +868,17 @@ async def receive_attachment(
     *,
     content_type: str | None,
     content_length: str | None,
-    release: Callable[[], None],
+    streaming: Callable[[], AbstractAsyncContextManager[None]],
 ) -> ProposalAttachment:
     """Stream a multipart upload (field `file`, optional field `question`) into a new attachment.
 
-    As for datasets: permissions before a byte is read, the transaction released while the body streams in,
+    As for datasets: permissions before a byte is read, the transaction and its slot released while the body
+    streams in,
     checked again when writing, and no temporary file left on any failure."""
     await run_in_threadpool(_prepare_attachment, session, actor, proposal_id)
     storage.check_content_length(content_length)
-    await run_in_threadpool(release)
-    received = await storage.receive_upload(chunks, content_type, content_length=content_length)
+    async with streaming():
+        received = await storage.receive_upload(chunks, content_type, content_length=content_length)
     try:
         raw_question = received.fields.get("question", "").strip()
         question_id = int(raw_question) if raw_question.isdigit() and len(raw_question) < 10 else None

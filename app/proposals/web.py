@@ -12,7 +12,7 @@ from starlette.responses import Response
 from app import storage
 from app.challenges import service as challenges
 from app.challenges.service import ChallengeView
-from app.db import SessionDep
+from app.db import SessionDep, between_transactions
 from app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from app.proposals import forms, service
 from app.proposals.models import QuestionKind
@@ -272,7 +272,7 @@ async def attachment_upload(
             request.stream(),
             content_type=request.headers.get("content-type"),
             content_length=request.headers.get("content-length"),
-            release=session.commit,
+            streaming=between_transactions(request, session),
         )
     except (NotFound, Forbidden):
         raise

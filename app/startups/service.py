@@ -11,6 +11,7 @@ Rules:
 """
 
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 from sqlmodel import Session, select
@@ -102,16 +103,20 @@ async def receive_logo(
     *,
     content_type: str | None,
     content_length: str | None,
-    release: Callable[[], None],
+    streaming: Callable[[], AbstractAsyncContextManager[None]],
 ) -> Organisation:
     """Stream a multipart upload (field `file`) and make it the startup's logo (checks as for uploads)."""
     organisation, _ = await run_in_threadpool(get_profile, session, actor, slug)
     check_editor(actor, organisation)
     storage.check_content_length(content_length, limit=storage.MAX_IMAGE_BYTES)
-    await run_in_threadpool(release)
-    received = await storage.receive_upload(
-        chunks, content_type, limit=storage.MAX_IMAGE_BYTES, content_length=content_length, types=storage.IMAGE_TYPES
-    )
+    async with streaming():
+        received = await storage.receive_upload(
+            chunks,
+            content_type,
+            limit=storage.MAX_IMAGE_BYTES,
+            content_length=content_length,
+            types=storage.IMAGE_TYPES,
+        )
     try:
         return await run_in_threadpool(set_logo, session, actor, slug, received.staged)
     finally:

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from app import storage
 from app.accounts.models import Organisation
-from app.db import SessionDep
+from app.db import SessionDep, between_transactions
 from app.errors import DomainError, Forbidden, Invalid, NotFound
 from app.security.actor import Actor
 from app.startups import permissions as can
@@ -96,7 +96,7 @@ async def logo_upload(request: Request, session: SessionDep, actor: SignedInDep,
             request.stream(),
             content_type=request.headers.get("content-type"),
             content_length=request.headers.get("content-length"),
-            release=session.commit,
+            streaming=between_transactions(request, session),
         )
     except (NotFound, Forbidden):
         raise
