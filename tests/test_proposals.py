@@ -317,3 +317,22 @@ def test_a_stale_save_that_changes_nothing_is_no_conflict(db, world):
     again = service.get_proposal(db, world["alice"], view.proposal.id)
     service.update_proposal(db, world["alice"], again, ProposalUpdate(summary="Same"), expected_revision=loaded)
     assert db.get(Proposal, view.proposal.id).summary == "Same"
+
+
+def test_staff_cannot_bring_the_deadline_forward_to_read_proposals_early(db, world):
+    from app.challenges import service as challenges
+    from app.challenges.schemas import ChallengeUpdate
+
+    view = service.update_proposal(db, world["alice"], _draft(db, world), ProposalUpdate(**COMPLETE))
+    service.submit_proposal(db, world["alice"], view, accept_terms=True)
+    challenge = challenges.get_challenge(db, world["sponsor"], world["challenge"].id)
+    soon = utcnow() + timedelta(seconds=1)
+    with pytest.raises(Invalid) as caught:
+        challenges.update_challenge(db, world["sponsor"], challenge, ChallengeUpdate(deadline=soon))
+    assert "later" in caught.value.errors["deadline"]
+    later = world["challenge"].deadline + timedelta(days=7)
+    challenges.update_challenge(db, world["sponsor"], challenge, ChallengeUpdate(deadline=later))
+    _close(db, world)
+    closed = challenges.get_challenge(db, world["sponsor"], world["challenge"].id)
+    with pytest.raises(Invalid):
+        challenges.update_challenge(db, world["sponsor"], closed, ChallengeUpdate(deadline=later))

@@ -8,6 +8,8 @@ Rules:
   challenge is closed once its deadline has passed, on the server's clock.
 - Publishing needs a title, a summary, a problem statement, IP terms, at least one theme and a deadline in
   the future.
+- A published challenge's deadline only moves later, never once passed (proposals stay confidential until
+  it).
 - Editing after publication is allowed to staff and recorded in the public change log; the IP terms get a
   new version whenever the current one is frozen (accepted by a proposal) or the challenge is published.
 - A stale revision (API If-Match) is a Conflict (412 on the API), never a silent overwrite.
@@ -372,8 +374,8 @@ def update_challenge(
         if name in given and given[name] != getattr(challenge, name):
             if name == "deadline" and given[name] is None:
                 raise Invalid({"deadline": "This field is required."})
-            if name == "deadline" and challenge.status != ChallengeStatus.draft and given[name] <= utcnow():
-                raise Invalid({"deadline": "The deadline must be in the future."})
+            if name == "deadline" and challenge.status != ChallengeStatus.draft:
+                _check_new_deadline(challenge, given[name])
             setattr(challenge, name, given[name])
             changed.append(name)
     if data.sponsors is not None:
@@ -403,6 +405,19 @@ def update_challenge(
     session.flush()
     audit.record(session, "challenge.updated", actor=actor, target=("challenge", challenge.id), fields=changed)
     return get_challenge(session, actor, challenge.id or 0)
+
+
+def _check_new_deadline(challenge: Challenge, deadline: datetime) -> None:
+    """A published challenge's deadline only moves later, and never once it has passed: proposals are
+    confidential until the deadline, so its own staff may not bring it forward to read them early, nor reopen
+    a call whose proposals they have read."""
+    now = utcnow()
+    if challenge.deadline <= now:
+        raise Invalid({"deadline": "The deadline has passed: it can no longer change."})
+    if deadline < challenge.deadline:
+        raise Invalid({"deadline": "The deadline of a published challenge can only be moved later."})
+    if deadline <= now:
+        raise Invalid({"deadline": "The deadline must be in the future."})
 
 
 def _set_ip_terms(session: Session, actor: Actor, challenge: Challenge, text: str) -> None:
