@@ -336,3 +336,25 @@ def test_staff_cannot_bring_the_deadline_forward_to_read_proposals_early(db, wor
     closed = challenges.get_challenge(db, world["sponsor"], world["challenge"].id)
     with pytest.raises(Invalid):
         challenges.update_challenge(db, world["sponsor"], closed, ChallengeUpdate(deadline=later))
+
+
+def test_terms_changed_since_the_user_read_them_are_read_again(db, world):
+    view = service.update_proposal(db, world["alice"], _draft(db, world), ProposalUpdate(**COMPLETE))
+    with pytest.raises(Conflict) as caught:
+        service.submit_proposal(db, world["alice"], view, accept_terms=True, terms_version=0)
+    assert caught.value.variables == {"v": 1}
+    assert db.exec(select(ProposalVersion)).all() == []
+    assert service.submit_proposal(db, world["alice"], view, accept_terms=True, terms_version=1).terms_version == 1
+
+
+@pytest.mark.parametrize("answer", ["nan", "inf", "1e999", ["a"]])
+def test_number_and_text_answers_refuse_what_is_not_one(db, world, answer):
+    from app.challenges import service as challenges
+
+    challenge = challenges.get_challenge(db, world["sponsor"], world["challenge"].id)
+    number = service.add_question(db, world["sponsor"], challenge, QuestionCreate(kind="number", label="How many?"))
+    text = service.add_question(db, world["sponsor"], challenge, QuestionCreate(kind="short_text", label="Where?"))
+    view = _draft(db, world)
+    key = str(text.id) if isinstance(answer, list) else str(number.id)
+    with pytest.raises(Invalid):
+        service.update_proposal(db, world["alice"], view, ProposalUpdate(answers={key: answer}))

@@ -226,7 +226,7 @@ def proposal_submit(
     data: SubmitRequest,
 ) -> ProposalPublic:  # fmt: skip
     view = service.get_proposal(session, actor, proposal_id)
-    service.submit_proposal(session, actor, view, accept_terms=data.accept_terms)
+    service.submit_proposal(session, actor, view, accept_terms=data.accept_terms, terms_version=data.terms_version)
     view = service.get_proposal(session, actor, proposal_id)
     response.headers["ETag"] = etag(view)
     return public(request, view)

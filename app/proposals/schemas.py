@@ -68,6 +68,10 @@ class ProposalUpdate(ProposalFields):
 
 class SubmitRequest(BaseModel):
     accept_terms: bool = Field(description="Must be true: the startup accepts the challenge's terms and IP terms")
+    terms_version: Annotated[int, Field(ge=1, le=1_000_000)] | None = Field(
+        default=None,
+        description="The version of the terms you read (the challenge's `terms_version`); 409 if it changed",
+    )
 
 
 class EligibilityDecision(BaseModel):

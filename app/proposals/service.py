@@ -27,6 +27,7 @@ import csv
 import hashlib
 import io
 import json
+import math
 import os
 import secrets
 import tempfile
@@ -176,7 +177,7 @@ def snapshot(proposal: Proposal, attachments: Sequence[ProposalAttachment]) -> d
 
 def content_sha256(content: dict[str, Any]) -> str:
     """SHA-256 of the canonical JSON of a content (sorted keys, no spaces, UTF-8): anyone can recompute it."""
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -474,14 +475,18 @@ def _check_answers(questions: Sequence[ProposalQuestion], answers: dict[str, Any
                 number = float(str(value).replace(",", ".").strip())
             except ValueError:
                 raise Invalid({name: "Enter a number."}) from None
+            if not math.isfinite(number) or abs(number) > 1e15:
+                raise Invalid({name: "Enter a number."})
             clean[str(key)] = int(number) if number.is_integer() else number
         elif question.kind == QuestionKind.multiple_choice:
             values = value if isinstance(value, list) else [value]
             if any(str(v) not in question.choices for v in values):
                 raise Invalid({name: "Choose one of the options."})
             clean[str(key)] = [str(v) for v in values]
+        elif not isinstance(value, str):
+            raise Invalid({name: "Enter a valid value."})
         elif question.kind == QuestionKind.single_choice:
-            if str(value) not in question.choices:
+            if value not in question.choices:
                 raise Invalid({name: "Choose one of the options."})
             clean[str(key)] = str(value)
         else:
@@ -610,13 +615,29 @@ def submission_problems(view: ProposalView) -> dict[str, str]:
     return problems
 
 
+def _relock(session: Session, actor: Actor, view: ProposalView, now: datetime | None = None) -> ProposalView:
+    """The view read again under the proposal's row lock, so that what is checked and frozen is what a
+    teammate's concurrent save or removal left (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises)."""
+    _lock(session, view.proposal)
+    session.expire_all()
+    return get_proposal(session, actor, view.proposal.id or 0, now=now)
+
+
 def submit_proposal(
-    session: Session, actor: Actor, view: ProposalView, *, accept_terms: bool, now: datetime | None = None
+    session: Session,
+    actor: Actor,
+    view: ProposalView,
+    *,
+    accept_terms: bool,
+    terms_version: int | None = None,
+    now: datetime | None = None,
 ) -> ProposalVersion:
-    """Submit the working copy as a new version (see the rules above). Nothing is written on refusal."""
+    """Submit the working copy as a new version (see the rules above). Nothing is written on refusal.
+    `terms_version` is the version of the terms the user was shown: if they changed since, they read again."""
     now = now or utcnow()
     if not view.member:
         raise Forbidden("Only the startup's members may submit its proposal.")
+    view = _relock(session, actor, view, now)
     if can.deadline_passed(view.challenge.challenge, now):
         raise Conflict(
             "The deadline (%(deadline)s) has passed: late submissions are refused.",
@@ -625,10 +646,15 @@ def submit_proposal(
     check_editable(view)
     if not accept_terms:
         raise Invalid({"accept_terms": "Accept the challenge's terms to submit."})
+    if terms_version is not None and terms_version != view.challenge.challenge.terms_version:
+        raise Conflict(
+            "The terms changed (now version %(v)s) since you read them: read them again, then submit.",
+            v=view.challenge.challenge.terms_version,
+        )
     problems = submission_problems(view)
     if problems:
         raise Invalid(problems, detail="The proposal cannot be submitted yet.")
-    proposal = _lock(session, view.proposal)
+    proposal = view.proposal
     terms = session.exec(
         select(ChallengeTerms).where(
             ChallengeTerms.challenge_id == proposal.challenge_id,
@@ -831,8 +857,7 @@ def add_attachment(
             raise Invalid({"file": "This question does not take a file."})
         previous = view.attachment_for(question_id)
         if previous is not None:
-            previous.removed_at = utcnow()
-            session.add(previous)
+            _drop_attachment(session, view, previous)
     proposal = _lock(session, view.proposal)
     key = storage.new_storage_key("proposals")
     storage.remove_on_rollback(session, staged.move_into_place(key))
@@ -901,22 +926,28 @@ def store_attachment_bytes(
 
 
 def remove_attachment(session: Session, actor: Actor, proposal_id: int, attachment_id: int) -> ProposalView:
-    view = get_proposal(session, actor, proposal_id)
+    view = _relock(session, actor, get_proposal(session, actor, proposal_id))
     check_editable(view)
     attachment = next((a for a in view.current_attachments if a.id == attachment_id), None)
     if attachment is None:
         raise NotFound()
-    attachment.removed_at = utcnow()
-    session.add(attachment)
-    _touch(session, actor, _lock(session, view.proposal))
+    _touch(session, actor, view.proposal)
     session.flush()
-    listed = any(attachment.id in {a["id"] for a in v.content.get("attachments", [])} for v in view.versions)
-    if not listed:
-        session.delete(attachment)
-        key = attachment.storage_key
-        after_commit(session, lambda: storage.remove_stored(key))
+    _drop_attachment(session, view, attachment)
     audit.record(session, "proposal.attachment_removed", actor=actor, target=("proposal", proposal_id))
     return get_proposal(session, actor, proposal_id)
+
+
+def _drop_attachment(session: Session, view: ProposalView, attachment: ProposalAttachment) -> None:
+    """Take an attachment out of the working copy: kept (hidden) while a submitted version lists it, else
+    deleted with its file once the change is committed."""
+    attachment.removed_at = utcnow()
+    session.add(attachment)
+    if any(attachment.id in {a["id"] for a in v.content.get("attachments", [])} for v in view.versions):
+        return
+    session.delete(attachment)
+    key = attachment.storage_key
+    after_commit(session, lambda: storage.remove_stored(key))
 
 
 def get_attachment(session: Session, actor: Actor, proposal_id: int, attachment_id: int) -> ProposalAttachment:
@@ -967,7 +998,7 @@ def export_csv(session: Session, actor: Actor, challenge: ChallengeView) -> str:
         "summary", "description", "data_use", "experimentation_plan", "team", "trl", "needs", "plan", "kpis",
         "video_url", "attachments", "eligibility_reason",
     ]  # fmt: skip
-    writer.writerow(header + [q.label for q in questions])
+    writer.writerow([safe_cell(h) for h in header + [q.label for q in questions]])
     for view in listing.proposals:
         latest = view.latest
         if latest is None:
@@ -999,6 +1030,7 @@ def export_zip(session: Session, actor: Actor, challenge: ChallengeView) -> Path
     fd, name = tempfile.mkstemp(prefix="proposals-", suffix=".zip", dir=storage.tmp_dir())
     os.close(fd)
     path = Path(name)
+    storage.remove_on_rollback(session, path)  # the audit row below may still fail to commit
     try:
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
             for view in listing.proposals:

@@ -218,7 +218,14 @@ def proposal_submit(
     if not view.member:
         raise NotFound()
     try:
-        version = service.submit_proposal(session, actor, view, accept_terms=form.get("accept_terms") == "true")
+        shown = str(form.get("terms_version", ""))
+        version = service.submit_proposal(
+            session,
+            actor,
+            view,
+            accept_terms=form.get("accept_terms") == "true",
+            terms_version=int(shown) if shown.isdigit() and len(shown) < 8 else None,
+        )
     except (Invalid, Conflict) as exc:
         session.rollback()
         view = service.get_proposal(session, actor, proposal_id)
