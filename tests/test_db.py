@@ -84,3 +84,40 @@ def test_concurrent_sqlite_writers_do_not_fail_with_busy(tmp_path):
     engine.dispose()
     assert errors == []
     assert total == 160  # no lost update either
+
+
+def test_requests_wait_for_a_slot_and_an_upload_gives_its_slot_back_while_streaming(monkeypatch):
+    """db_slot admits at most N requests to the database at once, waiting in the event loop; a streamed
+    upload (between_transactions) commits and frees its slot while its body arrives, then takes one again."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from app import db
+
+    monkeypatch.setattr(db, "_slot_count", lambda: 1)
+    committed: list[str] = []
+
+    async def scenario() -> list[str]:
+        order: list[str] = []
+        request = SimpleNamespace(state=SimpleNamespace())
+        session = SimpleNamespace(commit=lambda: committed.append("commit"))
+
+        async def other_request() -> None:
+            async with db.db_slot():
+                order.append("other request served")
+
+        async with db.db_slot() as slot:
+            request.state.db_slot = slot
+            waiting = asyncio.create_task(other_request())
+            await asyncio.sleep(0.05)
+            order.append("upload holds the only slot")  # the other request is still waiting
+            async with db.between_transactions(request, session)():
+                await asyncio.wait_for(waiting, 1)  # served while the body streams in
+                order.append("body streamed")
+            assert slot.held
+            order.append("upload writes its rows")
+        return order
+
+    order = asyncio.run(scenario())
+    assert order == ["upload holds the only slot", "other request served", "body streamed", "upload writes its rows"]
+    assert committed == ["commit"]

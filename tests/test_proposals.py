@@ -358,3 +358,18 @@ def test_number_and_text_answers_refuse_what_is_not_one(db, world, answer):
     key = str(text.id) if isinstance(answer, list) else str(number.id)
     with pytest.raises(Invalid):
         service.update_proposal(db, world["alice"], view, ProposalUpdate(answers={key: answer}))
+
+
+def test_answers_are_patched_one_question_at_a_time(db, world):
+    from app.challenges import service as challenges
+
+    challenge = challenges.get_challenge(db, world["sponsor"], world["challenge"].id)
+    first = service.add_question(db, world["sponsor"], challenge, QuestionCreate(kind="short_text", label="Where?"))
+    second = service.add_question(db, world["sponsor"], challenge, QuestionCreate(kind="number", label="How many?"))
+    view = service.update_proposal(
+        db, world["alice"], _draft(db, world), ProposalUpdate(answers={str(first.id): "Rabat"})
+    )
+    view = service.update_proposal(db, world["alice"], view, ProposalUpdate(answers={str(second.id): "7"}))
+    assert view.proposal.answers == {str(first.id): "Rabat", str(second.id): 7}
+    view = service.update_proposal(db, world["alice"], view, ProposalUpdate(answers={str(first.id): None}))
+    assert view.proposal.answers == {str(second.id): 7}

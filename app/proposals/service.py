@@ -524,8 +524,9 @@ def _apply(
     if data.kpis is not None and list(data.kpis) != proposal.kpis:
         proposal.kpis = list(dict.fromkeys(data.kpis))
         changed.append("kpis")
-    if data.answers is not None:
-        answers = _check_answers(questions, data.answers)
+    if data.answers is not None:  # partial: the questions named are answered (or cleared), the others kept
+        answers = {k: v for k, v in proposal.answers.items() if k not in {str(q) for q in data.answers}}
+        answers.update(_check_answers(questions, data.answers))
         if answers != proposal.answers:
             proposal.answers = answers
             changed.append("answers")
