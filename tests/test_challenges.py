@@ -392,3 +392,22 @@ def test_api_questions(client, db, make, setting):
         f"/api/v1/challenges/{view.challenge.id}/questions", headers=_bearer(make, setting["outsider"], "read")
     )
     assert [q["answer"] for q in listing.json()["items"]] == ["Yes."]
+
+
+def test_a_kpi_line_with_too_many_separators_is_explained(client, db, make, setting):
+    sign_in(client, setting["sponsor"].email)
+    response = post_form(
+        client,
+        "/challenges/new",
+        {
+            "programme": str(setting["programme"].id),
+            "title": "Water-network leaks",
+            "summary": "Find leaks.",
+            "deadline": "2099-01-01T10:00",
+            "kpis": "Loss | % | 24 | 18 | extra",
+        },
+        page="/challenges/new",
+        headers={"Accept-Language": "en"},
+    )
+    assert response.status_code == 422
+    assert "Line 1 has too many “|” separators." in response.text and "Loss | % | 24 | 18 | extra" in response.text

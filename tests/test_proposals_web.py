@@ -312,3 +312,18 @@ def test_a_member_of_two_startups_chooses_which_one_applies(client, db, make, wo
     # the other startup may still apply; the one that did is offered its proposal
     page = client.get(world["page"], headers={"Accept-Language": "en"})
     assert f'href="/proposals/{proposal.id}"' in page.text and "LeakSense SARL" in page.text
+
+
+def test_a_plan_line_that_cannot_be_read_is_explained_and_the_input_kept(client, db, world):
+    sign_in(client, world["alice"].email)
+    proposal_id = _start(client, world)
+    edit = f"/proposals/{proposal_id}/edit"
+    response = client.post(
+        edit,
+        data={"csrf_token": _token(client, edit), **FORM, "plan": "soon | Sensors installed", "revision": "1"},
+        headers={"Origin": "http://testserver", "Accept-Language": "en"},
+    )
+    assert response.status_code == 422
+    assert "Line 1: give a month from 1 to 9, then the milestone." in response.text
+    assert "soon | Sensors installed" in response.text and "Acoustic sensors find leaks early." in response.text
+    assert db.get(Proposal, proposal_id).summary == ""

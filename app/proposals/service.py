@@ -209,8 +209,6 @@ def _views(
     proposals: Sequence[Proposal],
     challenge_views: dict[int, ChallengeView],
     now: datetime,
-    *,
-    with_questions: bool = True,
 ) -> list[ProposalView]:
     """Views of many proposals in a constant number of queries (the challenges are loaded by the caller)."""
     if not proposals:
@@ -233,13 +231,12 @@ def _views(
     ):
         versions.setdefault(v.proposal_id, []).append(v)
     questions: dict[int, list[ProposalQuestion]] = {}
-    if with_questions:
-        for q in session.exec(
-            select(ProposalQuestion)
-            .where(col(ProposalQuestion.challenge_id).in_({p.challenge_id for p in proposals}))
-            .order_by(col(ProposalQuestion.position), col(ProposalQuestion.id))
-        ):
-            questions.setdefault(q.challenge_id, []).append(q)
+    for q in session.exec(
+        select(ProposalQuestion)
+        .where(col(ProposalQuestion.challenge_id).in_({p.challenge_id for p in proposals}))
+        .order_by(col(ProposalQuestion.position), col(ProposalQuestion.id))
+    ):
+        questions.setdefault(q.challenge_id, []).append(q)
     views = []
     for p in proposals:
         challenge = challenge_views[p.challenge_id]
@@ -271,11 +268,18 @@ def get_proposal(session: Session, actor: Actor, proposal_id: int, *, now: datet
     return _views(session, actor, [proposal], {challenge.challenge.id or 0: challenge}, now)[0]
 
 
-def get_editable_proposal(session: Session, actor: Actor, proposal_id: int) -> ProposalView:
-    """A proposal for its edit form: 404 to non-members; Conflict once the call is over (read-only)."""
+def get_member_proposal(session: Session, actor: Actor, proposal_id: int) -> ProposalView:
+    """A proposal for what only its startup does on the pages (edit, submit, withdraw): 404 to anyone else,
+    the staff who may read it included — those forms do not exist for them."""
     view = get_proposal(session, actor, proposal_id)
     if not view.member:
         raise NotFound()
+    return view
+
+
+def get_editable_proposal(session: Session, actor: Actor, proposal_id: int) -> ProposalView:
+    """A proposal for its edit form: 404 to non-members; Conflict once the call is over (read-only)."""
+    view = get_member_proposal(session, actor, proposal_id)
     check_editable(view)
     return view
 
@@ -411,8 +415,15 @@ class ChallengeProposals:
 
 
 def challenge_proposals(
-    session: Session, actor: Actor, challenge: ChallengeView, *, status: str | None = None, q: str | None = None
+    session: Session,
+    actor: Actor,
+    challenge: ChallengeView,
+    *,
+    status: str | None = None,
+    q: str | None = None,
+    counts_only: bool = False,
 ) -> ChallengeProposals:
+    """The staff's view of a challenge's proposals; `counts_only` for the challenge page, which shows counts."""
     if not challenge.is_staff(actor):
         raise NotFound()
     now = utcnow()
@@ -425,7 +436,7 @@ def challenge_proposals(
     )
     reviewable = can.can_review_proposals(challenge.challenge, staff=True, now=now)
     proposals: list[ProposalView] = []
-    if reviewable:
+    if reviewable and not counts_only:
         query = select(Proposal).where(
             Proposal.challenge_id == challenge.challenge.id,
             col(Proposal.status).in_([s.value for s in can.REVIEWABLE]),
@@ -1075,5 +1086,7 @@ def challenge_page_context(session: Session, actor: Actor, challenge: ChallengeV
         "own_proposals": [(p, startups[p.startup_id]) for p in own],
         "applying_startups": applying,
         "may_apply": bool(applying) and can.can_create_proposal(actor, challenge.challenge, utcnow()),
-        "proposal_listing": challenge_proposals(session, actor, challenge) if challenge.is_staff(actor) else None,
+        "proposal_listing": (
+            challenge_proposals(session, actor, challenge, counts_only=True) if challenge.is_staff(actor) else None
+        ),
     }

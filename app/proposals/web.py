@@ -12,6 +12,7 @@ from starlette.responses import Response
 from app import storage
 from app.challenges import service as challenges
 from app.challenges.service import ChallengeView
+from app.challenges.web import challenge_path
 from app.db import SessionDep, between_transactions
 from app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from app.proposals import forms, service
@@ -63,19 +64,20 @@ def _page(request: Request, session: Session, view: ProposalView, *, status_code
     return render(request, "proposals/page.html", context, status_code=status_code)
 
 
-def _edit_page(
-    request: Request, view: ProposalView, form: dict[str, Any], *, status_code: int = 200, **extra: Any
-) -> Response:
-    context = {
+def _edit_context(view: ProposalView) -> dict[str, Any]:
+    return {
         **_common(view),
-        "form": form,
-        "kinds": KINDS,
         "max_upload": storage.human_size(storage.max_upload_bytes()),
         "accept": ",".join(sorted(storage.BY_EXTENSION)),
         "upload_error": None,
         "upload_error_vars": {},
-        **extra,
     }
+
+
+def _edit_page(
+    request: Request, view: ProposalView, form: dict[str, Any], *, status_code: int = 200, **extra: Any
+) -> Response:
+    context = {**_edit_context(view), "form": form, **extra}
     return render(request, "proposals/form.html", context, status_code=status_code)
 
 
@@ -103,13 +105,9 @@ def proposal_start(
     except Invalid as exc:
         session.rollback()
         flash(request, exc.errors.get("startup", exc.detail), "error")
-        return redirect(request, challenges_path(challenge))
+        return redirect(request, challenge_path(challenge))
     flash(request, "Your draft proposal is created. It saves as you type; submit it before the deadline.")
     return redirect(request, proposal_path(view.proposal.id) + "/edit")
-
-
-def challenges_path(challenge: ChallengeView) -> str:
-    return f"/programmes/{challenge.programme.slug}/challenges/{challenge.challenge.slug}"
 
 
 @router.get("/proposals/{proposal_id}", response_class=HTMLResponse)
@@ -119,9 +117,7 @@ def proposal_page(request: Request, session: SessionDep, actor: SignedInDep, pro
 
 @router.get("/proposals/{proposal_id}/edit", response_class=HTMLResponse)
 def proposal_edit(request: Request, session: SessionDep, actor: SignedInDep, proposal_id: RecordId) -> Response:
-    view = service.get_proposal(session, actor, proposal_id)
-    if not view.member:
-        raise NotFound()
+    view = service.get_member_proposal(session, actor, proposal_id)
     if not view.may_edit:
         flash(request, "The deadline has passed: the proposal can no longer change.", "warning")
         return redirect(request, proposal_path(proposal_id))
@@ -166,26 +162,13 @@ def proposal_update(
     return redirect(request, target)
 
 
-def _edit_context(view: ProposalView) -> dict[str, Any]:
-    return {
-        **_common(view),
-        "kinds": KINDS,
-        "max_upload": storage.human_size(storage.max_upload_bytes()),
-        "accept": ",".join(sorted(storage.BY_EXTENSION)),
-        "upload_error": None,
-        "upload_error_vars": {},
-    }
-
-
 @router.post("/proposals/{proposal_id}/autosave", response_class=HTMLResponse)
 def proposal_autosave(
     request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, proposal_id: RecordId
 ) -> Response:
     """The htmx autosave: answers a small status fragment (and the new revision, swapped out of band); a
     refusal (a teammate's save, the deadline, bad input) is said in the fragment, never as an error page."""
-    view = service.get_proposal(session, actor, proposal_id)
-    if not view.member:
-        raise NotFound()
+    view = service.get_member_proposal(session, actor, proposal_id)
     context: dict[str, Any] = {
         "p": view.proposal,
         "tz": view.challenge.programme.timezone,
@@ -214,9 +197,7 @@ def proposal_autosave(
 def proposal_submit(
     request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, proposal_id: RecordId
 ) -> Response:
-    view = service.get_proposal(session, actor, proposal_id)
-    if not view.member:
-        raise NotFound()
+    view = service.get_member_proposal(session, actor, proposal_id)
     try:
         shown = str(form.get("terms_version", ""))
         version = service.submit_proposal(
@@ -254,9 +235,7 @@ def proposal_receipt(
 
 @router.post("/proposals/{proposal_id}/withdraw")
 def proposal_withdraw(request: Request, session: SessionDep, actor: SignedInDep, proposal_id: RecordId) -> Response:
-    view = service.get_proposal(session, actor, proposal_id)
-    if not view.member:
-        raise NotFound()
+    view = service.get_member_proposal(session, actor, proposal_id)
     service.withdraw_proposal(session, actor, view)
     flash(request, "Your proposal is withdrawn. You may submit it again until the deadline.", "info")
     return redirect(request, proposal_path(proposal_id))

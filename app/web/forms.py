@@ -20,7 +20,10 @@ def form_error(
     context: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     kept = {k: v for k, v in form.items() if k not in NEVER_ECHOED}
-    error_vars = error.field_variables if isinstance(error, InvalidInput) else {}
+    # an Invalid raised by a service or a form parser carries one set of variables for its messages
+    error_vars = (
+        error.field_variables if isinstance(error, InvalidInput) else dict.fromkeys(error.errors, error.variables)
+    )
     values = {"form": kept, "errors": error.errors, "error_vars": error_vars, "form_error": error.detail}
     values.update(context or {})
     return render(request, template, values, status_code=422)
