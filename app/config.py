@@ -28,11 +28,13 @@ class Settings(BaseSettings):
     password_reset_minutes: int = 60
     login_max_failures_per_account: int = 5
     login_max_failures_per_address: int = 20
+    login_max_failures_per_account_everywhere: int = 100
     login_window_minutes: int = 15
     trusted_proxies: str = ""
     db_pool_size: int = 10
     api_rate_limit_per_minute: int = 600
     max_upload_bytes: int = 2 * 1024**3
+    max_body_bytes: int = 4 * 1024**2
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":

@@ -20,6 +20,7 @@ import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel
 from starlette.concurrency import run_in_threadpool
@@ -119,14 +120,38 @@ def run_after_commit(session: Session) -> None:
             log.exception("after-commit callback %r failed", callback)
 
 
+def release_locks(session: Session) -> None:
+    """End the unit of work's transaction before slow work that needs no database — hashing a password,
+    building an archive — so that SQLite's write lock (BEGIN IMMEDIATE) is not held meanwhile and other
+    writers do not wait on it; the next statement begins a new transaction. What the unit of work wrote so far
+    is committed, so call it before the first write, or where committing that much is what the rule wants (a
+    sign-in attempt is recorded before its password is checked). The one commit outside get_session."""
+    session.commit()
+
+
+def insert_unique(session: Session, row: SQLModel) -> bool:
+    """Insert a row that a unique constraint guards, in a savepoint. False, with nothing written, when a
+    concurrent request inserted its twin after the caller's own check for one (two requests at once on
+    PostgreSQL): the caller answers as for the duplicate its check would have found."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError as exc:
+        if "unique" not in str(exc.orig).lower():
+            raise
+        return False
+    return True
+
+
 def open_session(*, write: bool = True) -> Session:
     session = Session(get_engine(), expire_on_commit=False)
     session.connection(execution_options={WRITE_OPTION: write})
     return session
 
 
-# GET pages that record something (the audit of an export): their transaction must be able to write
-WRITING_READS = ("/proposals.csv", "/proposals.zip")
+# GET pages that record something (the audit of an export): their transaction must be able to write. The ZIP
+# export is not one: it builds the archive in a read transaction, then records its audit in a new one.
+WRITING_READS = ("/proposals.csv",)
 
 
 def may_write(request: Request) -> bool:

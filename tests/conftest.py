@@ -110,6 +110,17 @@ def post_form(client: TestClient, path: str, data: dict, *, page: str = "/login"
     return client.post(path, data={"csrf_token": token, **data}, headers=headers, **kwargs)
 
 
+def mailed_link(caplog: pytest.LogCaptureFixture, to: str, fragment: str) -> str:
+    """The path of the last link containing `fragment` emailed to `to`. The outbox withholds such links; outside
+    production, with no SMTP server, the full message goes to the log, which the tests read."""
+    for record in reversed(caplog.records):
+        if record.name == "app.notifications.service" and record.args and to in record.args:
+            for line in record.getMessage().splitlines():
+                if fragment in line:
+                    return line.strip().replace("http://testserver", "")
+    raise AssertionError(f"no email to {to} with a link to {fragment}")
+
+
 def sign_in(client: TestClient, email: str, password: str = factories.PASSWORD):
     response = post_form(client, "/login", {"email": email, "password": password})
     assert response.status_code == 303, response.text

@@ -1,5 +1,6 @@
 """Registration, sign-in, sessions, password reset, invitations and organisations through the HTML face."""
 
+import re
 from datetime import timedelta
 
 from sqlmodel import col, func, select
@@ -17,7 +18,7 @@ from app.audit.models import AuditEvent
 from app.db import utcnow
 from app.notifications.models import OutboxMessage
 from app.security.tokens import digest
-from tests.conftest import csrf_token, post_form, sign_in
+from tests.conftest import csrf_token, mailed_link, post_form, sign_in
 from tests.factories import PASSWORD
 
 REGISTRATION = {
@@ -176,13 +177,14 @@ def test_safe_redirect_after_sign_in(client, make):
     assert response.headers["location"] == "/account"
 
 
-def test_password_reset_link_works_once(client, db, make):
+def test_password_reset_link_works_once(client, db, make, caplog):
+    caplog.set_level("INFO", logger="app.notifications.service")
     user = make.user()
     response = post_form(client, "/password/forgot", {"email": user.email.upper()}, headers={"Accept-Language": "en"})
     assert response.status_code == 200 and "If an account exists" in response.text
     message = db.exec(select(OutboxMessage).where(OutboxMessage.to_address == user.email)).one()
-    link = next(line for line in message.body.splitlines() if "/password/reset/" in line).strip()
-    path = link.replace("http://testserver", "")
+    path = mailed_link(caplog, user.email, "/password/reset/")
+    assert path.rsplit("/", 1)[1] not in message.body  # the outbox withholds the live link
     assert client.get(path).status_code == 200
     weak = post_form(client, path, {"password": "123456789"}, page=path, headers={"Accept-Language": "en"})
     assert weak.status_code == 422 and "Use at least 10 characters." in weak.text
@@ -207,23 +209,24 @@ def test_expired_reset_link_is_refused(client, db, make):
 
 
 def _invite(client, db, make, kind="partner"):
-    operator, _ = make.member("operator")
-    organisation = make.organisation(kind)
-    sign_in(client, operator.email)
+    admin, organisation = make.member(kind, "admin")
+    sign_in(client, admin.email)
     page = f"/organisations/{organisation.slug}"
     response = post_form(client, f"{page}/invitations", {"email": "staff@lydec.example", "role": "admin"}, page=page)
     assert response.status_code == 303, response.text
     shown = client.get(page)
-    assert 'id="invite-link"' in shown.text  # the link is shown once, on the page the POST redirects to
+    link = re.search(r'id="invite-link">([^<]+)<', shown.text)
+    assert link, "the link is shown once, on the page the POST redirects to"
     assert 'id="invite-link"' not in client.get(page).text
     invitation = db.exec(select(Invitation).where(Invitation.email == "staff@lydec.example")).one()
-    link = db.exec(select(OutboxMessage).where(OutboxMessage.to_address == "staff@lydec.example")).one().body
-    path = next(line for line in link.splitlines() if "/invitations/" in line).strip().replace("http://testserver", "")
+    mail = db.exec(select(OutboxMessage).where(OutboxMessage.to_address == "staff@lydec.example")).one().body
+    path = link.group(1).strip().replace("http://testserver", "")
+    assert path.rsplit("/", 1)[1] not in mail  # the outbox withholds the live link
     client.cookies.clear()
     return organisation, invitation, path
 
 
-def test_operator_invites_partner_staff_who_join_with_a_new_account(client, db, make):
+def test_an_admin_invites_partner_staff_who_join_with_a_new_account(client, db, make):
     organisation, _invitation, path = _invite(client, db, make)
     assert client.get(path).status_code == 200
     response = post_form(client, path, {"name": "Nadia Lydec", "password": "water-network-leaks"}, page=path)
@@ -275,7 +278,12 @@ def test_last_admin_cannot_be_demoted_and_role_changes_are_audited(client, db, m
     page = f"/organisations/{organisation.slug}"
     mine = db.exec(select(Membership).where(Membership.user_id == admin.id)).one()
     theirs = db.exec(select(Membership).where(Membership.user_id == colleague.id)).one()
+    assert post_form(client, f"{page}/members/{mine.id}/role", {"role": "member"}, page=page).status_code == 403
+    client.cookies.clear()
+    sign_in(client, make.user(platform_admin=True).email)  # a platform admin may demote others, not the last admin
     assert post_form(client, f"{page}/members/{mine.id}/role", {"role": "member"}, page=page).status_code == 409
+    client.cookies.clear()
+    sign_in(client, admin.email)
     assert post_form(client, f"{page}/members/{theirs.id}/role", {"role": "admin"}, page=page).status_code == 303
     db.refresh(theirs)
     assert theirs.role == "admin"
@@ -302,17 +310,27 @@ def test_deactivation_ends_sessions(client, db, make):
 def test_operator_creates_an_organisation_with_a_unique_slug(client, db, make):
     operator, _ = make.member("operator")
     sign_in(client, operator.email)
-    ok = post_form(
+    no_admin = post_form(
         client,
         "/organisations/new",
         {"kind": "partner", "name": "Lydec", "slug": "lydec"},
         page="/organisations/new",
+        headers={"Accept-Language": "en"},
+    )
+    assert no_admin.status_code == 422 and "first admin" in no_admin.text and 'value="Lydec"' in no_admin.text
+    ok = post_form(
+        client,
+        "/organisations/new",
+        {"kind": "partner", "name": "Lydec", "slug": "lydec", "admin_email": "dsi@lydec.example"},
+        page="/organisations/new",
     )
     assert ok.status_code == 303 and ok.headers["location"] == "/organisations/lydec"
+    invitation = db.exec(select(Invitation).where(Invitation.email == "dsi@lydec.example")).one()
+    assert invitation.role == "admin"
     again = post_form(
         client,
         "/organisations/new",
-        {"kind": "partner", "name": "Lydec 2", "slug": "lydec"},
+        {"kind": "partner", "name": "Lydec 2", "slug": "lydec", "admin_email": "dsi@lydec.example"},
         page="/organisations/new",
         headers={"Accept-Language": "en"},
     )
@@ -392,3 +410,29 @@ def test_refusals_are_audited(client, db, make):
     event = db.exec(select(AuditEvent).where(AuditEvent.action == "access.refused")).one()
     assert event.actor_id == member.id and event.data["path"] == f"{page}/invitations"
     assert db.exec(select(Invitation)).first() is None
+
+
+def test_two_sign_ups_with_the_same_email_in_another_case_at_once_do_not_fail(client, db, monkeypatch):
+    """The second insert meets the case-insensitive unique index (both passed the check for an existing
+    account); it answers as for a known email, not with a 500."""
+    from app.accounts import service
+
+    hash_password = service.hash_password
+
+    def meanwhile(password):
+        db.add(User(email="DUP@example.org", name="First", password_hash="x"))
+        db.commit()  # by the other request's own transaction
+        return hash_password(password)
+
+    monkeypatch.setattr(service, "hash_password", meanwhile)
+    form = {
+        "email": "dup@example.org",
+        "name": "Second",
+        "password": "water-network-leaks",
+        "organisation_name": "Dup SARL",
+        "accept_terms": "on",
+    }
+    response = post_form(client, "/register", form, page="/register", headers={"Accept-Language": "en"})
+    assert response.status_code == 422 and "already exists" in response.text
+    assert db.exec(select(User).where(func.lower(User.email) == "dup@example.org")).one().name == "First"
+    assert db.exec(select(Organisation).where(Organisation.name == "Dup SARL")).first() is None

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from app.accounts import service as accounts
 from app.accounts.models import ApiToken, Organisation
 from app.audit.models import AuditEvent
 from app.db import utcnow
@@ -123,21 +124,29 @@ def test_validation_errors_are_problem_details_with_fields(client, make):
     assert errors == {"kind": "Choose one of the options.", "name": "Use at most 160 characters."}
 
 
-def test_operator_creates_organisation_and_invites_staff_over_the_api(client, db, make):
+def test_operator_creates_an_organisation_whose_first_admin_then_invites_staff(client, db, make):
     user, _ = make.member("operator")
     _, secret = make.token(user, "write")
     created = client.post(
         "/api/v1/organisations",
-        json={"kind": "partner", "name": "inwi", "country": "ma"},
+        json={"kind": "partner", "name": "inwi", "country": "ma", "admin_email": "dg@inwi.example"},
         headers=bearer(secret),
     )
     assert created.status_code == 201
     org = created.json()
     assert org["slug"] == "inwi" and org["country"] == "MA" and org["url"].endswith(f"/organisations/{org['id']}")
-    invited = client.post(
+    refused = client.post(
         f"/api/v1/organisations/{org['id']}/invitations",
         json={"email": "noc@inwi.example", "role": "admin"},
         headers=bearer(secret),
+    )
+    assert refused.status_code == 403  # the operator does not manage the new organisation's members
+    first_admin = make.user("dg@inwi.example")
+    accounts.add_membership(db, first_admin, db.get(Organisation, org["id"]), "admin")
+    invited = client.post(
+        f"/api/v1/organisations/{org['id']}/invitations",
+        json={"email": "noc@inwi.example", "role": "member"},
+        headers=bearer(make.token(first_admin, "write")[1]),
     )
     assert invited.status_code == 201 and "/invitations/" in invited.json()["link"]
     assert db.exec(select(Organisation).where(Organisation.slug == "inwi")).one()

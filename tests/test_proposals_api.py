@@ -183,6 +183,26 @@ def test_a_second_proposal_by_the_same_startup_is_409(client, db, world, auth):
     assert _create(client, auth(world["other"]), world["challenge"], title="Theirs").status_code == 201
 
 
+def test_two_members_creating_the_proposal_at_once_get_201_and_409(client, db, world, auth, monkeypatch):
+    """On PostgreSQL both requests pass the check for an existing proposal; the unique constraint decides.
+    Here the teammate's row is inserted between this request's check and its insert."""
+    from app.proposals import service
+
+    check = service._check_kpis
+
+    def teammate_was_faster(challenge, data):
+        db.add(Proposal(challenge_id=world["challenge"].id, startup_id=world["startup_a"].id, title="Bob's"))
+        db.commit()  # by the teammate's own transaction
+        monkeypatch.setattr(service, "_check_kpis", check)
+        return check(challenge, data)
+
+    monkeypatch.setattr(service, "_check_kpis", teammate_was_faster)
+    late = _create(client, auth(world["alice"]), world["challenge"], title="Alice's")
+    assert late.status_code == 409 and late.json()["title"] == "Conflict"
+    rows = db.exec(select(Proposal).where(Proposal.challenge_id == world["challenge"].id)).all()
+    assert [p.title for p in rows] == ["Bob's"]
+
+
 def test_fields_the_startup_may_not_set_are_refused_on_patch(client, db, world, auth):
     headers = auth(world["alice"])
     proposal_id, etag = _draft(client, headers, world["challenge"], title="LeakSense")

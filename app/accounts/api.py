@@ -120,7 +120,7 @@ def token_revoke(session: SessionDep, actor: WriteActor, token_id: RecordId) -> 
 @router.get(
     "/organisations",
     response_model=Page[OrganisationPublic],
-    summary="Organisations the caller belongs to (all of them for operator staff and platform admins)",
+    summary="Organisations the caller may see: its own; operator staff also the city, partner and operator ones",
 )
 def organisation_list(
     request: Request,

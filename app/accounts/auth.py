@@ -1,9 +1,10 @@
 """Signing in and out, server-side sessions, and password resets.
 
 Rules:
-- Login failures are counted per account and per client address over MEDINA_LOGIN_WINDOW_MINUTES; past the
-  limits the login is refused with the wait time, before the password is even checked. Counts live in the
-  database so that several app processes share them.
+- Login failures are counted over MEDINA_LOGIN_WINDOW_MINUTES per account from one address, per address, and
+  per account from every address (a much higher bound); past a limit the login is refused with the wait
+  time, before the password is even checked. An attempt is recorded before it is counted, so concurrent
+  attempts cannot slip past the limits. Counts live in the database so that several app processes share them.
 - An unknown email and a wrong password get the same answer after the same work (a dummy hash is checked).
 - A session cookie holds a random key; only its SHA-256 is stored. Signing in issues a new key; signing out,
   resetting the password and deactivation delete the server-side rows.
@@ -13,15 +14,16 @@ Rules:
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from app.accounts.models import LoginAttempt, PasswordReset, User, UserSession
 from app.accounts.service import get_user_by_email, normalise_email
 from app.audit import service as audit
 from app.config import get_settings
-from app.db import utcnow
+from app.db import release_locks, utcnow
 from app.errors import Invalid, NotFound, RateLimited
 from app.i18n import gettext
 from app.notifications import service as notifications
@@ -33,48 +35,64 @@ BAD_CREDENTIALS = "The email or password is incorrect."
 TOO_MANY = "Too many failed sign-in attempts. Try again in %(minutes)s minutes."
 
 
-def _failures_since(session: Session, column: object, value: str) -> tuple[int, datetime | None]:
-    window = timedelta(minutes=get_settings().login_window_minutes)
+def _window_start() -> datetime:
+    return utcnow() - timedelta(minutes=get_settings().login_window_minutes)
+
+
+def _failures(session: Session, *conditions: Any) -> tuple[int, datetime | None]:
     count, oldest = session.exec(
         select(func.count(), func.min(LoginAttempt.created_at)).where(
-            column == value,  # type: ignore[arg-type]
+            *conditions,
             LoginAttempt.succeeded == False,  # noqa: E712
-            LoginAttempt.created_at > utcnow() - window,
+            LoginAttempt.created_at > _window_start(),
         )
     ).one()
     return count, oldest
 
 
-def _check_rate_limits(session: Session, email: str, ip: str) -> None:
+def _over_limits(session: Session, email: str, ip: str) -> int | None:
+    """Seconds to wait when a limit is passed (counting the attempt being made), else None. The limits: per
+    account from one address (a stranger elsewhere cannot lock the owner out), per address, and per account
+    from everywhere (a much higher bound against guessing from many addresses)."""
     settings = get_settings()
     window = timedelta(minutes=settings.login_window_minutes)
-    for column, value, limit in (
-        (LoginAttempt.email, email, settings.login_max_failures_per_account),
-        (LoginAttempt.ip, ip, settings.login_max_failures_per_address),
+    for conditions, limit in (
+        ((LoginAttempt.email == email, LoginAttempt.ip == ip), settings.login_max_failures_per_account),
+        ((LoginAttempt.ip == ip,), settings.login_max_failures_per_address),
+        ((LoginAttempt.email == email,), settings.login_max_failures_per_account_everywhere),
     ):
-        count, oldest = _failures_since(session, column, value)
-        if count >= limit and oldest is not None:
-            retry_after = int((oldest + window - utcnow()).total_seconds()) + 1
-            raise RateLimited(TOO_MANY, retry_after=max(retry_after, 1))
+        count, oldest = _failures(session, *conditions)
+        if count > limit and oldest is not None:
+            return max(int((oldest + window - utcnow()).total_seconds()) + 1, 1)
+    return None
 
 
 def authenticate(session: Session, actor: Actor, email: str, password: str) -> User:
-    ip = actor.ip or "unknown"
+    """Check a sign-in. The attempt is recorded (as a failure until it succeeds) and committed before the
+    limits are counted, so concurrent attempts all see each other: at most the limit of them get their password
+    checked, however many arrive at once. The password is checked with no transaction open (argon2 is slow and
+    SQLite's write lock must not wait on it). A refused (throttled) attempt is not kept: it does not prolong
+    the wait."""
+    ip = (actor.ip or "unknown")[:64]
     key = normalise_email(email)[:254]
-    try:
-        _check_rate_limits(session, key, ip)
-    except RateLimited:
+    attempt = LoginAttempt(email=key, ip=ip, succeeded=False)
+    session.add(attempt)
+    release_locks(session)  # the attempt counts, for every concurrent sign-in, from now on
+    retry_after = _over_limits(session, key, ip)
+    if retry_after is not None:
+        session.delete(attempt)
         audit.record(session, "login.throttled", actor=actor, email=key)
-        raise
+        raise RateLimited(TOO_MANY, retry_after=retry_after)
     user = get_user_by_email(session, key)
-    ok = verify_password(password, user.password_hash if user else None)
+    password_hash = user.password_hash if user else None
+    release_locks(session)
+    ok = verify_password(password, password_hash)
     if not ok or user is None or not user.is_active:
-        session.add(LoginAttempt(email=key, ip=ip, succeeded=False))
         audit.record(session, "login.failed", actor=actor, actor_id=user.id if user else None, email=key)
         raise Invalid({"email": BAD_CREDENTIALS}, detail=BAD_CREDENTIALS)
-    session.add(LoginAttempt(email=key, ip=ip, succeeded=True))
+    attempt.succeeded = True
     user.last_login_at = utcnow()
-    session.add(user)
+    session.add_all([attempt, user])
     audit.record(session, "login.succeeded", actor=actor, actor_id=user.id, target=("user", user.id))
     return user
 
@@ -143,7 +161,7 @@ def request_password_reset(session: Session, actor: Actor, email: str) -> None:
         gettext("Reset your Medina password"),
         "emails/password_reset.txt",
         user=user,
-        link=link,
+        secrets={"link": link},
         minutes=get_settings().password_reset_minutes,
     )
     audit.record(session, "password_reset.requested", actor=actor, actor_id=user.id, target=("user", user.id))
@@ -164,10 +182,19 @@ def reset_password(session: Session, actor: Actor, secret: str, password: str) -
     problem = password_problem(password, email=user.email, name=user.name)
     if problem:
         raise Invalid({"password": problem})
-    user.password_hash = hash_password(password)
-    user.updated_at = utcnow()
-    reset.used_at = utcnow()
-    session.add_all([user, reset])
+    release_locks(session)  # nothing written yet: hash with no write lock held
+    password_hash = hash_password(password)
+    now = utcnow()
+    claimed = session.exec(  # type: ignore[call-overload]
+        update(PasswordReset)
+        .where(col(PasswordReset.id) == reset.id, col(PasswordReset.used_at).is_(None))
+        .values(used_at=now)
+    )
+    if claimed.rowcount != 1:  # a concurrent request used the link meanwhile
+        raise NotFound("This reset link is invalid, has expired or has already been used. Ask for a new one.")
+    user.password_hash = password_hash
+    user.updated_at = now
+    session.add(user)
     end_all_sessions(session, user.id or 0)
     # a reset also clears the failed attempts that may be locking the account out
     session.exec(delete(LoginAttempt).where(col(LoginAttempt.email) == normalise_email(user.email)))  # type: ignore[call-overload]

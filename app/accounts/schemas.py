@@ -60,8 +60,11 @@ class OrganisationCreate(Strict):
     country: Annotated[str, StringConstraints(min_length=2, max_length=2, to_upper=True)] | None = None
     city: Annotated[str, StringConstraints(max_length=120)] | None = None
     website: Annotated[str, StringConstraints(max_length=300)] | None = None
+    admin_email: EmailStr | None = Field(
+        default=None, max_length=254, description="Its first admin, invited at once (required but for platform admins)"
+    )
 
-    _blank = field_validator("slug", "country", "city", "website", mode="before")(_blank_to_none)
+    _blank = field_validator("slug", "country", "city", "website", "admin_email", mode="before")(_blank_to_none)
 
 
 class InvitationCreate(Strict):

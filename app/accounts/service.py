@@ -4,10 +4,11 @@ Rules:
 - An email identifies one account, compared case-insensitively.
 - Startups self-register: one form creates the user and the startup organisation, the user as its admin.
 - City, partner and operator staff join by invitation only. An invitation is a single-use link that expires
-  (MEDINA_INVITATION_DAYS); it is sent by an admin of the organisation, by operator staff (for non-startup
-  organisations) or by a platform admin. Accepting it creates the account, or adds the membership to the
-  signed-in account whose email matches.
-- An organisation keeps at least one admin.
+  (MEDINA_INVITATION_DAYS); it is sent by an admin of the organisation or by a platform admin — nobody else
+  manages an organisation's members, operator staff included. Whoever creates an organisation (operator
+  staff, platform admins) names its first admin, who is invited at once. Accepting an invitation creates
+  the account, or adds the membership to the signed-in account whose email matches.
+- An organisation keeps at least one admin. Nobody changes their own role.
 - Deactivating a user ends their sessions; their tokens stop working while they are inactive.
 - Records the actor may not know about are NotFound.
 """
@@ -29,13 +30,16 @@ from app.accounts.schemas import (
 )
 from app.audit import service as audit
 from app.config import get_settings
-from app.db import utcnow
+from app.db import insert_unique, release_locks, utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.i18n import gettext
 from app.notifications import service as notifications
 from app.security.actor import Actor, MembershipInfo
 from app.security.passwords import hash_password, password_problem
 from app.security.tokens import digest, new_secret
+
+
+EMAIL_TAKEN = "An account already exists with this email address. Sign in instead."
 
 
 def normalise_email(email: str) -> str:
@@ -90,7 +94,7 @@ def _check_new_password(password: str, email: str, name: str) -> None:
 
 def _check_email_free(session: Session, email: str) -> None:
     if get_user_by_email(session, email) is not None:
-        raise Invalid({"email": "An account already exists with this email address. Sign in instead."})
+        raise Invalid({"email": EMAIL_TAKEN})
 
 
 def create_user(
@@ -104,15 +108,17 @@ def create_user(
 ) -> User:
     _check_email_free(session, email)
     _check_new_password(password, email, name)
+    release_locks(session)  # argon2 takes a while: hash with no write lock held (nothing is written yet)
+    password_hash = hash_password(password)
     user = User(
         email=email.strip(),
         name=name.strip(),
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         preferred_language=preferred_language,
         is_platform_admin=is_platform_admin,
     )
-    session.add(user)
-    session.flush()
+    if not insert_unique(session, user):  # the same email, in any case, registered a moment ago
+        raise Invalid({"email": EMAIL_TAKEN})
     return user
 
 
@@ -122,7 +128,7 @@ def registration_problems(
     """Every rule a registration breaks beyond its shape, so the form reports them all at once."""
     errors: dict[str, str] = {}
     if email and get_user_by_email(session, email) is not None:
-        errors["email"] = "An account already exists with this email address. Sign in instead."
+        errors["email"] = EMAIL_TAKEN
     problem = password_problem(password, email=email, name=name)
     if problem:
         errors["password"] = problem
@@ -179,6 +185,9 @@ def require_organisation_creator(actor: Actor) -> None:
 def create_organisation(session: Session, actor: Actor, data: OrganisationCreate) -> Organisation:
     if not can.can_create_organisation(actor):
         raise Forbidden("You may not create organisations.")
+    if data.admin_email is None and not can.is_platform_admin(actor):
+        # only its admins manage an organisation's members: without a first admin nobody could invite its staff
+        raise Invalid({"admin_email": "Give the email of the organisation's first admin; they will be invited."})
     if data.slug:
         if session.exec(select(Organisation.id).where(Organisation.slug == data.slug)).first() is not None:
             raise Invalid({"slug": "This short name is already taken."})
@@ -197,6 +206,8 @@ def create_organisation(session: Session, actor: Actor, data: OrganisationCreate
         target=("organisation", organisation.id),
         kind=organisation.kind,
     )
+    if data.admin_email:
+        _issue_invitation(session, actor, organisation, InvitationCreate(email=data.admin_email, role=Role.admin))
     return organisation
 
 
@@ -215,15 +226,21 @@ def get_organisation_by_slug(session: Session, actor: Actor, slug: str) -> Organ
 
 
 def list_organisations(session: Session, actor: Actor) -> list[Organisation]:
-    query = select(Organisation).order_by(col(Organisation.kind), col(Organisation.name))
-    if not can.can_list_organisations(actor):
-        query = query.where(col(Organisation.id).in_(actor.organisation_ids() or {-1}))
+    query = (
+        select(Organisation)
+        .where(can.visible_organisations(actor))
+        .order_by(col(Organisation.kind), col(Organisation.name))
+    )
     return list(session.exec(query))
 
 
 def list_members(session: Session, actor: Actor, organisation: Organisation) -> list[tuple[Membership, User]]:
+    """The members with their emails: for the organisation's members and platform admins, empty for others
+    who may see the organisation (operator staff looking at the directory)."""
     if not can.can_view_organisation(actor, organisation):
         raise NotFound()
+    if not can.can_view_members(actor, organisation):
+        return []
     rows = session.exec(
         select(Membership, User)
         .join(User, col(User.id) == Membership.user_id)
@@ -244,7 +261,7 @@ def _admin_count(session: Session, organisation_id: int) -> int:
 def _load_membership(session: Session, actor: Actor, membership_id: int) -> tuple[Membership, Organisation]:
     membership = session.get(Membership, membership_id)
     organisation = session.get(Organisation, membership.organisation_id) if membership else None
-    if membership is None or organisation is None or not can.can_view_organisation(actor, organisation):
+    if membership is None or organisation is None or not can.can_view_members(actor, organisation):
         raise NotFound()
     if not can.can_manage_members(actor, organisation):
         raise Forbidden("Only the organisation's admins may change its members.")
@@ -255,6 +272,8 @@ def change_role(session: Session, actor: Actor, membership_id: int, role: str) -
     if role not in (Role.admin, Role.member):
         raise Invalid({"role": "Choose one of the options."})
     membership, organisation = _load_membership(session, actor, membership_id)
+    if not can.can_change_role(actor, organisation, membership.user_id):
+        raise Forbidden("You cannot change your own role; ask another admin of the organisation.")
     if membership.role == Role.admin and role != Role.admin and _admin_count(session, organisation.id or 0) <= 1:
         raise Conflict("An organisation needs at least one admin.")
     old = membership.role
@@ -303,6 +322,12 @@ def invite(
 ) -> tuple[Invitation, str]:
     """Create an invitation and email its link; returns the invitation and the link (shown once)."""
     require_member_manager(actor, organisation)
+    return _issue_invitation(session, actor, organisation, data)
+
+
+def _issue_invitation(
+    session: Session, actor: Actor, organisation: Organisation, data: InvitationCreate
+) -> tuple[Invitation, str]:
     existing = get_user_by_email(session, data.email)
     if (
         existing is not None
@@ -332,7 +357,7 @@ def invite(
         "emails/invitation.txt",
         organisation=organisation,
         inviter=actor.user,
-        link=link,
+        secrets={"link": link},
         role=data.role,
         expires_at=invitation.expires_at,
     )
@@ -367,7 +392,7 @@ def list_invitations(session: Session, actor: Actor, organisation: Organisation)
 def revoke_invitation(session: Session, actor: Actor, invitation_id: int) -> Invitation:
     invitation = session.get(Invitation, invitation_id)
     organisation = session.get(Organisation, invitation.organisation_id) if invitation else None
-    if invitation is None or organisation is None or not can.can_view_organisation(actor, organisation):
+    if invitation is None or organisation is None or not can.can_view_members(actor, organisation):
         raise NotFound()
     if not can.can_manage_members(actor, organisation):
         raise Forbidden("Only the organisation's admins may revoke invitations.")

@@ -286,7 +286,15 @@ def organisation_create(request: Request, session: SessionDep, actor: SignedInDe
     except Invalid as exc:
         session.rollback()
         return form_error(request, "accounts/organisation_form.html", form, exc)
-    flash(request, "The organisation %(name)s is created. Invite its staff below.", name=organisation.name)
+    if form.get("admin_email"):
+        flash(
+            request,
+            "The organisation %(name)s is created; %(email)s is invited to be its admin.",
+            name=organisation.name,
+            email=str(form["admin_email"]).strip(),
+        )
+    else:
+        flash(request, "The organisation %(name)s is created. Invite its staff below.", name=organisation.name)
     return redirect(request, f"/organisations/{organisation.slug}")
 
 
@@ -299,6 +307,7 @@ def _organisation_page(
         "members": service.list_members(session, actor, organisation),
         "invitations": service.list_invitations(session, actor, organisation),
         "may_manage": can.can_manage_members(actor, organisation),
+        "may_see_members": can.can_view_members(actor, organisation),
         **_profile_context(session, actor, organisation),
     }
     context.update(extra)

@@ -1,5 +1,11 @@
 """Sending email: every message is written to the outbox; when MEDINA_SMTP_URL is set it is also delivered
-over SMTP once the request's transaction has committed (so a rolled-back action sends nothing)."""
+over SMTP once the request's transaction has committed (so a rolled-back action sends nothing).
+
+Secrets (the links of invitations and password resets) are never stored: the outbox keeps the message with
+each secret replaced by a note, and only the delivered email carries it, rendered in memory for that delivery.
+Without an SMTP server, outside production, the full message is written to the server's log instead, so that
+a developer can follow the link; in production it is not written anywhere.
+"""
 
 import logging
 import smtplib
@@ -13,6 +19,7 @@ from sqlmodel import Session, col, select
 from app.config import get_settings
 from app.db import after_commit, open_session, utcnow
 from app.errors import NotFound
+from app.i18n import gettext
 from app.notifications.models import OutboxMessage
 from app.notifications.permissions import can_read_outbox
 from app.security.actor import Actor
@@ -21,25 +28,44 @@ from app.templating import render
 log = logging.getLogger(__name__)
 
 
-def send_email(session: Session, to: str, subject: str, template: str, **context: object) -> OutboxMessage:
-    body = render(template, **context)
-    message = OutboxMessage(to_address=to, subject=subject[:200], body=body)
+REDACTED = "The link is withheld here: it is only in the email sent to this address."
+
+
+def send_email(
+    session: Session,
+    to: str,
+    subject: str,
+    template: str,
+    *,
+    secrets: dict[str, str] | None = None,
+    **context: object,
+) -> OutboxMessage:
+    """Queue an email. `secrets` are template values that only the delivered email may carry."""
+    secrets = secrets or {}
+    stored = render(template, **context, **dict.fromkeys(secrets, f"[{gettext(REDACTED)}]"))
+    body = render(template, **context, **secrets) if secrets else stored
+    message = OutboxMessage(to_address=to, subject=subject[:200], body=stored)
     session.add(message)
     session.flush()
-    smtp_url = get_settings().smtp_url
-    if smtp_url:
-        message_id = message.id
-        after_commit(session, lambda: _deliver_and_mark(message_id, smtp_url))
+    settings = get_settings()
+    message_id = message.id
+    if settings.smtp_url:
+        smtp_url = settings.smtp_url
+        after_commit(session, lambda: _deliver_and_mark(message_id, smtp_url, body))
+    elif settings.env != "production":
+        after_commit(
+            session, lambda: log.info("email %s to %s (no MEDINA_SMTP_URL, not sent):\n%s", message_id, to, body)
+        )
     return message
 
 
-def _deliver_and_mark(message_id: int | None, smtp_url: str) -> None:
+def _deliver_and_mark(message_id: int | None, smtp_url: str, body: str) -> None:
     with open_session() as session:
         message = session.get(OutboxMessage, message_id)
         if message is None:
             return
         try:
-            deliver(message, smtp_url)
+            deliver(message, smtp_url, body)
             message.sent_at = utcnow()
             message.error = None
         except (OSError, smtplib.SMTPException) as exc:
@@ -49,15 +75,16 @@ def _deliver_and_mark(message_id: int | None, smtp_url: str) -> None:
         session.commit()
 
 
-def deliver(message: OutboxMessage, smtp_url: str) -> None:
-    """Send one message through the SMTP server named by smtp_url (smtp://, smtp+starttls:// or smtps://)."""
+def deliver(message: OutboxMessage, smtp_url: str, body: str | None = None) -> None:
+    """Send one message through the SMTP server named by smtp_url (smtp://, smtp+starttls:// or smtps://);
+    `body` is the full text when it differs from the stored one (secrets)."""
     url = urlsplit(smtp_url)
     email = EmailMessage()
     email["From"] = get_settings().mail_from
     email["To"] = message.to_address
     email["Subject"] = message.subject
     email["Message-ID"] = make_msgid(domain="medina.local")
-    email.set_content(message.body)
+    email.set_content(body if body is not None else message.body)
     host, port = url.hostname or "localhost", url.port
     if url.scheme == "smtps":
         client: smtplib.SMTP = smtplib.SMTP_SSL(host, port or 465, timeout=20, context=ssl.create_default_context())

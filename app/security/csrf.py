@@ -5,6 +5,7 @@ HMAC(secret key, that value). A state-changing request passes only if the form t
 the Origin (or, failing that, Referer) header, when sent, names this site.
 """
 
+import re
 from urllib.parse import urlsplit
 
 from fastapi import Request
@@ -15,12 +16,13 @@ from app.security.tokens import new_secret, same, sign
 COOKIE = "medina_csrf"
 FIELD = "csrf_token"
 HEADER = "X-CSRF-Token"
+_COOKIE_CHARS = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def cookie_value(request: Request) -> str:
     """The request's CSRF cookie value, or a new one (the response middleware then sets the cookie)."""
     existing = request.cookies.get(COOKIE)
-    if existing and 20 <= len(existing) <= 100:
+    if existing and _well_formed(existing):
         return existing
     if not hasattr(request.state, "new_csrf_cookie"):
         request.state.new_csrf_cookie = new_secret()
@@ -39,10 +41,19 @@ def _same_origin(request: Request) -> bool:
     return urlsplit(source).netloc in allowed
 
 
+def _well_formed(cookie: str | None) -> bool:
+    """A value this site could have issued (new_secret: URL-safe base64)."""
+    return cookie is not None and 20 <= len(cookie) <= 100 and _COOKIE_CHARS.fullmatch(cookie) is not None
+
+
 async def is_valid(request: Request) -> bool:
+    """Checked before the body is read: the Origin, and a cookie this site could have issued; then the token,
+    from the X-CSRF-Token header, the query string (streamed uploads) or the form — whose body the body
+    limit bounds while it streams in (app/security/bodylimit.py)."""
     cookie = request.cookies.get(COOKIE)
-    if not cookie or not _same_origin(request):
+    if not _well_formed(cookie) or not _same_origin(request):
         return False
+    assert cookie is not None
     sent = request.headers.get(HEADER)
     if sent is None:
         content_type = request.headers.get("content-type", "")

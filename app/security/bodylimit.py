@@ -1,0 +1,102 @@
+"""Request bodies are bounded while they stream in, before anything parses them.
+
+Every request may send at most MEDINA_MAX_BODY_BYTES (forms and JSON: 4 MiB by default, room for the largest
+valid proposal written in Arabic and percent-encoded), except the streamed-upload routes (marked with
+@streamed_upload), which may send the upload limit: those parse their body as it arrives and enforce each
+kind of file's exact limit themselves (storage.py). A declared Content-Length over the limit is refused before
+a byte is read; a chunked body is counted as it arrives and refused at the first byte over. Either way the
+answer is 413 (problem details on the API, an error page on the HTML face), from the first read of the body.
+
+An API request that sends a body without `Authorization: Bearer` is refused (401) at that first read too:
+FastAPI reads a JSON body before the token dependency runs, so without this an anonymous client could make
+us parse megabytes of JSON for nothing. A request with a token has it checked after the (bounded) body is
+read; the HTML face checks the Origin and the CSRF cookie before reading a form (app/security/csrf.py).
+"""
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.config import get_settings
+from app.errors import DomainError, TooLarge, Unauthenticated
+from app.storage import human_size
+
+MULTIPART_OVERHEAD = 64 * 1024  # boundaries, part headers and the small fields beside an upload's file
+NO_TOKEN = "Send an API token as `Authorization: Bearer <token>`."  # noqa: S105 (a message)
+UPLOAD_MARK = "__medina_streamed_upload__"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def streamed_upload(endpoint: F) -> F:
+    """Mark a route whose body is a streamed upload: it may send up to the upload limit."""
+    setattr(endpoint, UPLOAD_MARK, True)
+    return endpoint
+
+
+def upload_path_patterns(routes: Iterable[Any]) -> list[re.Pattern[str]]:
+    """The path patterns of the routes marked @streamed_upload."""
+    return [
+        route.path_regex
+        for route in routes
+        if getattr(getattr(route, "endpoint", None), UPLOAD_MARK, False) and hasattr(route, "path_regex")
+    ]
+
+
+class BodyRefused(HTTPException):
+    """Raised from the first read of a refused body. An HTTPException, so that FastAPI's body parsing passes it
+    on untouched (it turns other errors into a 400); the handlers answer with the domain error it carries."""
+
+    def __init__(self, error: DomainError) -> None:
+        super().__init__(error.status, error.detail)
+        self.error = error
+
+
+def too_large(limit: int) -> BodyRefused:
+    return BodyRefused(TooLarge("The request is larger than %(size)s; send less.", size=human_size(limit)))
+
+
+class BodyLimitMiddleware:
+    def __init__(self, app: ASGIApp, upload_patterns: Callable[[], list[re.Pattern[str]]]) -> None:
+        self.app = app
+        self.upload_patterns = upload_patterns
+
+    def limit_for(self, path: str) -> int:
+        settings = get_settings()
+        if any(pattern.match(path) for pattern in self.upload_patterns()):
+            return settings.max_upload_bytes + MULTIPART_OVERHEAD
+        return settings.max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        path: str = scope["path"]
+        limit = self.limit_for(path)
+        declared = headers.get(b"content-length", b"").strip()
+        declared_too_large = declared.isdigit() and int(declared) > limit
+        anonymous_api_body = (
+            path.startswith("/api/")
+            and (declared not in (b"", b"0") or b"transfer-encoding" in headers)
+            and not headers.get(b"authorization", b"").lower().startswith(b"bearer ")
+        )
+        received = 0
+
+        async def bounded_receive() -> Message:
+            nonlocal received
+            if anonymous_api_body:
+                raise BodyRefused(Unauthenticated(NO_TOKEN))
+            if declared_too_large:
+                raise too_large(limit)
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise too_large(limit)
+            return message
+
+        await self.app(scope, bounded_receive, send)
