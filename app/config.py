@@ -65,3 +65,9 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def site_url(path: str = "") -> str:
+    """An absolute URL on this site, from MEDINA_BASE_URL — never from the request's Host header, which a
+    client chooses (it would reach cached pages and other people's answers)."""
+    return get_settings().base_url.rstrip("/") + path

@@ -3,6 +3,7 @@
 import re
 from datetime import timedelta
 
+import pytest
 from sqlmodel import col, func, select
 
 from app.accounts.models import (
@@ -436,3 +437,42 @@ def test_two_sign_ups_with_the_same_email_in_another_case_at_once_do_not_fail(cl
     assert response.status_code == 422 and "already exists" in response.text
     assert db.exec(select(User).where(func.lower(User.email) == "dup@example.org")).one().name == "First"
     assert db.exec(select(Organisation).where(Organisation.name == "Dup SARL")).first() is None
+
+
+def test_a_password_reset_lists_the_api_tokens_and_revokes_them_unless_told_not_to(client, db, make, caplog):
+    caplog.set_level("INFO", logger="app.notifications.service")
+    user = make.user()
+
+    def reset(password: str, *, revoke: bool) -> None:
+        post_form(client, "/password/forgot", {"email": user.email}, page="/password/forgot")
+        path = mailed_link(caplog, user.email, "/password/reset/")
+        page = client.get(path, headers={"Accept-Language": "en"})
+        assert token.prefix in page.text and 'name="revoke_tokens" value="on"' in page.text
+        assert "checked" in page.text.split('name="revoke_tokens"')[1].split(">")[0]  # offered, ticked
+        form = {"password": password, **({"revoke_tokens": "on"} if revoke else {})}
+        assert post_form(client, path, form, page=path).status_code == 303
+
+    token, secret = make.token(user, "write")
+    reset("a-brand-new-passphrase", revoke=True)
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+    token, secret = make.token(user, "write")
+    reset("another-new-passphrase", revoke=False)
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+
+
+def test_the_site_address_never_comes_from_the_host_header(client, make):
+    catalogue = client.get("/catalogue.jsonld", headers={"Host": "attacker.example"})
+    assert catalogue.status_code == 200 and "attacker.example" not in catalogue.text
+    user = make.user()
+    make.token(user)
+    _, secret = make.token(user)
+    listed = client.get(
+        "/api/v1/tokens?limit=1", headers={"Host": "attacker.example", "Authorization": f"Bearer {secret}"}
+    )
+    assert listed.json()["next"].startswith("http://testserver/api/v1/tokens?")
+
+
+@pytest.mark.parametrize("target", ["/\t/evil.example", "/\n/evil.example", "/\x00", "/a b", "/\u2028x"])
+def test_control_characters_in_next_are_refused(client, target):
+    response = post_form(client, "/language", {"language": "en", "next": target}, headers={"HX-Request": "true"})
+    assert response.headers.get("HX-Redirect", response.headers.get("location")) == "/"

@@ -9,7 +9,8 @@ Rules:
 - A session cookie holds a random key; only its SHA-256 is stored. Signing in issues a new key; signing out,
   resetting the password and deactivation delete the server-side rows.
 - A password reset link is single-use and expires after MEDINA_PASSWORD_RESET_MINUTES; asking for one
-  answers the same whether or not the email has an account.
+  answers the same whether or not the email has an account. The reset ends every session, and revokes the
+  account's API tokens unless the user unticks that (the reset page lists them).
 """
 
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from app.accounts.models import LoginAttempt, PasswordReset, User, UserSession
 from app.accounts.service import get_user_by_email, normalise_email
+from app.accounts.tokens import revoke_all_tokens
 from app.audit import service as audit
 from app.config import get_settings
 from app.db import release_locks, utcnow
@@ -174,7 +176,9 @@ def open_password_reset(session: Session, secret: str) -> PasswordReset:
     return reset
 
 
-def reset_password(session: Session, actor: Actor, secret: str, password: str) -> User:
+def reset_password(session: Session, actor: Actor, secret: str, password: str, *, revoke_tokens: bool = False) -> User:
+    """Set a new password from a reset link: it ends every session; with `revoke_tokens`, the API tokens too
+    (an intruder may have made one; the page lists them and offers it, checked)."""
     reset = open_password_reset(session, secret)
     user = session.get(User, reset.user_id)
     if user is None or not user.is_active:
@@ -196,6 +200,8 @@ def reset_password(session: Session, actor: Actor, secret: str, password: str) -
     user.updated_at = now
     session.add(user)
     end_all_sessions(session, user.id or 0)
+    if revoke_tokens:
+        revoke_all_tokens(session, actor, user.id or 0)
     # a reset also clears the failed attempts that may be locking the account out
     session.exec(delete(LoginAttempt).where(col(LoginAttempt.email) == normalise_email(user.email)))  # type: ignore[call-overload]
     audit.record(session, "password_reset.completed", actor=actor, actor_id=user.id, target=("user", user.id))

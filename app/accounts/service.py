@@ -38,7 +38,6 @@ from app.security.actor import Actor, MembershipInfo
 from app.security.passwords import hash_password, password_problem
 from app.security.tokens import digest, new_secret
 
-
 EMAIL_TAKEN = "An account already exists with this email address. Sign in instead."
 
 

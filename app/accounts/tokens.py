@@ -8,6 +8,7 @@ or when its user is deactivated. `last_used_at` is updated at most once a minute
 from datetime import timedelta
 
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.accounts.models import ApiToken, User
 from app.accounts.schemas import TokenCreate
@@ -66,6 +67,30 @@ def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
         session.add(token)
         audit.record(session, "token.revoked", actor=actor, target=("api_token", token.id))
     return token
+
+
+def _active(user_id: int) -> SelectOfScalar[ApiToken]:
+    now = utcnow()
+    return select(ApiToken).where(
+        ApiToken.user_id == user_id,
+        col(ApiToken.revoked_at).is_(None),
+        (col(ApiToken.expires_at).is_(None)) | (col(ApiToken.expires_at) > now),
+    )
+
+
+def active_tokens_of(session: Session, user_id: int) -> list[ApiToken]:
+    """The tokens that still work, for the password-reset page (shown to whoever holds the reset link)."""
+    return list(session.exec(_active(user_id).order_by(col(ApiToken.id))))
+
+
+def revoke_all_tokens(session: Session, actor: Actor, user_id: int) -> int:
+    """Revoke every working token of the user (a password reset); returns how many."""
+    revoked = active_tokens_of(session, user_id)
+    for token in revoked:
+        token.revoked_at = utcnow()
+        session.add(token)
+        audit.record(session, "token.revoked", actor=actor, actor_id=user_id, target=("api_token", token.id))
+    return len(revoked)
 
 
 def authenticate_token(session: Session, secret: str) -> tuple[User, ApiToken] | None:

@@ -32,8 +32,16 @@ router = APIRouter()
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths: never redirect to another host after sign-in."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Only same-site paths: never redirect to another host after sign-in. Control characters and spaces are
+    refused too: browsers drop a tab or a newline from a URL (`/<tab>/evil.example` would be `//evil.example`)."""
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and target.isprintable()
+        and not any(c.isspace() for c in target)
+    ):
         return target
     return "/"
 
@@ -171,19 +179,26 @@ def forgot(request: Request, session: SessionDep, actor: ActorDep, form: FormDep
     return render(request, "accounts/password_forgot.html", {"sent": True, "form": {"email": email}})
 
 
+def _reset_context(session: Session, secret: str) -> dict[str, object]:
+    """The reset page lists the account's API tokens, which a new password alone does not stop."""
+    reset = auth.open_password_reset(session, secret)
+    return {"secret": secret, "tokens": tokens.active_tokens_of(session, reset.user_id)}
+
+
 @router.get("/password/reset/{secret}", response_class=HTMLResponse)
 def reset_form(request: Request, session: SessionDep, actor: ActorDep, secret: str) -> Response:
-    auth.open_password_reset(session, secret)
-    return render(request, "accounts/password_reset.html", {"secret": secret})
+    context = _reset_context(session, secret)
+    return render(request, "accounts/password_reset.html", {**context, "form": {"revoke_tokens": "on"}})
 
 
 @router.post("/password/reset/{secret}", response_class=HTMLResponse)
 def reset(request: Request, session: SessionDep, actor: ActorDep, form: FormDep, secret: str) -> Response:
+    revoke = form.get("revoke_tokens") in ("on", "true")
     try:
-        auth.reset_password(session, actor, secret, str(form.get("password", "")))
+        auth.reset_password(session, actor, secret, str(form.get("password", "")), revoke_tokens=revoke)
     except Invalid as exc:
         session.rollback()
-        return form_error(request, "accounts/password_reset.html", form, exc, {"secret": secret})
+        return form_error(request, "accounts/password_reset.html", form, exc, _reset_context(session, secret))
     flash(request, "Your password has been changed. Sign in with the new one.")
     response = redirect(request, "/login")
     response.delete_cookie(SESSION_COOKIE, path="/")

@@ -8,7 +8,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from app.accounts import tokens
 from app.accounts.permissions import has_scope
 from app.accounts.service import build_actor
-from app.config import get_settings
+from app.config import get_settings, site_url
 from app.db import SessionDep
 from app.errors import Forbidden, RateLimited, Unauthenticated
 from app.security.actor import Actor
@@ -70,4 +70,4 @@ WriteActor = Annotated[Actor, Depends(writing_actor)]
 
 
 def api_url(request: Request, path: str) -> str:
-    return str(request.base_url).rstrip("/") + "/api/v1" + path
+    return site_url("/api/v1" + path)
