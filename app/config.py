@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     session_days: int = 14
     invitation_days: int = 7
     password_reset_minutes: int = 60
+    email_confirmation_hours: int = 48
     login_max_failures_per_account: int = 5
     login_max_failures_per_address: int = 20
     login_max_failures_per_account_everywhere: int = 100

@@ -8,6 +8,7 @@ from app.accounts import service as accounts
 from app.accounts import tokens
 from app.accounts.models import ApiToken, Organisation, User
 from app.accounts.schemas import TokenCreate
+from app.db import utcnow
 from app.security.actor import Actor
 from app.security.passwords import hash_password
 
@@ -35,6 +36,7 @@ class Factory:
         role: str = "member",
         platform_admin: bool = False,
         name: str | None = None,
+        unconfirmed: bool = False,
     ) -> User:
         n = next(_counter)
         user = User(
@@ -42,6 +44,7 @@ class Factory:
             name=name or f"User {n}",
             password_hash=_PASSWORD_HASH,
             is_platform_admin=platform_admin,
+            email_verified_at=None if unconfirmed else utcnow(),
         )
         self.session.add(user)
         self.session.flush()

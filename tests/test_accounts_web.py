@@ -39,18 +39,41 @@ def count(db, model) -> int:
     return db.exec(select(func.count()).select_from(model)).one()
 
 
-def test_register_creates_user_startup_admin_and_signs_in(client, db):
+def test_register_creates_user_and_startup_then_the_emailed_link_confirms_and_signs_in(client, db, caplog):
+    caplog.set_level("INFO", logger="app.notifications.service")
     response = post_form(client, "/register", REGISTRATION, page="/register")
-    assert response.status_code == 303
-    assert "medina_session" in response.cookies
+    assert response.status_code == 303 and response.headers["location"] == "/register/sent"
+    assert "medina_session" not in response.cookies  # not before the address is confirmed
     user = db.exec(select(User).where(User.email == "amina@wayz.example")).one()
     organisation = db.exec(select(Organisation).where(Organisation.name == "Wayz Mobility")).one()
     assert organisation.kind == "startup" and organisation.slug == "wayz-mobility" and organisation.country == "MA"
     membership = db.exec(select(Membership).where(Membership.user_id == user.id)).one()
     assert membership.role == "admin" and membership.organisation_id == organisation.id
-    assert user.password_hash.startswith("$argon2")
+    assert user.password_hash.startswith("$argon2") and user.email_verified_at is None
+    assert "amina@wayz.example" in client.get("/register/sent").text
+    refused = post_form(client, "/login", {"email": user.email, "password": REGISTRATION["password"]})
+    assert refused.status_code == 422 and "medina_session" not in refused.cookies
+    path = mailed_link(caplog, user.email, "/email/confirm/")
+    assert client.get(path).status_code == 200  # a page with a button: opening the link confirms nothing
+    db.refresh(user)
+    assert user.email_verified_at is None
+    confirmed = post_form(client, path, {}, page=path)
+    assert confirmed.status_code == 303 and "medina_session" in confirmed.cookies
     home = client.get("/")
     assert "Amina Benali" in home.text and "Wayz Mobility" in home.text
+    assert post_form(client, path, {}, page="/password/forgot").status_code == 404  # single use
+
+
+def test_registering_a_taken_email_answers_the_same_and_emails_its_owner(client, db, make, caplog):
+    caplog.set_level("INFO", logger="app.notifications.service")
+    owner = make.user(email="taken@example.org")
+    before = (count(db, User), count(db, Organisation))
+    taken = post_form(client, "/register", {**REGISTRATION, "email": "TAKEN@example.org"}, page="/register")
+    fresh = post_form(client, "/register", {**REGISTRATION, "email": "fresh@example.org"}, page="/register")
+    assert (taken.status_code, taken.headers["location"]) == (fresh.status_code, fresh.headers["location"])
+    assert (count(db, User), count(db, Organisation)) == (before[0] + 1, before[1] + 1)  # only the fresh one
+    mail = db.exec(select(OutboxMessage).where(OutboxMessage.to_address == owner.email)).one()
+    assert "/password/forgot" in mail.body and "/email/confirm/" not in mail.body
 
 
 def test_register_refuses_bad_input_keeps_it_and_writes_nothing(client, db):
@@ -65,7 +88,7 @@ def test_register_refuses_bad_input_keeps_it_and_writes_nothing(client, db):
     assert (count(db, User), count(db, Organisation)) == before
 
 
-def test_register_refuses_a_common_password_and_a_taken_email_case_insensitively(client, make):
+def test_register_refuses_a_common_password_without_telling_whether_the_email_is_taken(client, make):
     make.user(email="taken@example.org")
     response = post_form(
         client,
@@ -75,8 +98,8 @@ def test_register_refuses_a_common_password_and_a_taken_email_case_insensitively
         headers={"Accept-Language": "en"},
     )
     assert response.status_code == 422
-    assert "An account already exists with this email address" in response.text
     assert "too common" in response.text
+    assert "already exists" not in response.text
 
 
 def test_register_requires_accepting_the_terms(client, db):
@@ -415,7 +438,7 @@ def test_refusals_are_audited(client, db, make):
 
 def test_two_sign_ups_with_the_same_email_in_another_case_at_once_do_not_fail(client, db, monkeypatch):
     """The second insert meets the case-insensitive unique index (both passed the check for an existing
-    account); it answers as for a known email, not with a 500."""
+    account); it answers as for a known email — the same as a registration — not with a 500."""
     from app.accounts import service
 
     hash_password = service.hash_password
@@ -423,18 +446,13 @@ def test_two_sign_ups_with_the_same_email_in_another_case_at_once_do_not_fail(cl
     def meanwhile(password):
         db.add(User(email="DUP@example.org", name="First", password_hash="x"))
         db.commit()  # by the other request's own transaction
+        monkeypatch.setattr(service, "hash_password", hash_password)
         return hash_password(password)
 
     monkeypatch.setattr(service, "hash_password", meanwhile)
-    form = {
-        "email": "dup@example.org",
-        "name": "Second",
-        "password": "water-network-leaks",
-        "organisation_name": "Dup SARL",
-        "accept_terms": "on",
-    }
+    form = {**REGISTRATION, "email": "dup@example.org", "name": "Second", "organisation_name": "Dup SARL"}
     response = post_form(client, "/register", form, page="/register", headers={"Accept-Language": "en"})
-    assert response.status_code == 422 and "already exists" in response.text
+    assert response.status_code == 303 and response.headers["location"] == "/register/sent"
     assert db.exec(select(User).where(func.lower(User.email) == "dup@example.org")).one().name == "First"
     assert db.exec(select(Organisation).where(Organisation.name == "Dup SARL")).first() is None
 

@@ -21,7 +21,7 @@ from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from app.accounts.models import LoginAttempt, PasswordReset, User, UserSession
-from app.accounts.service import get_user_by_email, normalise_email
+from app.accounts.service import get_user_by_email, normalise_email, send_email_confirmation
 from app.accounts.tokens import revoke_all_tokens
 from app.audit import service as audit
 from app.config import get_settings
@@ -34,6 +34,11 @@ from app.security.passwords import hash_password, password_problem, verify_passw
 from app.security.tokens import digest, new_secret
 
 BAD_CREDENTIALS = "The email or password is incorrect."
+UNCONFIRMED = "Confirm your email address first: we have just emailed you a new link."
+
+
+class Unconfirmed(Invalid):
+    """The right password for an account whose address is not confirmed yet."""
 TOO_MANY = "Too many failed sign-in attempts. Try again in %(minutes)s minutes."
 
 
@@ -93,6 +98,10 @@ def authenticate(session: Session, actor: Actor, email: str, password: str) -> U
         audit.record(session, "login.failed", actor=actor, actor_id=user.id if user else None, email=key)
         raise Invalid({"email": BAD_CREDENTIALS}, detail=BAD_CREDENTIALS)
     attempt.succeeded = True
+    if user.email_verified_at is None:  # only the password's owner learns this
+        session.add(attempt)
+        send_email_confirmation(session, user)
+        raise Unconfirmed({"email": UNCONFIRMED}, detail=UNCONFIRMED)
     user.last_login_at = utcnow()
     session.add_all([attempt, user])
     audit.record(session, "login.succeeded", actor=actor, actor_id=user.id, target=("user", user.id))
@@ -198,6 +207,7 @@ def reset_password(session: Session, actor: Actor, secret: str, password: str, *
         raise NotFound("This reset link is invalid, has expired or has already been used. Ask for a new one.")
     user.password_hash = password_hash
     user.updated_at = now
+    user.email_verified_at = user.email_verified_at or now  # the reset link reached the address
     session.add(user)
     end_all_sessions(session, user.id or 0)
     if revoke_tokens:

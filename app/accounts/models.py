@@ -38,6 +38,8 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     last_login_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # None until the owner opens the link emailed at registration (invitations and resets prove it too)
+    email_verified_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
 class Organisation(SQLModel, table=True):
@@ -84,6 +86,19 @@ class Invitation(SQLModel, table=True):
 
 
 class PasswordReset(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    expires_at: datetime = Field(sa_column=_ts())
+    used_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class EmailConfirmation(SQLModel, table=True):
+    """The single-use, expiring link that confirms a new account's email address."""
+
+    __tablename__ = "email_confirmation"
+
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=64, unique=True)
     user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")

@@ -3,6 +3,8 @@
 Rules:
 - An email identifies one account, compared case-insensitively.
 - Startups self-register: one form creates the user and the startup organisation, the user as its admin.
+  The account signs in once its owner opened the confirmation link emailed to it. The form never tells
+  whether an email has an account: for one that has, its owner is emailed, and the answer is the same.
 - City, partner and operator staff join by invitation only. An invitation is a single-use link that expires
   (MEDINA_INVITATION_DAYS); it is sent by an admin of the organisation or by a platform admin — nobody else
   manages an organisation's members, operator staff included. Whoever creates an organisation (operator
@@ -21,7 +23,16 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.accounts import permissions as can
-from app.accounts.models import Invitation, Membership, Organisation, OrgKind, Role, User, UserSession
+from app.accounts.models import (
+    EmailConfirmation,
+    Invitation,
+    Membership,
+    Organisation,
+    OrgKind,
+    Role,
+    User,
+    UserSession,
+)
 from app.accounts.schemas import (
     InvitationAcceptance,
     InvitationCreate,
@@ -104,7 +115,10 @@ def create_user(
     password: str,
     preferred_language: str | None = None,
     is_platform_admin: bool = False,
+    email_verified: bool = True,
 ) -> User:
+    """A new account. `email_verified`: whoever creates it vouches for the address (an invitation link, the
+    CLI); a self-registration is confirmed later, by the link it is emailed."""
     _check_email_free(session, email)
     _check_new_password(password, email, name)
     release_locks(session)  # argon2 takes a while: hash with no write lock held (nothing is written yet)
@@ -115,6 +129,7 @@ def create_user(
         password_hash=password_hash,
         preferred_language=preferred_language,
         is_platform_admin=is_platform_admin,
+        email_verified_at=utcnow() if email_verified else None,
     )
     if not insert_unique(session, user):  # the same email, in any case, registered a moment ago
         raise Invalid({"email": EMAIL_TAKEN})
@@ -124,10 +139,9 @@ def create_user(
 def registration_problems(
     session: Session, *, email: str | None, name: str | None, password: str, accepted: bool
 ) -> dict[str, str]:
-    """Every rule a registration breaks beyond its shape, so the form reports them all at once."""
+    """Every rule a registration breaks beyond its shape, so the form reports them all at once. Whether the
+    email has an account is not one of them: the form never tells (see register_startup)."""
     errors: dict[str, str] = {}
-    if email and get_user_by_email(session, email) is not None:
-        errors["email"] = EMAIL_TAKEN
     problem = password_problem(password, email=email, name=name)
     if problem:
         errors["password"] = problem
@@ -136,19 +150,40 @@ def registration_problems(
     return errors
 
 
-def register_startup(session: Session, actor: Actor, data: StartupRegistration) -> tuple[User, Organisation]:
+def register_startup(
+    session: Session, actor: Actor, data: StartupRegistration
+) -> tuple[User, Organisation] | None:
+    """Create the account (unconfirmed) and its startup, and email the link that confirms the address; the
+    account signs in once it is confirmed. For an email that has an account already nothing is created: its
+    owner is emailed instead, and the answer is the same, so that the form does not tell who has an account.
+    None in that case."""
     errors = registration_problems(
         session, email=data.email, name=data.name, password=data.password, accepted=data.accept_terms
     )
     if errors:
         raise Invalid(errors)
-    user = create_user(
-        session,
-        email=data.email,
-        name=data.name,
-        password=data.password,
-        preferred_language=data.preferred_language,
-    )
+    existing = get_user_by_email(session, data.email)
+    if existing is not None:
+        release_locks(session)
+        hash_password(data.password)  # the same work as a registration, so that the time does not tell either
+        _email_existing_account(session, existing)
+        audit.record(session, "user.registration_for_existing_email", actor=actor, target=("user", existing.id))
+        return None
+    try:
+        user = create_user(
+            session,
+            email=data.email,
+            name=data.name,
+            password=data.password,
+            preferred_language=data.preferred_language,
+            email_verified=False,
+        )
+    except Invalid:  # registered a moment ago by a concurrent request: the same answer as above
+        existing = get_user_by_email(session, data.email)
+        if existing is None:
+            raise
+        _email_existing_account(session, existing)
+        return None
     organisation = Organisation(
         kind=OrgKind.startup,
         name=data.organisation_name,
@@ -169,7 +204,69 @@ def register_startup(session: Session, actor: Actor, data: StartupRegistration) 
         target=("organisation", organisation.id),
         kind=organisation.kind,
     )
+    send_email_confirmation(session, user)
     return user, organisation
+
+
+def _email_existing_account(session: Session, user: User) -> None:
+    base = get_settings().base_url.rstrip("/")
+    notifications.send_email(
+        session,
+        user.email,
+        gettext("Your Medina account"),
+        "emails/already_registered.txt",
+        user=user,
+        login=f"{base}/login",
+        forgot=f"{base}/password/forgot",
+    )
+
+
+# ---- email confirmation ----------------------------------------------------------------------------------
+
+
+def send_email_confirmation(session: Session, user: User) -> None:
+    """Email a new single-use link that confirms the account's address (valid MEDINA_EMAIL_CONFIRMATION_HOURS)."""
+    secret = new_secret()
+    session.add(
+        EmailConfirmation(
+            token_hash=digest(secret),
+            user_id=user.id or 0,
+            expires_at=utcnow() + timedelta(hours=get_settings().email_confirmation_hours),
+        )
+    )
+    notifications.send_email(
+        session,
+        user.email,
+        gettext("Confirm your email address for Medina"),
+        "emails/email_confirmation.txt",
+        user=user,
+        secrets={"link": f"{get_settings().base_url.rstrip('/')}/email/confirm/{secret}"},
+        hours=get_settings().email_confirmation_hours,
+    )
+
+
+def open_email_confirmation(session: Session, secret: str) -> EmailConfirmation:
+    """The pending confirmation behind a link. Used, expired and unknown links all answer the same."""
+    confirmation = session.exec(
+        select(EmailConfirmation).where(EmailConfirmation.token_hash == digest(secret))
+    ).first()
+    if confirmation is None or confirmation.used_at is not None or confirmation.expires_at <= utcnow():
+        raise NotFound("This confirmation link is invalid, has expired or has already been used. Sign in to get a new one.")
+    return confirmation
+
+
+def confirm_email(session: Session, actor: Actor, secret: str) -> User:
+    confirmation = open_email_confirmation(session, secret)
+    user = session.get(User, confirmation.user_id)
+    if user is None or not user.is_active:
+        raise NotFound("This confirmation link is invalid, has expired or has already been used. Sign in to get a new one.")
+    now = utcnow()
+    confirmation.used_at = now
+    if user.email_verified_at is None:
+        user.email_verified_at = now
+    session.add_all([confirmation, user])
+    audit.record(session, "user.email_confirmed", actor=actor, actor_id=user.id, target=("user", user.id))
+    return user
 
 
 # ---- organisations ---------------------------------------------------------------------------------------

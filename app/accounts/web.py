@@ -93,7 +93,7 @@ def register(request: Request, session: SessionDep, actor: ActorDep, form: FormD
     form.setdefault("accept_terms", False)
     try:
         data = parse(StartupRegistration, form)
-        user, organisation = service.register_startup(session, actor, data)
+        service.register_startup(session, actor, data)
     except InvalidInput as exc:  # the form's shape is wrong: also report the other rules it breaks
         session.rollback()
         more = service.registration_problems(
@@ -108,7 +108,28 @@ def register(request: Request, session: SessionDep, actor: ActorDep, form: FormD
     except Invalid as exc:
         session.rollback()
         return form_error(request, "accounts/register.html", form, exc)
-    flash(request, "Welcome to Medina! Your startup %(name)s is registered.", name=organisation.name)
+    # the same answer whether the email was new (registered) or had an account (its owner was emailed)
+    flash(request, "We have sent an email to %(email)s: open the link in it to confirm your address.", email=data.email)
+    return redirect(request, "/register/sent")
+
+
+@router.get("/register/sent", response_class=HTMLResponse)
+def registration_sent(request: Request) -> Response:
+    return render(request, "accounts/register_sent.html")
+
+
+@router.get("/email/confirm/{secret}", response_class=HTMLResponse)
+def email_confirmation_form(request: Request, session: SessionDep, secret: str) -> Response:
+    """A page with a button, not the confirmation itself: mail scanners open links, people press buttons."""
+    confirmation = service.open_email_confirmation(session, secret)
+    user = session.get(service.User, confirmation.user_id)
+    return render(request, "accounts/email_confirm.html", {"secret": secret, "confirming": user})
+
+
+@router.post("/email/confirm/{secret}")
+def email_confirm(request: Request, session: SessionDep, actor: ActorDep, secret: str) -> Response:
+    user = service.confirm_email(session, actor, secret)
+    flash(request, "Your email address is confirmed. Welcome to Medina!")
     return _sign_in(request, session, user.id or 0, "/")
 
 

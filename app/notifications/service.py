@@ -54,7 +54,7 @@ def send_email(
         after_commit(session, lambda: _deliver_and_mark(message_id, smtp_url, body))
     elif settings.env != "production":
         after_commit(
-            session, lambda: log.info("email %s to %s (no MEDINA_SMTP_URL, not sent):\n%s", message_id, to, body)
+            session, lambda: log.warning("email %s to %s (no MEDINA_SMTP_URL, not sent):\n%s", message_id, to, body)
         )
     return message
 

@@ -1,8 +1,8 @@
 """End-to-end fixtures: a real Medina server (migrated database, demo data) driven by Chromium.
 
-- `live_server` (session): a temporary data dir, a database (a fresh `<name>_e2e` PostgreSQL database when
-  MEDINA_TEST_DATABASE_URL points at PostgreSQL, otherwise SQLite in the temp dir), `medina db upgrade`,
-  `medina demo`, then uvicorn on a free port. Yields the base URL.
+- `live` (session) and `live_server` (its base URL): a real server on a migrated database with the demo
+  (tests/liveserver.py).
+- `mailbox(email, fragment)`: the path of the last link containing `fragment` emailed to that address.
 - `browser` (session): Debian's Chromium (Playwright cannot download its own here). Missing Chromium skips
   the e2e tests, except in CI (CI=true) where it fails them.
 - `page` (function): a fresh browser context (own cookies) and page.
@@ -10,12 +10,13 @@
 """
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.liveserver import REPO_ROOT, running_server
+from tests.liveserver import REPO_ROOT, LiveServer, running_server
 
 SCREENSHOTS = REPO_ROOT / "test-output" / "screenshots"
 CHROMIUM = os.environ.get("MEDINA_E2E_CHROMIUM", "/usr/bin/chromium")
@@ -35,9 +36,33 @@ def _in_ci() -> bool:
 
 
 @pytest.fixture(scope="session")
-def live_server() -> Iterator[str]:
+def live() -> Iterator[LiveServer]:
     with running_server("e2e") as server:
-        yield server.base_url
+        yield server
+
+
+@pytest.fixture(scope="session")
+def live_server(live: LiveServer) -> str:
+    return live.base_url
+
+
+@pytest.fixture
+def mailbox(live: LiveServer) -> Callable[[str, str], str]:
+    """`mailbox(email, "/email/confirm/")`: the path of the last such link emailed to that address. With no
+    SMTP server the development server writes each email, links included, to its log (the outbox withholds
+    them)."""
+
+    def last_link(to: str, fragment: str) -> str:
+        pattern = re.compile(rf"email \d+ to {re.escape(to)} \(no MEDINA_SMTP_URL")
+        text = live.log_path.read_text(errors="replace")
+        found = [m.end() for m in pattern.finditer(text)]
+        assert found, f"no email to {to} in the server log"
+        for line in text[found[-1] :].splitlines():
+            if fragment in line:
+                return line.strip().removeprefix(live.base_url)
+        raise AssertionError(f"the last email to {to} has no link to {fragment}")
+
+    return last_link
 
 
 @pytest.fixture(scope="session")

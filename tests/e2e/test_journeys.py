@@ -60,8 +60,9 @@ def _expect_signed_out(page: Page) -> None:
     expect(page.locator("form[action='/logout']")).to_have_count(0)
 
 
-def test_register_sign_out_sign_in_switch_to_arabic(page: Page, shot) -> None:
-    """The acceptance journey: a startup registers, signs out, signs back in, reads Medina in Arabic."""
+def test_register_sign_out_sign_in_switch_to_arabic(page: Page, shot, mailbox) -> None:
+    """The acceptance journey: a startup registers, confirms its email, signs out, signs back in, reads
+    Medina in Arabic."""
     name = "Aïcha Test"
     email = f"{_unique('founder')}@example.org"
 
@@ -79,6 +80,13 @@ def test_register_sign_out_sign_in_switch_to_arabic(page: Page, shot) -> None:
     with page.expect_navigation():
         page.click("form[action='/register'] button[type=submit]")
 
+    expect(page).to_have_url(re.compile(r"/register/sent$"))
+    expect(page.locator(".flash")).to_contain_text(email)
+    shot(page, "02a-registered-check-email")
+    page.goto(mailbox(email, "/email/confirm/"))
+    shot(page, "02b-confirm-email")
+    with page.expect_navigation():
+        page.click("form[action^='/email/confirm/'] button[type=submit]")
     expect(page).to_have_url(re.compile(r"/$"))
     expect(page.locator("h1")).to_contain_text(name)
     expect(page.locator(".flash")).to_have_count(1)
@@ -162,9 +170,10 @@ def test_wrong_password_shows_error_and_keeps_email(page: Page, shot) -> None:
     shot(page, "09-login-wrong-password")
 
 
-def test_operator_invites_staff_who_join(page: Page, shot) -> None:
+def test_operator_creates_an_organisation_whose_first_admin_joins_and_invites(page: Page, shot, mailbox) -> None:
     organisation_name = _unique("Partner Régie")
     staff_email = f"{_unique('staff')}@example.org"
+    colleague_email = f"{_unique('colleague')}@example.org"
     staff_name = "Hind Staff"
 
     _sign_in(page, "operator@medina.test", DEMO_PASSWORD)
@@ -175,27 +184,21 @@ def test_operator_invites_staff_who_join(page: Page, shot) -> None:
     page.fill("#f-name", organisation_name)
     page.fill("#f-city", "Casablanca")
     page.fill("#f-country", "MA")
+    page.fill("#f-admin_email", staff_email)
     shot(page, "10-organisation-form")
     with page.expect_navigation():
         page.click("form[action='/organisations/new'] button[type=submit]")
     expect(page).to_have_url(re.compile(r"/organisations/[a-z0-9-]+$"))
     expect(page.locator("h1")).to_have_text(organisation_name)
+    expect(page.locator(".flash")).to_contain_text(staff_email)
+    expect(page.locator("form[action$='/invitations']")).to_have_count(0)  # its admins manage its members
     organisation_path = re.sub(r"^https?://[^/]+", "", page.url)
     shot(page, "11-organisation-created")
-
-    invite_form = page.locator("form[action$='/invitations']")
-    invite_form.locator("#f-email").fill(staff_email)
-    invite_form.locator("#f-role").select_option("admin")
-    with page.expect_navigation():
-        invite_form.locator("button[type=submit]").click()
-    link = page.locator("#invite-link").inner_text().strip()
-    assert re.match(r"^https?://[^/]+/invitations/\S+$", link), link
-    expect(page.get_by_role("cell", name=staff_email)).to_be_visible()  # pending invitation
-    shot(page, "12-invitation-link")
 
     _sign_out(page)
     _expect_signed_out(page)
 
+    link = mailbox(staff_email, "/invitations/")
     page.goto(link)
     expect(page.locator("#f-email")).to_have_value(staff_email)
     page.fill("#f-name", staff_name)
@@ -209,9 +212,20 @@ def test_operator_invites_staff_who_join(page: Page, shot) -> None:
     me = page.locator("table tbody tr", has=page.get_by_role("cell", name=staff_email, exact=True))
     expect(me).to_have_count(1)
     expect(me).to_contain_text(staff_name)
+    expect(me.locator("select")).to_have_count(0)  # nobody changes their own role
     shot(page, "14-joined-organisation")
 
-    # The link was single-use.
+    invite_form = page.locator("form[action$='/invitations']")
+    invite_form.locator("#f-email").fill(colleague_email)
+    invite_form.locator("#f-role").select_option("member")
+    with page.expect_navigation():
+        invite_form.locator("button[type=submit]").click()
+    shown = page.locator("#invite-link").inner_text().strip()
+    assert re.match(r"^https?://[^/]+/invitations/\S+$", shown), shown
+    expect(page.get_by_role("cell", name=colleague_email)).to_be_visible()  # pending invitation
+    shot(page, "12-invitation-link")
+
+    # The first admin's link was single-use.
     page.context.clear_cookies()
     response = page.goto(link)
     assert response is not None and response.status >= 400, f"the invitation link still opens: {response}"
