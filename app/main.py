@@ -82,7 +82,10 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    from app import storage
+
     i18n.compile_catalogues()
+    storage.sweep_temporary_files()
     yield
 
 

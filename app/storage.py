@@ -8,7 +8,12 @@ server-generated storage key (never the client's name). A refused or interrupted
 behind: the temporary file is removed on every error path.
 
 The multipart body is parsed incrementally with python-multipart's `MultipartParser` (never
-`request.form()`, which spools whole files), so the HTTP routes feed `request.stream()` straight in.
+`request.form()`, which spools whole files), so the HTTP routes feed `request.stream()` straight in. Each
+part's Content-Disposition is read from its raw bytes here: browsers send file and field names as raw
+UTF-8, which is kept exactly (Arabic and accented names included); RFC 5987 `filename*` is preferred when a
+client sends it; bytes that are not UTF-8 are read as Latin-1, so no name ever makes an upload fail.
+
+Temporary files of uploads cut short by a crash or a kill are swept at start-up (`sweep_temporary_files`).
 """
 
 import codecs
@@ -17,12 +22,14 @@ import hashlib
 import os
 import re
 import secrets
+import time
 import unicodedata
 import zipfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlalchemy import event
@@ -36,6 +43,7 @@ HEAD_BYTES = 64 * 1024
 MAX_NAME_LENGTH = 200
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries, part headers and small fields around the file in a request body
 MAX_SMALL_FIELDS_BYTES = 64 * 1024
+STALE_TEMPORARY_SECONDS = 3600  # no upload in any process takes this long between two writes to its file
 
 
 class TooLarge(DomainError):
@@ -270,6 +278,20 @@ class UploadWriter:
         self.path.unlink(missing_ok=True)
 
 
+def sweep_temporary_files(older_than: float = STALE_TEMPORARY_SECONDS) -> int:
+    """Remove what a crash or a kill left in the temporary folder (uploads cut short, unsent exports) and
+    return how many files went. Only files untouched for `older_than` seconds: other processes sharing the
+    data folder may be receiving uploads right now, and a live upload writes to its file as it streams."""
+    cutoff = time.time() - older_than
+    removed = 0
+    for path in tmp_dir().iterdir():
+        with contextlib.suppress(OSError):  # gone meanwhile: its upload ended, or another process swept it
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+    return removed
+
+
 def _mkstemp() -> tuple[int, str]:
     import tempfile
 
@@ -365,9 +387,51 @@ def write_path(filename: str, source: Path, *, limit: int | None = None) -> Stag
 # ---- multipart ------------------------------------------------------------------------------------------
 
 
+_PARAMETER = re.compile(r';\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
+_QUOTED_PAIR = re.compile(r'\\(["\\])')  # only these two: an old browser's unescaped C:\path stays readable
+
+
+def _header_text(raw: bytes) -> str:
+    """A header's raw bytes as text: UTF-8 as browsers send it, else Latin-1 (which reads any byte)."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def _ext_value(value: str) -> str | None:
+    """An RFC 5987 ext-value (`UTF-8'lang'percent-encoded`) decoded, or None when it is malformed."""
+    charset, quote1, rest = value.partition("'")
+    _language, quote2, encoded = rest.partition("'")
+    if not (quote1 and quote2) or charset.lower() not in ("utf-8", "iso-8859-1"):
+        return None
+    try:
+        return unquote(encoded, encoding=charset, errors="strict")
+    except UnicodeDecodeError:
+        return None
+
+
+def parse_content_disposition(raw: bytes) -> tuple[str, str | None]:
+    """The `name` and the file name of a part's Content-Disposition header, read from its raw bytes.
+
+    Quoted values may hold `;` and the escapes `\\"` and `\\\\`; a file name is taken from RFC 5987
+    `filename*` when it decodes (RFC 6266 §4.3), else from `filename`. No input raises."""
+    parameters: dict[str, str] = {}
+    for match in _PARAMETER.finditer(_header_text(raw)):
+        key, value = match.group(1).lower(), match.group(2).strip()
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = _QUOTED_PAIR.sub(r"\1", value[1:-1])
+        elif value.startswith('"'):  # an unterminated quoted string: keep what follows the quote
+            value = value[1:]
+        parameters.setdefault(key, value)
+    extended = parameters.get("filename*")
+    filename = _ext_value(extended) if extended is not None else None
+    return parameters.get("name", ""), filename if filename is not None else parameters.get("filename")
+
+
 @dataclass
 class _Part:
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, bytes] = field(default_factory=dict)
     name: str = ""
     filename: str | None = None
     value: bytearray = field(default_factory=bytearray)
@@ -427,16 +491,13 @@ async def receive_upload(
         header_value.extend(data[start:end])
 
     def on_header_end() -> None:
-        state["part"].headers[header_field.decode("latin-1").lower()] = header_value.decode("utf-8", "replace")
+        state["part"].headers[header_field.decode("latin-1").lower()] = bytes(header_value)
         header_field.clear()
         header_value.clear()
 
     def on_headers_finished() -> None:
         part: _Part = state["part"]
-        _, options = parse_options_header(part.headers.get("content-disposition", ""))
-        part.name = options.get(b"name", b"").decode("utf-8", "replace")
-        raw_filename = options.get(b"filename")
-        part.filename = raw_filename.decode("utf-8", "replace") if raw_filename is not None else None
+        part.name, part.filename = parse_content_disposition(part.headers.get("content-disposition", b""))
         if part.name == field_name and part.filename is not None:
             if state["writer"] is not None or state["staged"] is not None:
                 raise Invalid({field_name: "Send one file per upload."})

@@ -1,16 +1,28 @@
-"""The storage layer: names, limits, type checks by extension and content, streamed multipart, no leftovers."""
+"""The storage layer: names, limits, type checks by extension and content, streamed multipart, no leftovers,
+UTF-8 file names kept exactly on every upload route, stale temporary files swept at start-up."""
 
 import asyncio
 import io
+import os
+import time
 import zipfile
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+from sqlmodel import select
 
 from app import storage
+from app.challenges.models import Challenge, ChallengeTerms
+from app.datasets.models import DatasetFile
+from app.db import utcnow
 from app.errors import Invalid
+from app.programmes.models import Programme, ProgrammePartner
+from app.proposals.models import ProposalAttachment
+from tests.conftest import csrf_token, sign_in
 
 
 def run(coroutine):  # type: ignore[no-untyped-def]
@@ -276,3 +288,242 @@ def test_missing_file_part_and_wrong_content_type() -> None:
     assert missing.value.errors == {"file": "Choose a file to upload."}
     with pytest.raises(storage.UnsupportedType):
         run(storage.receive_upload(chunked(b"{}"), "application/json"))
+
+
+# ---- file and field names ---------------------------------------------------------------------------
+
+NAMES = ["بيانات.csv", "données-été.csv", "Casa 2024 بيانات données.csv"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_utf8_file_names_are_kept_exactly(name: str) -> None:
+    received = receive(multipart(name, b"a,b\n1,2\n"))
+    try:
+        assert received.staged.name == name
+    finally:
+        received.staged.discard()
+
+
+def test_non_latin1_field_names_and_values_are_kept_as_small_fields() -> None:
+    received = receive(multipart("s.csv", b"a,b\n1,2\n", extra={"ملاحظة": "نص عربي", "été": "1"}))
+    try:
+        assert received.fields == {"ملاحظة": "نص عربي", "été": "1"}
+    finally:
+        received.staged.discard()
+
+
+def test_a_non_latin1_file_field_name_is_not_the_file() -> None:
+    body = (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="ملف"; filename="بيانات.csv"\r\n\r\na,b\r\n'
+        f"--{BOUNDARY}--\r\n"
+    ).encode()
+    before = leftovers()
+    with pytest.raises(Invalid) as missing:
+        receive(body)
+    assert missing.value.errors == {"file": "Choose a file to upload."}
+    assert leftovers() == before
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ('form-data; name="file"; filename="بيانات.csv"'.encode(), ("file", "بيانات.csv")),
+        ('form-data; name="file"; filename="donn\xe9es.csv"'.encode("latin-1"), ("file", "données.csv")),
+        (b'form-data; name="file"; filename="a; b=c.csv"', ("file", "a; b=c.csv")),
+        (b'form-data; name="file"; filename="say \\"hi\\" \\\\ bye.csv"', ("file", 'say "hi" \\ bye.csv')),
+        (b'form-data; name="file"; filename="C:\\Users\\x.csv"', ("file", "C:\\Users\\x.csv")),
+        (b"form-data; name=file; filename=plain.csv", ("file", "plain.csv")),
+        (b'form-data; name="file"; filename="cut.csv', ("file", "cut.csv")),
+        (b'form-data; NAME="file"; FILENAME="upper.csv"', ("file", "upper.csv")),
+        (
+            b'form-data; name="file"; filename="fallback.csv"; filename*=UTF-8\'\'%D8%A8%D9%8A%D8%A7%D9%86.csv',
+            ("file", "بيان.csv"),
+        ),
+        (b'form-data; name="file"; filename*=utf-8\'ar\'%D8%A8.csv; filename="x.csv"', ("file", "ب.csv")),
+        (b"form-data; name=\"file\"; filename*=iso-8859-1'fr'donn%E9es.csv", ("file", "données.csv")),
+        (b'form-data; name="file"; filename="kept.csv"; filename*=UTF-8\'\'%FF%FE.csv', ("file", "kept.csv")),
+        (b'form-data; name="file"; filename="kept.csv"; filename*=no-quotes', ("file", "kept.csv")),
+        (b'form-data; name="file"; filename="kept.csv"; filename*=koi8-r\'\'%C1.csv', ("file", "kept.csv")),
+        ('form-data; name="ملاحظة"'.encode(), ("ملاحظة", None)),
+        (b"form-data", ("", None)),
+        (b"\xff\xfe garbage; ;;=; name", ("", None)),
+    ],
+)
+def test_content_disposition_of_a_part(header: bytes, expected: tuple[str, str | None]) -> None:
+    assert storage.parse_content_disposition(header) == expected
+
+
+def test_rfc_5987_file_name_is_kept_through_an_upload() -> None:
+    body = (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="fallback.csv"; '
+        f"filename*=UTF-8''{quote('données بيانات.csv')}\r\n\r\na,b\r\n--{BOUNDARY}--\r\n"
+    ).encode()
+    received = receive(body)
+    try:
+        assert received.staged.name == "données بيانات.csv"
+    finally:
+        received.staged.discard()
+
+
+# ---- every upload route keeps the name ------------------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 200
+PDF = b"%PDF-1.4\n%%EOF\n"
+ORIGIN = {"Origin": "http://testserver"}
+
+
+@pytest.fixture
+def world(db, make):  # type: ignore[no-untyped-def]
+    operator_org = make.organisation("operator")
+    sponsor_org = make.organisation("partner", name="Lydec")
+    programme = Programme(slug="casa-names", name="Casablanca names", operator_id=operator_org.id)
+    db.add(programme)
+    db.flush()
+    db.add(ProgrammePartner(programme_id=programme.id, organisation_id=sponsor_org.id))
+    challenge = Challenge(
+        programme_id=programme.id,
+        lead_sponsor_id=sponsor_org.id,
+        slug="leaks",
+        title="Leaks",
+        summary="Find leaks.",
+        problem="Leaks.",
+        themes=["water"],
+        deadline=utcnow() + timedelta(days=10),
+        status="published",
+        published_at=utcnow(),
+    )
+    db.add(challenge)
+    db.flush()
+    db.add(ChallengeTerms(challenge_id=challenge.id, version=1, ip_terms="IP stays with the startup."))
+    db.flush()
+    startup = make.organisation("startup", slug="raqmi", name="Raqmi")
+    founder = make.user(organisation=startup, role="admin")
+    sponsor = make.user(organisation=sponsor_org)
+
+    from app.challenges import service as challenges
+    from app.datasets import service as datasets
+    from app.datasets.schemas import DatasetCreate
+    from app.proposals import service as proposals
+    from app.proposals.schemas import ProposalCreate
+
+    view = challenges.get_challenge(db, make.actor(sponsor), challenge.id)
+    dataset = datasets.create_dataset(db, make.actor(sponsor), view, DatasetCreate(title="Leaks", licence="CC0-1.0"))
+    proposal = proposals.create_proposal(db, make.actor(founder), ProposalCreate(challenge=challenge.id, title="T"))
+    return {
+        "challenge": challenge,
+        "dataset_id": dataset.dataset.id,
+        "proposal_id": proposal.proposal.id,
+        "sponsor": sponsor,
+        "founder": founder,
+        "token": {
+            "sponsor": {"Authorization": f"Bearer {make.token(sponsor, 'write')[1]}"},
+            "founder": {"Authorization": f"Bearer {make.token(founder, 'write')[1]}"},
+        },
+    }
+
+
+def assert_served_as(answer, name: str) -> None:  # type: ignore[no-untyped-def]
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-disposition"].endswith(f"filename*=UTF-8''{quote(name, safe='')}")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_dataset_files_keep_utf8_names_on_both_faces(client, db, world, name: str) -> None:  # type: ignore[no-untyped-def]
+    dataset_id = world["dataset_id"]
+    api = client.post(
+        f"/api/v1/datasets/{dataset_id}/files",
+        files={"file": (name, b"a,b\n1,2\n", "text/csv")},
+        headers=world["token"]["sponsor"],
+    )
+    assert api.status_code == 201, api.text
+    assert api.json()["name"] == name
+    assert_served_as(client.get(api.json()["download_url"], headers=world["token"]["sponsor"]), name)
+
+    sign_in(client, world["sponsor"].email)
+    page_name = "v2 " + name
+    token = csrf_token(client, f"/datasets/{dataset_id}")
+    page = client.post(
+        f"/datasets/{dataset_id}/files",
+        files={"file": (page_name, b"a,b\n3,4\n", "text/csv")},
+        headers={"X-CSRF-Token": token, **ORIGIN},
+    )
+    assert page.status_code == 303, page.text
+    db.expire_all()
+    stored = db.exec(select(DatasetFile).where(DatasetFile.name == page_name)).one()
+    assert_served_as(client.get(f"/datasets/{dataset_id}/files/{stored.id}/download"), page_name)
+
+
+@pytest.mark.parametrize("name", ["عرض.pdf", "présentation-été.pdf", "Deck 2024 عرض présentation.pdf"])
+def test_proposal_attachments_keep_utf8_names_on_both_faces(client, db, world, name: str) -> None:  # type: ignore[no-untyped-def]
+    proposal_id = world["proposal_id"]
+    api = client.post(
+        f"/api/v1/proposals/{proposal_id}/attachments",
+        files={"file": (name, PDF, "application/pdf")},
+        headers=world["token"]["founder"],
+    )
+    assert api.status_code == 201, api.text
+    assert api.json()["name"] == name
+    assert_served_as(client.get(api.json()["download_url"], headers=world["token"]["founder"]), name)
+
+    sign_in(client, world["founder"].email)
+    page_name = "v2 " + name
+    token = csrf_token(client, f"/proposals/{proposal_id}/edit")
+    page = client.post(
+        f"/proposals/{proposal_id}/attachments",
+        params={"csrf_token": token},
+        files={"file": (page_name, PDF, "application/pdf")},
+        headers=ORIGIN,
+    )
+    assert page.status_code == 303, page.text
+    db.expire_all()
+    stored = db.exec(select(ProposalAttachment).where(ProposalAttachment.name == page_name)).one()
+    assert_served_as(client.get(f"/proposals/{proposal_id}/attachments/{stored.id}/download"), page_name)
+
+
+IMAGE_NAMES = ["شعار.png", "logo-été.png", "Raqmi شعار logo.png"]
+
+
+@pytest.mark.parametrize("name", IMAGE_NAMES)
+def test_startup_logos_with_utf8_names_are_saved(client, world, name: str) -> None:  # type: ignore[no-untyped-def]
+    sign_in(client, world["founder"].email)
+    token = csrf_token(client, "/organisations/raqmi/profile")
+    logo = client.post(
+        "/organisations/raqmi/logo",
+        params={"csrf_token": token},
+        files={"file": (name, PNG, "image/png")},
+        headers=ORIGIN,
+    )
+    assert logo.status_code == 303, logo.text
+    assert client.get("/organisations/raqmi/logo").content == PNG
+
+
+@pytest.mark.parametrize("name", IMAGE_NAMES)
+def test_challenge_images_with_utf8_names_are_saved(client, world, name: str) -> None:  # type: ignore[no-untyped-def]
+    sign_in(client, world["sponsor"].email)
+    challenge = world["challenge"]
+    token = csrf_token(client, "/programmes/casa-names/challenges/leaks")
+    image = client.post(
+        f"/challenges/{challenge.id}/image",
+        params={"csrf_token": token},
+        files={"file": (name, PNG, "image/png")},
+        headers=ORIGIN,
+    )
+    assert image.status_code == 303, image.text
+    assert client.get(f"/challenges/{challenge.id}/image").content == PNG
+
+
+# ---- start-up sweep ----------------------------------------------------------------------------------
+
+
+def test_stale_temporary_files_are_swept_at_start_up_and_fresh_ones_kept(app) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    stale = storage.tmp_dir() / "upload-stale.part"
+    fresh = storage.tmp_dir() / "upload-fresh.part"  # another process's upload, still streaming in
+    for path in (stale, fresh):
+        path.write_bytes(b"a,b\n")
+    hour_and_a_bit = time.time() - storage.STALE_TEMPORARY_SECONDS - 60
+    os.utime(stale, (hour_and_a_bit, hour_and_a_bit))
+    with TestClient(app):
+        assert not stale.exists() and fresh.exists()
+    fresh.unlink()
