@@ -1,20 +1,24 @@
 """Datasets: creation, access levels, streamed uploads and their refusals, versions, downloads with ranges,
-inference and preview, data dictionary, datapackage.json, the DCAT catalogue, and the pages."""
+inference and preview within bounds (columns, cells, characters, time), data dictionary, datapackage.json,
+the DCAT catalogue, and the pages."""
 
+import contextvars
 import hashlib
 import inspect
 import json
 import re
+import time
+import tracemalloc
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
-from app import storage
+from app import i18n, storage
 from app.challenges import service as challenges
 from app.challenges.models import Challenge, ChallengeTerms
-from app.datasets import service
+from app.datasets import analysis, service
 from app.datasets.models import Dataset, DatasetField, DatasetFile
 from app.datasets.schemas import DatasetCreate, DatasetUpdate, DictionaryEntry
 from app.db import utcnow
@@ -560,3 +564,200 @@ def test_a_rolled_back_upload_leaves_no_file(db, make, setting):
     assert path.is_file()
     db.rollback()  # e.g. the request's commit failed
     assert not path.exists() and leftovers() == before
+
+
+# ---- bounded analysis ---------------------------------------------------------------------------------
+
+
+def analysed(tmp_path: Path, name: str, data: bytes, **kwargs) -> dict:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return analysis.analyse(path, name.rsplit(".", 1)[1], **kwargs)
+
+
+def notice_types(result: dict) -> list[str]:
+    return [n["type"] for n in result["report"].get("notices", [])]
+
+
+def test_a_file_with_400000_columns_is_kept_with_a_notice_and_no_schema(client, db, make, setting):
+    view = new_dataset(db, make, setting)
+    wide = (",".join(f"c{i}" for i in range(400_000)) + "\n" + ",".join("1" * 400_000) + "\n").encode()
+    started = time.monotonic()
+    answer = upload(client, token(make, setting["sponsor"]), view.dataset.id, "wide.csv", wide)
+    assert answer.status_code == 201, answer.text
+    assert time.monotonic() - started < 10
+    body = answer.json()
+    assert body["row_count"] == 1
+    assert body["report"]["notices"] == [
+        {
+            "type": "too-many-columns",
+            "message": analysis.TOO_MANY_COLUMNS,
+            "variables": {"columns": 400_000, "limit": 1000},
+        }
+    ]
+    stored = rows(db, view.dataset.id)[0]
+    assert stored.schema_fields is None and stored.preview is None
+    assert storage.path_for(stored.storage_key).read_bytes() == wide
+    sign_in(client, setting["sponsor"].email)
+    page = client.get(f"/datasets/{view.dataset.id}", headers={"Accept-Language": "en"})
+    assert "the file has 400000 columns, and at most 1000 are analysed." in page.text
+    assert "Problems found" not in page.text
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_the_notice_is_shown_translated(client, db, make, setting, language):
+    view = new_dataset(db, make, setting)
+    stored = service.store_bytes(db, make.actor(setting["sponsor"]), view.dataset.id, "w.csv", b"a,b\n1,2\n")
+    stored.report = {"notices": [analysis._notice("too-many-columns", analysis.TOO_MANY_COLUMNS, columns=5, limit=1)]}
+    db.add(stored)
+    db.flush()
+    sign_in(client, setting["sponsor"].email)
+    page = client.get(f"/datasets/{view.dataset.id}", headers={"Accept-Language": language}).text
+
+    def translated() -> str:
+        i18n.set_language(language)
+        return i18n.gettext(analysis.TOO_MANY_COLUMNS, columns=5, limit=1)
+
+    expected = contextvars.copy_context().run(translated)  # this test's own language stays as it was
+    assert expected != analysis.TOO_MANY_COLUMNS % {"columns": 5, "limit": 1}
+    assert expected in page
+
+
+def test_the_column_limit_is_inclusive(tmp_path, monkeypatch):
+    monkeypatch.setattr(analysis, "MAX_COLUMNS", 3)
+    at_limit = analysed(tmp_path, "three.csv", b"a,b,c\n1,2,3\n")
+    assert [f["name"] for f in at_limit["schema_fields"]] == ["a", "b", "c"] and "notices" not in at_limit["report"]
+    over = analysed(tmp_path, "four.csv", b"a,b,c,d\n1,2,3,4\n5,6,7,8\n")
+    assert "schema_fields" not in over and over["row_count"] == 2 and notice_types(over) == ["too-many-columns"]
+    keys = analysed(tmp_path, "four.json", json.dumps([{"a": 1, "b": 2}, {"c": 3, "d": 4}]).encode())
+    assert "schema_fields" not in keys and keys["row_count"] == 2 and notice_types(keys) == ["too-many-columns"]
+
+
+def test_validation_is_bounded_by_cells_and_the_row_count_stays_exact(tmp_path, monkeypatch):
+    monkeypatch.setattr(analysis, "VALIDATE_CELLS", 40)
+    data = b"a,b,c,d\n" + b"1,2,3,4\n" * 500
+    result = analysed(tmp_path, "t.csv", data)
+    report = result["report"]
+    assert (report["rows_checked"], report["limited"], report["valid"]) == (10, True, True)
+    assert result["row_count"] == 500 and report["row_count_exact"] is True
+    assert len(result["preview"]) == 10
+
+
+def test_inference_samples_fewer_rows_of_wide_files(tmp_path, monkeypatch):
+    import frictionless
+
+    sizes: list[int] = []
+    real = frictionless.Detector
+
+    def detector(**kwargs):  # type: ignore[no-untyped-def]
+        sizes.append(kwargs["sample_size"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(frictionless, "Detector", detector)
+    analysed(tmp_path, "narrow.csv", b"a,b\n1,2\n")
+    analysed(tmp_path, "wide.csv", (",".join(f"c{i}" for i in range(500)) + "\n").encode())
+    assert sizes == [analysis.SAMPLE_ROWS, analysis.SAMPLE_CELLS // 500]
+
+
+def test_frictionless_reads_a_bounded_prefix_cut_at_a_whole_row(tmp_path, monkeypatch):
+    monkeypatch.setattr(analysis, "ANALYSE_CHARS", 44)  # ends inside the row of C
+    data = b'name,note\nA,"two\nlines"\nB,"one"\nC,"three\nline\nnote"\nD,x\nE,y\n'
+    result = analysed(tmp_path, "t.csv", data)
+    report = result["report"]
+    assert report["valid"] is True and report["limited"] is True, report
+    assert result["preview"] == [["A", "two\nlines"], ["B", "one"]]
+    assert result["row_count"] == 5 and report["row_count_exact"] is True
+
+
+def test_a_first_row_longer_than_the_bound_gets_a_notice(tmp_path, monkeypatch):
+    monkeypatch.setattr(analysis, "ANALYSE_CHARS", 100)
+    result = analysed(tmp_path, "t.csv", b"x" * 200 + b"\n1\n")
+    assert "schema_fields" not in result and notice_types(result) == ["row-too-long"]
+    assert result["report"]["notices"][0]["variables"] == {"limit": "100 bytes"}
+
+
+def test_semicolon_and_tab_files_are_split_on_their_delimiter(tmp_path):
+    french = analysed(tmp_path, "fr.csv", 'commune;population;surface\nAïn Sebaâ;"1,5";3\nAnfa;2;4\n'.encode())
+    assert [f["name"] for f in french["schema_fields"]] == ["commune", "population", "surface"]
+    assert french["preview"][0] == ["Aïn Sebaâ", "1,5", 3]
+    assert analysis.guess_delimiter("a\tb\n1\t2\n") == "\t"
+    assert analysis.guess_delimiter('a,b\n"x;y",2\n') == ","
+    assert analysis.guess_delimiter("justone\n1\n") == ","
+
+
+def test_quotes_that_make_a_dialect_sniffer_quadratic_are_analysed_quickly(tmp_path):
+    header = ",".join(f"c{i}" for i in range(50)).encode()
+    data = header + b"\n" + b"\n".join(b",".join(b"'quote'd" for _ in range(50)) for _ in range(100)) + b"\n"
+    started = time.monotonic()  # csv.Sniffer takes minutes on these 45 KB, Frictionless sniffs 100 lines
+    result = analysed(tmp_path, "quotes.csv", data)
+    assert time.monotonic() - started < 5
+    assert result["row_count"] == 100 and result["report"]["valid"] is True
+    assert result["preview"][0][:2] == ["'quote'd", "'quote'd"]
+
+
+def test_json_is_streamed_the_first_rows_analysed_and_all_counted(tmp_path):
+    rows_in = 40_000
+    data = ("[" + ",".join(f'{{"a":{i}}}' for i in range(rows_in)) + "]").encode()  # about 400 KiB
+    tracemalloc.start()  # which slows allocations: leave the count all the time it needs
+    try:
+        result = analysed(tmp_path, "t.json", data, count_seconds=60)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 12 * len(data)  # parsed whole, [{"a": 1}, …] takes about 65 times its size
+    report = result["report"]
+    assert result["row_count"] == rows_in and report["row_count_exact"] is True
+    assert (report["rows_checked"], report["limited"]) == (analysis.VALIDATE_ROWS, True)
+    assert result["schema_fields"] == [{"name": "a", "type": "integer"}] and result["preview"][:2] == [[0], [1]]
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("bad.json", b'[{"a": 1},, {"a": 2}]'),
+        ("scalars.json", b"[1, 2, 3]"),
+        ("late-scalar.json", b'[{"a": 1}, 2]'),
+        ("trailing.json", b'[{"a": 1}] [2]'),
+        ("empty.json", b"[]"),
+        ("object.json", b'{"settings": {"a": 1}}'),
+        ("list.geojson", b'[{"a": 1}]'),
+        ("not-a-collection.geojson", b'{"type": "Feature", "features": [{"properties": {"a": 1}}]}'),
+        ("bad-properties.geojson", b'{"type": "FeatureCollection", "features": [{"properties": [1]}]}'),
+    ],
+)
+def test_json_that_is_not_a_table_gets_no_analysis(tmp_path, name, data):
+    assert analysed(tmp_path, name, data) == {}
+
+
+def test_geojson_read_as_a_stream_in_any_key_order(tmp_path, monkeypatch):
+    monkeypatch.setattr(analysis, "READ_CHARS", 7)  # many small pieces: values cut anywhere
+    features = [{"type": "Feature", "geometry": None, "properties": {"n": i, "name": f"é{i}"}} for i in range(30)]
+    document = {"features": features, "name": "stops", "bbox": [-7.6, 33.5, -7.5, 33.6], "type": "FeatureCollection"}
+    result = analysed(tmp_path, "t.geojson", json.dumps(document, ensure_ascii=False).encode())
+    assert result["row_count"] == 30 and [f["name"] for f in result["schema_fields"]] == ["n", "name"]
+    assert result["preview"][0] == [0, "é0"] and result["report"]["valid"] is True
+    numbers = analysed(tmp_path, "n.json", b'[{"a": 12345678}, {"a": 98765.4321e2}]')
+    assert [str(row[0]) for row in numbers["preview"]] == ["12345678", "9876543.21"]
+
+
+def test_a_json_element_over_the_bound_stops_the_reading_with_a_notice(tmp_path, monkeypatch):
+    monkeypatch.setattr(analysis, "READ_CHARS", 100)
+    monkeypatch.setattr(analysis, "MAX_ELEMENT_CHARS", 1000)
+    data = json.dumps([{"a": i} for i in range(50)] + [{"a": "x" * 5000}] + [{"a": 1}] * 50).encode()
+    result = analysed(tmp_path, "t.json", data)
+    assert notice_types(result) == ["element-too-large"]
+    assert result["report"]["row_count_exact"] is False and result["row_count"] >= 50
+    assert result["schema_fields"] == [{"name": "a", "type": "integer"}]
+
+
+def test_counting_and_the_whole_analysis_stop_at_their_time_budgets(tmp_path):
+    data = json.dumps([{"a": i} for i in range(30_000)]).encode()
+    counted = analysed(tmp_path, "t.json", data, count_seconds=0)
+    assert notice_types(counted) == ["count-cut"]
+    assert counted["report"]["row_count_exact"] is False and counted["report"]["valid"] is True
+    assert counted["report"]["notices"][0]["variables"] == {"seconds": 0}
+    csv_counted = analysed(tmp_path, "t.csv", b"a\n" + b"1\n" * 20_000, count_seconds=0)
+    assert notice_types(csv_counted) == ["count-cut"] and csv_counted["report"]["row_count_exact"] is False
+    stopped = analysed(tmp_path, "u.csv", b"a,b\n1,2\n", seconds=0, count_seconds=0)
+    assert "schema_fields" not in stopped and "out-of-time" in notice_types(stopped)
+    assert "valid" not in stopped["report"]  # a budget is not a failure of the file

@@ -12,18 +12,15 @@ Rules:
 - Uploading a file with the name of an existing file makes its next version; older versions stay
   downloadable with their checksums.
 - Tabular files (CSV; JSON and GeoJSON when they hold a table — GeoJSON features' properties as rows) are
-  analysed with Frictionless after they are stored: schema, row count, a validation report over the first
-  10,000 rows and a preview of the first 20. The analysis is bounded and never refuses an upload.
+  analysed with Frictionless when they are stored: schema, row count, a validation report over the first
+  rows and a preview of the first 20 (app/datasets/analysis.py). The analysis is bounded in columns, cells,
+  characters read and time, and never refuses an upload: where a bound stops it, the file's report says so.
 """
 
-import csv
-import json
 import logging
-import math
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +34,7 @@ from app.audit import service as audit
 from app.challenges import permissions as challenge_can
 from app.challenges import service as challenges
 from app.challenges.service import ChallengeView
+from app.datasets import analysis as tabular
 from app.datasets import permissions as can
 from app.datasets.models import Dataset, DatasetField, DatasetFile
 from app.datasets.schemas import DatasetCreate, DatasetUpdate, DictionaryEntry
@@ -46,14 +44,6 @@ from app.proposals import service as proposals
 from app.security.actor import Actor
 
 log = logging.getLogger(__name__)
-
-VALIDATE_ROWS = 10_000
-PREVIEW_ROWS = 20
-SAMPLE_ROWS = 1_000
-MAX_JSON_ANALYSE_BYTES = 50 * 1024**2  # JSON/GeoJSON are parsed whole to find their rows: bounded
-EXACT_COUNT_BYTES = 64 * 1024**2  # above this, a quoted CSV's rows are estimated from its line breaks
-MAX_CELL_CHARS = 200
-TABULAR_KINDS = ("csv", "json", "geojson")
 
 
 @dataclass
@@ -310,7 +300,7 @@ def store_version(
     path = staged.move_into_place(key)
     storage.remove_on_rollback(session, path)
     if analysis is None:
-        analysis = analyse(path, staged.file_type.kind)
+        analysis = tabular.analyse(path, staged.file_type.kind)
     row = DatasetFile(
         dataset_id=dataset_id,
         name=staged.name,
@@ -382,7 +372,7 @@ async def receive_file(
         received = await storage.receive_upload(chunks, content_type, content_length=content_length)
     staged = received.staged
     try:
-        analysis = await run_in_threadpool(analyse, staged.temp_path, staged.file_type.kind)
+        analysis = await run_in_threadpool(tabular.analyse, staged.temp_path, staged.file_type.kind)
         return await run_in_threadpool(add_file, session, actor, dataset_id, staged, analysis)
     finally:
         staged.discard()
@@ -412,121 +402,6 @@ def file_path(file: DatasetFile) -> Path:
         log.error("stored file missing: dataset_file %s at %s", file.id, path)
         raise NotFound("This file is missing from storage. The platform team has been told.")
     return path
-
-
-# ---- analysis (Frictionless) ---------------------------------------------------------------------------
-
-
-def _cell(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    if isinstance(value, dict | list):
-        value = json.dumps(value, ensure_ascii=False)
-    text = str(value)
-    return text if len(text) <= MAX_CELL_CHARS else text[: MAX_CELL_CHARS - 1] + "…"
-
-
-def _json_rows(path: Path, kind: str) -> list[dict[str, Any]] | None:
-    """The rows of a tabular JSON document: an array of objects, or GeoJSON features' properties."""
-    if path.stat().st_size > MAX_JSON_ANALYSE_BYTES:
-        return None
-    try:
-        document = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (ValueError, UnicodeDecodeError):
-        return None
-    if isinstance(document, dict) and document.get("type") == "FeatureCollection":
-        features = document.get("features")
-        if not isinstance(features, list):
-            return None
-        rows = [f.get("properties") or {} for f in features if isinstance(f, dict)]
-    elif kind == "json" and isinstance(document, list):
-        rows = document
-    else:
-        return None
-    if not rows or not all(isinstance(r, dict) for r in rows):
-        return None
-    return [{str(k): _cell(v) if isinstance(v, dict | list) else v for k, v in r.items()} for r in rows]
-
-
-def _count_csv_rows(path: Path) -> tuple[int, bool]:
-    """Data rows of a CSV (header excluded) and whether the count is exact. Line breaks are counted fast;
-    that is exact when no field is quoted (a quoted field may hold a line break), else the csv module
-    counts files up to 64 MiB exactly and bigger ones keep the estimate."""
-    lines, quoted, last = 0, False, b"\n"
-    with path.open("rb") as handle:
-        while chunk := handle.read(4 * 1024 * 1024):
-            lines += chunk.count(b"\n")
-            quoted = quoted or b'"' in chunk
-            last = chunk[-1:]
-    lines += last != b"\n"
-    if not quoted:
-        return max(0, lines - 1), True
-    if path.stat().st_size <= EXACT_COUNT_BYTES:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            count = sum(1 for row in csv.reader(handle) if row)
-        return max(0, count - 1), True
-    return max(0, lines - 1), False
-
-
-def analyse(path: Path, kind: str) -> dict[str, Any]:
-    """Schema, row count, validation summary and preview of a tabular file; {} for other files. Bounded:
-    validation reads at most 10,000 rows, the preview 20. Never raises: a failure becomes the report."""
-    if kind not in TABULAR_KINDS:
-        return {}
-    try:
-        return _analyse(path, kind)
-    except Exception as exc:  # a file Frictionless cannot read is still a valid upload
-        log.info("could not analyse %s: %s", path, exc)
-        return {"report": {"valid": False, "error_count": 1, "errors": [{"row": None, "message": str(exc)[:300]}]}}
-
-
-def _analyse(path: Path, kind: str) -> dict[str, Any]:
-    import frictionless
-
-    detector = frictionless.Detector(sample_size=SAMPLE_ROWS)
-    rows: list[dict[str, Any]] | None = None
-
-    def resource() -> Any:
-        if kind == "csv":
-            return frictionless.Resource(
-                path=path.name, basepath=str(path.parent), format="csv", encoding="utf-8", detector=detector
-            )
-        return frictionless.Resource(data=rows, detector=detector)
-
-    if kind in ("json", "geojson"):
-        rows = _json_rows(path, kind)
-        if rows is None:
-            return {}
-    described = resource()
-    described.infer()
-    schema_fields = [{"name": f.name, "type": f.type} for f in described.schema.fields]
-    report = resource().validate(limit_rows=VALIDATE_ROWS)
-    task = report.tasks[0] if report.tasks else None
-    checked = int((task.stats.get("rows") if task else 0) or 0)
-    errors = report.flatten(["rowNumber", "type", "message"])
-    preview: list[list[Any]] = []
-    with resource() as reader:
-        for number, row in enumerate(reader.row_stream):
-            if number >= PREVIEW_ROWS:
-                break
-            preview.append([_cell(v) for v in row.to_list()])
-    if kind == "csv":
-        row_count, exact = (checked, True) if checked < VALIDATE_ROWS else _count_csv_rows(path)
-    else:
-        row_count, exact = len(rows or []), True
-    summary: dict[str, Any] = {
-        "valid": report.valid,
-        "error_count": len(errors),
-        "errors": [{"row": r, "type": t, "message": m} for r, t, m in errors[:5]],
-        "rows_checked": min(checked, VALIDATE_ROWS),
-        "limited": checked >= VALIDATE_ROWS,
-        "row_count_exact": exact,
-    }
-    return {"schema_fields": schema_fields, "row_count": row_count, "report": summary, "preview": preview}
 
 
 # ---- Frictionless data package -------------------------------------------------------------------------
