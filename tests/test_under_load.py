@@ -3,8 +3,13 @@ signing in at once. On SQLite (the default) and on PostgreSQL when MEDINA_TEST_D
 
 import asyncio
 import contextlib
+import os
 import re
 import socket
+import subprocess
+import sys
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 
@@ -169,3 +174,72 @@ def test_nineteen_wrong_passwords_at_once_get_only_five_checked(server):
         return list(await asyncio.gather(*(_sign_in(server.base_url, "city@medina.test", "wrong") for _ in range(19))))
 
     assert Counter(asyncio.run(burst())) == Counter({422: 5, 429: 14})
+
+
+MOVE_DEADLINE = """
+from datetime import timedelta
+from sqlmodel import select
+from app.challenges.models import Challenge
+from app.db import open_session, utcnow
+from app.main import create_app  # every table known
+with open_session() as session:
+    challenge = session.exec(select(Challenge).where(Challenge.slug == "fuites-reseau-eau")).one()
+    challenge.deadline = utcnow() - timedelta(minutes=1)
+    session.add(challenge)
+    session.commit()
+"""
+
+
+def _submitted_with_big_attachments(server: LiveServer, megabytes: int) -> int:
+    """AquaSense's demo draft, completed, with incompressible attachments, submitted; then the deadline passes."""
+    token = server.medina("token", "create", "startup2@medina.test", "--scope", "write").strip()
+    with httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=120) as api:
+        proposal = api.get("/api/v1/proposals").json()["items"][0]
+        fields = {
+            "data_use": "Pressure data of the network.",
+            "experimentation_plan": "Twelve sensors for three months.",
+            "team": [{"name": "Leila", "role": "CEO"}],
+            "trl": 5,
+            "plan": [{"month": 1, "milestone": "Sensors installed"}],
+        }
+        current = api.get(proposal["url"])
+        patched = api.patch(proposal["url"], json=fields, headers={"If-Match": current.headers["etag"]})
+        assert patched.status_code == 200, patched.text
+        for n in range(megabytes // 50):
+            sent = api.post(
+                f"{proposal['url']}/attachments",
+                files={"file": (f"mesures-{n}.pdf", b"%PDF-1.7\n" + os.urandom(50 * MIB))},
+            )
+            assert sent.status_code == 201, sent.text
+        submitted = api.post(f"{proposal['url']}/submit", json={"accept_terms": True})
+        assert submitted.status_code == 200, submitted.text
+    subprocess.run([sys.executable, "-c", MOVE_DEADLINE], env=server.env, check=True, timeout=60)
+    return proposal["challenge"]
+
+
+def test_a_long_zip_export_does_not_hold_up_anyone_s_writes(server):
+    """The archive is built in a read transaction (one 1.6 GB export blocked every save for 65 s)."""
+    challenge_id = _submitted_with_big_attachments(server, 150)
+    sponsor = httpx.Client(base_url=server.base_url, timeout=300)
+    page = sponsor.get("/login")
+    token = CSRF.search(page.text)
+    assert token
+    signed = sponsor.post(
+        "/login", data={"csrf_token": token.group(1), "email": "lydec@medina.test", "password": DEMO_PASSWORD}
+    )
+    assert signed.status_code == 303
+    writer = server.medina("token", "create", "startup@medina.test", "--scope", "write").strip()
+    answers: list[tuple[int, float]] = []
+    export = threading.Thread(target=lambda: sponsor.get(f"/challenges/{challenge_id}/proposals.zip"))
+    export.start()
+    time.sleep(0.3)
+    with httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {writer}"}, timeout=60) as api:
+        while export.is_alive() and len(answers) < 20:
+            started = time.monotonic()
+            created = api.post("/api/v1/tokens", json={"name": "during the export", "scope": "read"})
+            answers.append((created.status_code, time.monotonic() - started))
+    export.join()
+    sponsor.close()
+    assert answers, "the export ended before any write was tried"
+    assert all(status == 201 for status, _ in answers), answers
+    assert max(seconds for _, seconds in answers) < 3, answers  # the build takes ~7 s here; it held writes that long

@@ -14,10 +14,12 @@ read; the HTML face checks the Origin and the CSRF cookie before reading a form 
 """
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import get_settings
@@ -37,12 +39,12 @@ def streamed_upload(endpoint: F) -> F:
     return endpoint
 
 
-def upload_path_patterns(routes: Iterable[Any]) -> list[re.Pattern[str]]:
-    """The path patterns of the routes marked @streamed_upload."""
+def upload_path_patterns(routes: Sequence[BaseRoute]) -> list[re.Pattern[str]]:
+    """The path patterns of the routes marked @streamed_upload, included routers and prefixes resolved."""
     return [
-        route.path_regex
-        for route in routes
-        if getattr(getattr(route, "endpoint", None), UPLOAD_MARK, False) and hasattr(route, "path_regex")
+        compile_path(context.path)[0]
+        for context in iter_route_contexts(routes)
+        if context.path and getattr(getattr(context.original_route, "endpoint", None), UPLOAD_MARK, False)
     ]
 
 
