@@ -5,6 +5,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -18,6 +19,7 @@ from app.config import get_settings
 from app.errors import Invalid
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
     from sqlmodel import Session
 
     from app.challenges.importer import ImportResult
@@ -40,9 +42,32 @@ def _fail(message: str, code: int = 1) -> None:
 
 def _explain(error: Invalid) -> str:
     from app import i18n
+    from app.validation import InvalidInput
 
     i18n.set_language("en")
-    return "; ".join(f"{field}: {i18n.gettext(msg)}" for field, msg in error.errors.items()) or error.detail
+    variables = error.field_variables if isinstance(error, InvalidInput) else {}
+    messages = [f"{field}: {i18n.gettext(msg, **variables.get(field, {}))}" for field, msg in error.errors.items()]
+    return "; ".join(messages) or error.detail
+
+
+def _check_field(option: str, value: str, model: "type[BaseModel]", field: str) -> None:
+    """Exit with a usage error unless `value` is what the web form `model` takes in `field` (validated by the
+    schema itself, so the command line and the form keep one rule), written on one line: an argument can
+    carry a newline, a control character or bytes that are not UTF-8 (Python's surrogates), a form's
+    one-line field cannot."""
+    from pydantic import ValidationError
+
+    from app import i18n
+    from app.validation import message_for
+
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in value):
+        _fail(f"{option} must be UTF-8 text on one line, without control characters", 2)
+    try:
+        model.__pydantic_validator__.validate_assignment(model.model_construct(), field, value)
+    except ValidationError as exc:
+        i18n.set_language("en")
+        message, variables = message_for(exc.errors()[0])
+        _fail(f"{option}: {i18n.gettext(message, **variables)}", 2)
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -100,12 +125,18 @@ def user_create(
     from email_validator import EmailNotValidError, validate_email
 
     from app.accounts import service as accounts
+    from app.accounts.schemas import OrganisationCreate, StartupRegistration
     from app.db import open_session
 
     try:
         validate_email(email, check_deliverability=False)
     except EmailNotValidError as exc:
         _fail(f"invalid email address: {exc}", 2)
+    _check_field("--name", name, StartupRegistration, "name")
+    if org is not None:
+        _check_field("--org", org, OrganisationCreate, "slug")
+    if org_name is not None:
+        _check_field("--org-name", org_name, OrganisationCreate, "name")
     if role not in ("admin", "member"):
         _fail("--role must be admin or member", 2)
     if org_kind is not None and org_kind not in ("city", "partner", "startup", "operator"):
@@ -113,9 +144,9 @@ def user_create(
     if not password_stdin:
         _fail("pass the password on standard input with --password-stdin", 2)
     try:
-        password = sys.stdin.readline().rstrip("\r\n")
+        password = sys.stdin.buffer.readline().decode("utf-8").rstrip("\r\n")
     except (OSError, UnicodeDecodeError) as exc:
-        _fail(f"could not read the password from standard input: {exc}", 2)
+        _fail(f"could not read the password from standard input (it must be UTF-8): {exc}", 2)
     if not password:
         _fail("no password on standard input", 2)
     with open_session() as session:
@@ -146,15 +177,17 @@ def token_create(
     from app.accounts import tokens
     from app.accounts.schemas import TokenCreate
     from app.db import open_session
+    from app.validation import parse
 
     if scope not in ("read", "write"):
         _fail("--scope must be read or write", 2)
+    _check_field("--name", name, TokenCreate, "name")
     with open_session() as session:
         user = accounts.get_user_by_email(session, email)
         if user is None or not user.is_active:
             _fail(f"no active user with email {email}", 1)
         actor = accounts.build_actor(session, user)
-        _, secret = tokens.create_token(session, actor, TokenCreate(name=name, scope=scope))  # type: ignore[arg-type]
+        _, secret = tokens.create_token(session, actor, parse(TokenCreate, {"name": name, "scope": scope}))
         session.commit()
     typer.echo(secret)
 

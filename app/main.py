@@ -13,6 +13,7 @@ from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match, Mount
 
 from app import i18n
 from app.accounts import api as accounts_api
@@ -42,6 +43,7 @@ from app.web.templating import render
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).with_name("static")
 API_PREFIX = "/api/v1"
+HTTP_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 
 
 def _is_api(request: Request) -> bool:
@@ -57,13 +59,29 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
     return web_errors.domain_error_page(request, exc)
 
 
+def _allowed_methods(request: Request) -> str | None:
+    """The methods the request's path answers to. Starlette's 405 names only those of the first route that
+    has the path, and the GET and the PATCH of a record are two routes. None when no route says (a mount)."""
+    routes = [route for route in request.app.router.routes if not isinstance(route, Mount)]
+    allowed = [
+        method
+        for method in HTTP_METHODS
+        if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes)
+    ]
+    return ", ".join(allowed) or None
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405 and (allowed := _allowed_methods(request)):
+        headers["Allow"] = allowed
     if _is_api(request) or request.url.path in ("/openapi.json", "/healthz"):
-        return problems.problem_response(
-            exc.status_code, str(exc.detail), str(exc.detail), headers=dict(exc.headers or {})
-        )
-    return web_errors.http_error_page(request, exc.status_code)
+        return problems.problem_response(exc.status_code, str(exc.detail), str(exc.detail), headers=headers)
+    page = web_errors.http_error_page(request, exc.status_code)
+    if "Allow" in headers:
+        page.headers["Allow"] = headers["Allow"]
+    return page
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

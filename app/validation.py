@@ -1,10 +1,11 @@
 """Input validation shared by both faces: pydantic errors become field → message-id maps (see errors.Invalid)."""
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Path
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, PlainValidator, ValidationError, WithJsonSchema
 
 from app.errors import Invalid
 
@@ -63,6 +64,54 @@ def parse(model: type[M], data: Mapping[str, Any]) -> M:
         raise InvalidInput(field_errors(exc.errors())) from None
 
 
-# Record ids in paths: bounded to what a 32-bit INTEGER column holds, so that a huge id is a clean 404/422
-# on PostgreSQL and SQLite alike instead of a database overflow.
-RecordId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+# Record ids are bounded to what PostgreSQL's `integer` holds (every id column is one; see migrations/), so
+# that a huge id is a clean 404/422 on PostgreSQL and SQLite alike instead of a database overflow.
+MAX_ID = 2_147_483_647
+RecordId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+SLUG_MAX_LENGTH = 80
+
+
+def whole_number(value: object, *, max_digits: int = len(str(MAX_ID))) -> int | None:
+    """A whole number written in ASCII digits, as forms and query strings send them; None for anything else,
+    including the digits that str.isdigit() knows and int() refuses (², ①) and numbers of more than
+    `max_digits` digits."""
+    text = str(value)
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= max_digits else None
+
+
+def id_or_slug(value: str) -> int | str | None:
+    """A record named in a list filter by its id or its short name: the id when `value` is ASCII digits, the
+    slug otherwise; None when it can be neither (an id out of range, a malformed slug), which no record is."""
+    if value.isascii() and value.isdigit():
+        number = whole_number(value)
+        return number if number is not None and 1 <= number <= MAX_ID else None
+    return value if len(value) <= SLUG_MAX_LENGTH and SLUG.fullmatch(value) else None
+
+
+def _checked_id_or_slug(value: Any) -> int | str:
+    found = id_or_slug(value) if isinstance(value, str) else None
+    if found is None:
+        raise ValueError("Give an id from 1 to 2147483647, or a short name of lowercase letters, digits and hyphens.")
+    return found
+
+
+# A query parameter naming a record by id or slug. The schema says what id_or_slug reads: an id in range, or
+# a slug that is not all digits (those are ids), so that any value the schema allows is answered.
+IdOrSlug = Annotated[
+    int | str,
+    PlainValidator(_checked_id_or_slug),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                {
+                    "type": "string",
+                    "maxLength": SLUG_MAX_LENGTH,
+                    "pattern": r"^(?:[a-z0-9]+(?:-[a-z0-9]+)+|[0-9]*[a-z][a-z0-9]*)$",
+                },
+            ]
+        }
+    ),
+]

@@ -29,16 +29,19 @@ class Cli:
     engine: Engine
     tmp: Path
 
-    def run(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
+    def run(self, *args: str | bytes, stdin: str | bytes | None = None) -> subprocess.CompletedProcess[str]:
+        """Run `medina` with these arguments and standard input; bytes go as they are (not UTF-8, say)."""
+        done = subprocess.run(
             [sys.executable, "-c", "from app.cli import main; main()", *args],
-            input=stdin if stdin is not None else "",
+            input=stdin.encode() if isinstance(stdin, str) else (stdin or b""),
             env=self.env,
             cwd=ROOT,
             capture_output=True,
-            text=True,
             timeout=120,
             check=False,
+        )
+        return subprocess.CompletedProcess(
+            done.args, done.returncode, done.stdout.decode(errors="replace"), done.stderr.decode(errors="replace")
         )
 
     def scalar(self, sql: str, **params: object) -> Any:
@@ -183,6 +186,50 @@ def test_user_create_refuses_bad_input(cli: Cli, args: list[str], stdin: str, co
         assert cli.scalar("SELECT count(*) FROM organisation WHERE slug = 'bank'") == 0
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--name", ""], "--name: This field is required."),
+        (["--name", "   "], "--name: This field is required."),
+        (["--name", "x" * 10_000], "--name: Use at most 120 characters."),
+        (["--name", "Ana\n<b>Admin</b>"], "--name must be UTF-8 text on one line"),
+        (["--name", "Ana\tB"], "--name must be UTF-8 text on one line"),
+        ([b"--name", b"Caf\xe9"], "--name must be UTF-8 text on one line"),
+        (["--name", "Ana", "--org", "Bad Slug/../x", "--org-kind", "city"], "--org: Use only lowercase letters"),
+        (["--name", "Ana", "--org", "x" * 500, "--org-kind", "city"], "--org: Use at most 80 characters."),
+        (["--name", "Ana", "--org", "new-org", "--org-name", "x", "--org-kind", "city"], "--org-name: Use at least 2"),
+    ],
+    ids=["empty", "blank", "10000-characters", "newline", "tab", "not-utf8", "bad-slug", "long-slug", "short-org-name"],
+)
+def test_user_create_takes_what_the_web_forms_take(cli: Cli, args: list[str | bytes], message: str) -> None:
+    organisations = cli.scalar("SELECT count(*) FROM organisation")
+    result = cli.run("user", "create", "form@example.org", *args, "--password-stdin", stdin="a-long-passphrase-83\n")
+    assert (result.returncode, result.stdout) == (2, ""), result.stderr
+    assert result.stderr.startswith(f"error: {message}")
+    assert "Traceback" not in result.stderr
+    assert cli.count_users("form@example.org") == 0
+    assert cli.scalar("SELECT count(*) FROM organisation") == organisations
+
+
+def test_user_create_refuses_a_password_that_is_not_utf8(cli: Cli) -> None:
+    result = cli.run(
+        "user", "create", "latin1@example.org", "--name", "Ana", "--password-stdin", stdin=b"caf\xe9-1234567\n"
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: could not read the password from standard input (it must be UTF-8)")
+    assert "Traceback" not in result.stderr
+    assert cli.count_users("latin1@example.org") == 0
+
+
+def test_user_create_refuses_reserved_domains_as_the_web_forms_do(cli: Cli) -> None:
+    """`.test` (the demo's domain) is a reserved name: the registration and invitation forms refuse it too, so
+    only the demo, which writes its accounts itself, has such addresses."""
+    result = cli.run("user", "create", "x@y.test", "--name", "X", "--password-stdin", stdin="a-long-passphrase-84\n")
+    assert result.returncode == 2
+    assert "special-use or reserved name" in result.stderr
+    assert cli.count_users("x@y.test") == 0
+
+
 def test_token_create_prints_only_the_token(cli: Cli) -> None:
     cli.insert_user("robot@example.org", "Robot")
     result = cli.run("token", "create", "Robot@Example.org", "--scope", "write", "--name", "ci")
@@ -209,6 +256,11 @@ def test_token_create_prints_only_the_token(cli: Cli) -> None:
     assert unknown.returncode != 0
     assert "no active user with email nobody@example.org" in unknown.stderr
     assert unknown.stdout == ""
+
+    for name, message in (("", "--name: This field is required."), ("x" * 81, "--name: Use at most 80 characters.")):
+        refused = cli.run("token", "create", "robot@example.org", "--name", name)
+        assert (refused.returncode, refused.stdout) == (2, "")
+        assert refused.stderr.startswith(f"error: {message}") and "Traceback" not in refused.stderr
 
 
 def test_demo_is_idempotent(cli: Cli) -> None:

@@ -264,6 +264,20 @@ BROKEN = [
         "programme.yaml: operator: “lydec” is not an operator organisation.",
         id="operator-of-the-wrong-kind",
     ),
+    pytest.param(
+        "tram-rabattement-bus.md",
+        "title: Faire venir",
+        "title: Attirer les voyageurs\ntitle: Faire venir",
+        "tram-rabattement-bus.md: title: This field is given twice, on lines 2 and 3.",
+        id="key-given-twice",
+    ),
+    pytest.param(
+        "programme.yaml",
+        "call:           {starts_on: 2026-11-02, ends_on: 2027-03-31}",
+        "call:           {starts_on: 2026-11-02, ends_on: 2027-03-31, ends_on: 2027-03-30}",
+        "programme.yaml: phases.call.ends_on: This field is given twice on line 18.",
+        id="nested-key-given-twice",
+    ),
 ]
 
 
@@ -301,6 +315,21 @@ def test_every_problem_is_reported_at_once(db: Session, organisations: None, fol
         "p/collecte-dechets.md: deadline: Input should be a valid datetime or date, input is too short",
         "p/fuites-reseau-eau.md: This is not valid YAML (line 7): expected ',' or ']', but got ':'.",
     ]
+
+
+def test_a_merge_may_give_a_key_again_and_an_anchor_is_checked_once() -> None:
+    from app.challenges.importer import _load_yaml
+
+    merged = "base: &base {title: A, summary: B}\nchallenge:\n  <<: *base\n  title: C\n"
+    assert _load_yaml("f.yaml", merged) == (
+        {"base": {"title": "A", "summary": "B"}, "challenge": {"title": "C", "summary": "B"}},
+        [],
+    )
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + n)}: &{chr(98 + n)} [{', '.join([f'*{chr(97 + n)}'] * 10)}]\n" for n in range(6)
+    )
+    data, found = _load_yaml("f.yaml", bomb + "a2: 1\nb: 2\n")
+    assert data is None and [str(p) for p in found] == ["f.yaml: b: This field is given twice, on lines 2 and 9."]
 
 
 def test_sections_ignore_headings_in_code_and_refuse_text_before_the_problem() -> None:

@@ -1,5 +1,7 @@
 """ETags and If-Match for records that several people edit: the tag names the record and its revision."""
 
+from app.validation import whole_number
+
 
 def etag(prefix: str, record_id: int | None, revision: int) -> str:
     return f'"{prefix}{record_id}-{revision}"'
@@ -15,6 +17,7 @@ def revision_from(if_match: str | None, prefix: str, record_id: int | None) -> i
         if not tag.startswith(prefix):
             continue
         tagged_id, _, revision = tag.removeprefix(prefix).partition("-")
-        if tagged_id == str(record_id) and revision.isdigit() and len(revision) < 10:
-            return int(revision)
+        number = whole_number(revision, max_digits=9)
+        if tagged_id == str(record_id) and number is not None:
+            return number
     return -1

@@ -1,22 +1,35 @@
 """Cursor pagination for API lists: `?limit=N&cursor=C` → `{"items": [...], "next": url | null}`.
 
 The cursor is an opaque offset into a stable ordering; list endpoints that grow large will switch to keyset
-cursors (the id of the last item) without changing the contract.
+cursors (the id of the last item) without changing the contract. It is the unpadded URL-safe base64 of the
+offset in decimal, at most nine digits; the schema gives that format as a pattern, and a cursor outside it
+is a 422 (never an offset the database cannot hold).
 """
 
 import base64
+import re
 from collections.abc import Sequence
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, WithJsonSchema
 
 from app.errors import Invalid
 
 T = TypeVar("T")
 MAX_LIMIT = 500
+# The base64 of ASCII digits (0x30–0x39, bits 0011dddd), spelled out: three digits make four characters
+# (0011 + the first digit's top bits; its low bits + 0011; the second digit + 00; 11 + the third digit), one
+# or two last digits make two or three. Two groups and a last piece: 0 to 9 digits.
+_FIRST = "(?:[MN][DTjz]|O[DT])"
+_THREE = f"{_FIRST}[AEIMQUYcgk][w-z0-5]"
+_PIECE = f"(?:{_THREE}|{_FIRST}[AEIMQUYcgk]|[MN][AQgw]|O[AQ])"
+CURSOR_PATTERN = f"^(?:{_THREE}){{0,2}}{_PIECE}?$"
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="How many items per page (1–500)")]
-Cursor = Annotated[str | None, Query(max_length=200, description="The `next` cursor of the previous page")]
+Cursor = Annotated[
+    Annotated[str, WithJsonSchema({"type": "string", "pattern": CURSOR_PATTERN})] | None,
+    Query(max_length=200, description="The `next` cursor of the previous page"),
+]
 
 
 class Page(BaseModel, Generic[T]):
@@ -27,13 +40,9 @@ class Page(BaseModel, Generic[T]):
 def _decode(cursor: str | None) -> int:
     if not cursor:
         return 0
-    try:
-        value = int(base64.urlsafe_b64decode(cursor.encode() + b"==").decode())
-    except (ValueError, UnicodeDecodeError):
-        raise Invalid({"cursor": "This cursor is not valid; start again without it."}) from None
-    if value < 0:
+    if not re.fullmatch(CURSOR_PATTERN, cursor):
         raise Invalid({"cursor": "This cursor is not valid; start again without it."})
-    return value
+    return int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
 
 
 def _encode(offset: int) -> str:

@@ -70,9 +70,12 @@ def from_validation_error(request: Request, exc: RequestValidationError) -> JSON
     return problem_response(422, "Invalid input", i18n.gettext("Please correct the errors below."), errors=errors)
 
 
+# What any operation may answer. 400 is "There was an error parsing the body" (FastAPI), for a body that
+# cannot be read (JSON that is not UTF-8) on the operations that take one, and a malformed request on any.
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "content": {MEDIA_TYPE: {}}, "description": title}
     for status, title in (
+        (400, "The request or its body cannot be read"),
         (401, "Authentication required"),
         (403, "Forbidden"),
         (404, "Not found"),

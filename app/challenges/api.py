@@ -23,7 +23,7 @@ from app.challenges.schemas import (
 )
 from app.challenges.service import ChallengeFilters, ChallengeView
 from app.db import SessionDep
-from app.validation import RecordId
+from app.validation import IdOrSlug, RecordId
 
 router = APIRouter()
 
@@ -95,10 +95,10 @@ def challenge_list(
     actor: ApiActor,
     limit: Limit = 50,
     cursor: Cursor = None,
-    programme: Annotated[str | None, Query(max_length=80, description="Programme id or slug")] = None,
+    programme: Annotated[IdOrSlug | None, Query(description="Programme id or slug")] = None,
     status_: Annotated[Status | None, Query(alias="status")] = None,
     theme: Theme | None = None,
-    sponsor: Annotated[str | None, Query(max_length=80, description="Organisation id or slug")] = None,
+    sponsor: Annotated[IdOrSlug | None, Query(description="Organisation id or slug")] = None,
     q: Annotated[str | None, Query(max_length=100, description="Words in the title or summary")] = None,
 ) -> Page[ChallengePublic]:
     offset = offset_of(cursor)
@@ -137,7 +137,10 @@ def challenge_get(
 @router.patch(
     "/challenges/{challenge_id}",
     response_model=ChallengePublic,
-    responses={412: {"description": "The If-Match ETag is stale: someone changed the challenge"}},
+    responses={
+        409: {"description": "The status asked for does not follow the current one (closed → awarded → archived)"},
+        412: {"description": "The If-Match ETag is stale: someone changed the challenge"},
+    },
     summary="Edit a challenge; send If-Match with the ETag you read",
 )
 def challenge_patch(

@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from app.errors import Invalid
+from app.validation import whole_number
 from app.web.forms import join_lines, parse_lines
 
 KPI_KEYS = ("name", "unit", "baseline", "target")
@@ -48,15 +49,16 @@ def fields_from_form(form: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
             data[name] = _local_datetime(str(form[name]), tz, name)
     themes = form.get("themes", [])
     data["themes"] = themes if isinstance(themes, list) else [themes]
-    sdgs = form.get("sdgs", [])
-    data["sdgs"] = [int(s) for s in (sdgs if isinstance(sdgs, list) else [sdgs]) if str(s).isdigit()]
-    sponsors = form.get("sponsors", [])
-    data["sponsors"] = [int(s) for s in (sponsors if isinstance(sponsors, list) else [sponsors]) if str(s).isdigit()]
+    for name in ("sdgs", "sponsors"):
+        values = form.get(name, [])
+        numbers = (whole_number(v) for v in (values if isinstance(values, list) else [values]))
+        data[name] = [n for n in numbers if n is not None]
     data["kpis"] = parse_lines(str(form.get("kpis", "")), KPI_KEYS, "kpis")
     data["test_sites"] = parse_lines(str(form.get("test_sites", "")), SITE_KEYS, "test_sites")
     for name in ("programme", "lead_sponsor"):
-        if str(form.get(name, "")).isdigit():
-            data[name] = int(form[name])
+        number = whole_number(form.get(name, ""))
+        if number is not None:
+            data[name] = number
     return data
 
 

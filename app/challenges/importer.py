@@ -59,6 +59,7 @@ from app.programmes.models import PHASE_ORDER, PhaseKind, Programme, ProgrammePa
 from app.programmes.schemas import PhaseIn, ProgrammeCreate
 
 PROGRAMME_FILE = "programme.yaml"
+MERGE_TAG = "tag:yaml.org,2002:merge"  # `<<: *defaults` merges a mapping; its keys may be given again
 SECTIONS = {
     # heading (lower case) → field; the French headings are accepted too
     "problem": "problem",
@@ -161,13 +162,52 @@ def split_sections(body: str) -> dict[str, str]:
     return {name: "\n".join(lines).strip() for name, lines in sections.items()}
 
 
+def _repeated_keys(root: yaml.Node) -> list[tuple[str, int, int]]:
+    """Keys given twice in one mapping, anywhere in the document, as (dotted field, first line, second line)
+    counted from 0. YAML wants keys unique; PyYAML would keep the last silently. An anchored node is visited
+    once however many aliases repeat it."""
+    found: list[tuple[str, int, int]] = []
+    visited: set[int] = set()
+    stack: list[tuple[yaml.Node, str]] = [(root, "")]
+    while stack:
+        node, path = stack.pop()
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            lines: dict[str, int] = {}
+            for key, value in node.value:
+                name = key.value if isinstance(key, yaml.ScalarNode) and key.tag != MERGE_TAG else None
+                field = f"{path}.{name}" if path and name is not None else (name or path)
+                if name is not None and name in lines:
+                    found.append((field, lines[name], key.start_mark.line))
+                elif name is not None:
+                    lines[name] = key.start_mark.line
+                stack.append((value, field))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, f"{path}.{index}" if path else str(index)) for index, item in enumerate(node.value))
+    return sorted(found, key=lambda repeated: repeated[2])
+
+
 def _load_yaml(file: str, text: str, *, first_line: int = 1) -> tuple[dict[str, Any] | None, list[Problem]]:
+    loader = yaml.SafeLoader(text)
     try:
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        repeated = _repeated_keys(node) if node is not None else []
+        data = loader.construct_document(node) if node is not None and not repeated else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + first_line})" if mark is not None else ""
         return None, [Problem(file, "", f"This is not valid YAML{where}: {getattr(exc, 'problem', exc)}.")]
+    finally:
+        loader.dispose()
+    if repeated:
+        return None, [
+            Problem(file, field, f"This field is given twice, on lines {a + first_line} and {b + first_line}.")
+            if a != b
+            else Problem(file, field, f"This field is given twice on line {a + first_line}.")
+            for field, a, b in repeated
+        ]
     if data is None:
         data = {}
     if not isinstance(data, dict):

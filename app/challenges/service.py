@@ -27,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import String, cast, func, or_
+from sqlalchemy import String, cast, false, func, or_
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
@@ -51,7 +51,9 @@ from app.db import after_commit, utcnow
 from app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from app.notifications import service as notifications
 from app.programmes.models import Programme, ProgrammePartner
+from app.search import contains_text
 from app.security.actor import Actor
+from app.validation import id_or_slug
 
 
 class PreconditionFailed(DomainError):
@@ -211,16 +213,21 @@ def staff_challenges(actor: Actor) -> Any:
     )
 
 
+def _named(value: int | str, id_column: Any, slug_column: Any) -> Any:
+    """The SQL condition for the record a filter names by id or slug (see id_or_slug); nothing matches a
+    value that can be neither."""
+    found = value if isinstance(value, int) else id_or_slug(value)
+    if found is None:
+        return false()
+    return id_column == found if isinstance(found, int) else slug_column == found
+
+
 def _filtered(actor: Actor, filters: ChallengeFilters) -> Any:
     query = select(Challenge).where(_visible(actor))
     now = utcnow()
     if filters.programme:
-        if isinstance(filters.programme, int) or str(filters.programme).isdigit():
-            query = query.where(Challenge.programme_id == int(filters.programme))
-        else:
-            query = query.where(
-                col(Challenge.programme_id).in_(select(Programme.id).where(Programme.slug == filters.programme))
-            )
+        programme = select(Programme.id).where(_named(filters.programme, Programme.id, Programme.slug))
+        query = query.where(col(Challenge.programme_id).in_(programme))
     if filters.status == ChallengeStatus.closed:
         query = query.where(Challenge.status == ChallengeStatus.published, col(Challenge.deadline) <= now)
     elif filters.status == ChallengeStatus.published:
@@ -228,18 +235,13 @@ def _filtered(actor: Actor, filters: ChallengeFilters) -> Any:
     elif filters.status:
         query = query.where(Challenge.status == filters.status)
     if filters.theme:
-        query = query.where(cast(Challenge.themes, String).like(f'%"{filters.theme}"%'))
+        query = query.where(cast(Challenge.themes, String).contains(f'"{filters.theme}"', autoescape=True))
     if filters.sponsor:
-        sponsor = select(Organisation.id).where(
-            Organisation.id == int(filters.sponsor)
-            if str(filters.sponsor).isdigit()
-            else Organisation.slug == str(filters.sponsor)
-        )
+        sponsor = select(Organisation.id).where(_named(filters.sponsor, Organisation.id, Organisation.slug))
         co_sponsored = select(ChallengeSponsor.challenge_id).where(col(ChallengeSponsor.organisation_id).in_(sponsor))
         query = query.where(or_(col(Challenge.lead_sponsor_id).in_(sponsor), col(Challenge.id).in_(co_sponsored)))
     if filters.q:
-        needle = f"%{filters.q.strip().lower()[:100]}%"
-        query = query.where(or_(func.lower(Challenge.title).like(needle), func.lower(Challenge.summary).like(needle)))
+        query = query.where(or_(contains_text(Challenge.title, filters.q), contains_text(Challenge.summary, filters.q)))
     return query
 
 

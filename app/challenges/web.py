@@ -22,7 +22,7 @@ from app.errors import DomainError, Forbidden, Invalid, NotFound
 from app.programmes import service as programmes
 from app.programmes.permissions import is_programme_staff
 from app.security.actor import Actor
-from app.validation import RecordId, parse
+from app.validation import RecordId, parse, whole_number
 from app.web.deps import ActorDep, FormDep, SignedInDep
 from app.web.flash import flash
 from app.web.forms import form_error
@@ -38,7 +38,7 @@ def challenge_path(view: ChallengeView) -> str:
 
 
 def _page_number(value: str | None) -> int:
-    return max(1, int(value)) if value and value.isdigit() and len(value) < 6 else 1
+    return max(1, whole_number(value, max_digits=5) or 1)
 
 
 @router.get("/challenges", response_class=HTMLResponse)
@@ -206,7 +206,7 @@ def challenge_update(
     request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, challenge_id: RecordId
 ) -> Response:
     view = service.get_editable_challenge(session, actor, challenge_id)
-    revision = int(form["revision"]) if str(form.get("revision", "")).isdigit() else None
+    revision = whole_number(form.get("revision", ""))
     try:
         fields = forms.fields_from_form(form, ZoneInfo(view.programme.timezone))
         fields.pop("programme", None)

@@ -264,6 +264,7 @@ def proposal_eligibility(
     summary="Upload an attachment (multipart field `file`, optional field `question`), streamed",
     openapi_extra=UPLOAD_BODY,
     responses={
+        409: {"description": "The deadline has passed, or the proposal can no longer change; nothing was stored"},
         413: {"description": "The file is over the size limit; nothing was stored"},
         415: {"description": "A refused type (by extension or content); nothing was stored"},
     },

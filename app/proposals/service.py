@@ -63,7 +63,9 @@ from app.proposals.models import (
     QuestionKind,
 )
 from app.proposals.schemas import EligibilityDecision, ProposalCreate, ProposalFields, QuestionCreate
+from app.search import contains_text
 from app.security.actor import Actor
+from app.validation import whole_number
 
 EDITABLE = ("title", "summary", "description", "data_use", "experimentation_plan", "needs")
 REQUIRED_TO_SUBMIT = ("title", "summary", "description", "data_use", "experimentation_plan")
@@ -445,7 +447,7 @@ def challenge_proposals(
             query = query.where(Proposal.status == status)
         if q:
             query = query.join(Organisation, col(Organisation.id) == Proposal.startup_id).where(
-                func.lower(Organisation.name).like(f"%{q.strip().lower()[:100]}%")
+                contains_text(Organisation.name, q)
             )
         rows = list(session.exec(query.order_by(col(Proposal.submitted_at), col(Proposal.id))))
         proposals = _views(session, actor, rows, {challenge.challenge.id or 0: challenge}, now)
@@ -918,7 +920,7 @@ async def receive_attachment(
         received = await storage.receive_upload(chunks, content_type, content_length=content_length)
     try:
         raw_question = received.fields.get("question", "").strip()
-        question_id = int(raw_question) if raw_question.isdigit() and len(raw_question) < 10 else None
+        question_id = whole_number(raw_question, max_digits=9)
         return await run_in_threadpool(
             add_attachment, session, actor, proposal_id, received.staged, question_id=question_id
         )
