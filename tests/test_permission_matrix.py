@@ -1,45 +1,54 @@
 """Every registered route × every role → the expected status. A route missing here fails the suite.
 
-Roles: anonymous, startup (admin of startup A, whose records are the targets), other_startup (admin of
-startup B), sponsor (admin of partner P), other_sponsor (admin of partner Q), operator (member of the
-operator organisation), platform_admin. Jurors arrive with the jury domain. HTML requests carry a valid
-CSRF token and Origin; API requests a write-scoped bearer token (none for anonymous).
+Roles: see tests/matrix/__init__.py (startup A's admin and a plain member, another startup, the challenge's
+sponsor, another partner, a member and an admin of the programme's operator, a member of an unrelated
+operator, a platform admin). HTML requests carry a valid CSRF token and Origin; API requests a write-scoped
+bearer token (none for anonymous). The world is built once per module (see Stage); each (route, role) case
+runs in a savepoint rolled back after it.
 """
 
 import importlib
 import pkgutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from fastapi import Request
 from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+from httpx import Response
+from sqlalchemy import Connection, Engine
+from sqlmodel import Session
 from starlette.routing import Mount
 
 import tests.matrix
+from app import storage
 from app.accounts import auth
-from app.accounts.models import Invitation, Membership
+from app.accounts.models import Invitation, Membership, User
+from app.api import deps as api_deps
 from app.challenges.models import Challenge, ChallengeTerms
-from app.db import utcnow
+from app.db import get_session, run_after_commit, utcnow
 from app.main import create_app
 from app.notifications.models import OutboxMessage
 from app.programmes.models import Programme, ProgrammePartner
+from tests import factories
 from tests.conftest import csrf_token
-
-ROLES = ("anonymous", "startup", "other_startup", "sponsor", "other_sponsor", "operator", "platform_admin")
-
-
-def expect(default: int, **per_role: int) -> dict[str, int]:
-    unknown = set(per_role) - set(ROLES)
-    assert not unknown, unknown
-    return {role: per_role.get(role, default) for role in ROLES}
+from tests.matrix import ROLES, expect
 
 
 def signed_in(ok: int, *, anonymous: int = 303) -> dict[str, int]:
     return expect(ok, anonymous=anonymous)
 
 
-def members_of_a(ok: int, *, operator: int, outsider: int = 404) -> dict[str, int]:
-    return expect(outsider, anonymous=303, startup=ok, operator=operator, platform_admin=ok)
+def members_of_a(ok: int, *, member: int | None = None, outsider: int = 404) -> dict[str, int]:
+    """Startup A's own pages: its admins and platform admins; a plain member gets `member`; everyone else,
+    operator staff included, may not know the startup's member records exist."""
+    return expect(
+        outsider, anonymous=303, startup=ok, startup_member=ok if member is None else member, platform_admin=ok
+    )
 
 
 def admin_only(ok: int, *, anonymous: int = 303) -> dict[str, int]:
@@ -54,6 +63,9 @@ MATRIX: dict[tuple[str, str], tuple[dict | None, dict[str, int]]] = {
     ("GET", "/"): (None, expect(200)),
     ("GET", "/register"): (None, expect(303, anonymous=200)),
     ("POST", "/register"): ({}, expect(422)),
+    ("GET", "/register/sent"): (None, expect(200)),
+    ("GET", "/email/confirm/{secret}"): (None, expect(404)),
+    ("POST", "/email/confirm/{secret}"): ({}, expect(404)),
     ("GET", "/login"): (None, expect(303, anonymous=200)),
     ("POST", "/login"): ({}, expect(422)),
     ("POST", "/logout"): ({}, expect(303)),
@@ -66,21 +78,22 @@ MATRIX: dict[tuple[str, str], tuple[dict | None, dict[str, int]]] = {
     ("POST", "/invitations/{secret}"): ({}, expect(404)),
     ("GET", "/account"): (None, signed_in(200)),
     ("POST", "/account/tokens"): ({}, signed_in(422)),
-    ("POST", "/account/tokens/{token_id}/revoke"): ({}, expect(404, anonymous=303, startup=303)),
+    ("POST", "/account/tokens/{token_id}/revoke"): ({}, expect(404, anonymous=303, startup=303, startup_member=404)),
     ("GET", "/organisations"): (None, signed_in(200)),
-    ("GET", "/organisations/new"): (None, expect(404, anonymous=303, operator=200, platform_admin=200)),
-    ("POST", "/organisations/new"): ({}, expect(404, anonymous=303, operator=422, platform_admin=422)),
-    ("GET", "/organisations/{slug}"): (None, members_of_a(200, operator=200)),
-    ("POST", "/organisations/{slug}/invitations"): ({}, members_of_a(422, operator=403)),
-    ("POST", "/organisations/{slug}/invitations/{invitation_id}/revoke"): (
+    ("GET", "/organisations/new"): (
+        None,
+        expect(404, anonymous=303, operator=200, unrelated_operator=200, platform_admin=200),
+    ),
+    ("POST", "/organisations/new"): (
         {},
-        members_of_a(303, operator=403),
+        expect(404, anonymous=303, operator=422, unrelated_operator=422, platform_admin=422),
     ),
-    ("POST", "/organisations/{slug}/members/{membership_id}/role"): (
-        {"role": "admin"},
-        members_of_a(303, operator=403),
-    ),
-    ("POST", "/organisations/{slug}/members/{membership_id}/remove"): ({}, members_of_a(303, operator=403)),
+    ("GET", "/organisations/{slug}"): (None, members_of_a(200)),
+    ("POST", "/organisations/{slug}/invitations"): ({}, members_of_a(422, member=403)),
+    ("POST", "/organisations/{slug}/invitations/{invitation_id}/revoke"): ({}, members_of_a(303, member=403)),
+    # the target is startup A's plain member: its admin may make it an admin; it may not promote itself
+    ("POST", "/organisations/{slug}/members/{membership_id}/role"): ({"role": "admin"}, members_of_a(303, member=403)),
+    ("POST", "/organisations/{slug}/members/{membership_id}/remove"): ({}, members_of_a(303, member=403)),
     ("GET", "/admin/users"): (None, admin_only(200)),
     ("POST", "/admin/users/{user_id}/active"): ({"active": "false"}, admin_only(303)),
     ("GET", "/admin/outbox"): (None, admin_only(200)),
@@ -90,20 +103,20 @@ MATRIX: dict[tuple[str, str], tuple[dict | None, dict[str, int]]] = {
     ("GET", "/api/v1/me"): (None, expect(200, anonymous=401)),
     ("GET", "/api/v1/tokens"): (None, expect(200, anonymous=401)),
     ("POST", "/api/v1/tokens"): ({"name": "ci"}, expect(201, anonymous=401)),
-    ("GET", "/api/v1/tokens/{token_id}"): (None, expect(404, anonymous=401, startup=200)),
-    ("DELETE", "/api/v1/tokens/{token_id}"): (None, expect(404, anonymous=401, startup=204)),
+    ("GET", "/api/v1/tokens/{token_id}"): (None, expect(404, anonymous=401, startup=200, startup_member=404)),
+    ("DELETE", "/api/v1/tokens/{token_id}"): (None, expect(404, anonymous=401, startup=204, startup_member=404)),
     ("GET", "/api/v1/organisations"): (None, expect(200, anonymous=401)),
     ("POST", "/api/v1/organisations"): (
-        {"kind": "partner", "name": "New partner"},
-        expect(403, anonymous=401, operator=201, platform_admin=201),
+        {"kind": "partner", "name": "New partner", "admin_email": "first.admin@new-partner.example"},
+        expect(403, anonymous=401, operator=201, unrelated_operator=201, platform_admin=201),
     ),
     ("GET", "/api/v1/organisations/{organisation_id}"): (
         None,
-        expect(404, anonymous=401, startup=200, operator=200, platform_admin=200),
+        expect(404, anonymous=401, startup=200, startup_member=200, platform_admin=200),
     ),
     ("POST", "/api/v1/organisations/{organisation_id}/invitations"): (
-        {"email": "new.person@example.org"},
-        expect(404, anonymous=401, startup=201, operator=403, platform_admin=201),
+        {"email": "new.person@example.org", "role": "admin"},
+        expect(404, anonymous=401, startup=201, startup_member=403, platform_admin=201),
     ),
 }
 
@@ -137,14 +150,18 @@ def test_every_route_is_in_the_matrix():
 
 @dataclass
 class World:
+    """The records every case acts on. `users`, `organisations` and `objects` are the rows as built, for
+    extend_world; a case looks its user up by id (`user_ids`). `files`: the stored files the world wrote."""
+
     users: dict
     params: dict
     organisations: dict = field(default_factory=dict)
     objects: dict = field(default_factory=dict)
+    user_ids: dict[str, int] = field(default_factory=dict)
+    files: dict[Path, bytes] = field(default_factory=dict)
 
 
-@pytest.fixture
-def world(db, make) -> World:
+def build_world(db: Session, make: factories.Factory) -> World:
     startup_a = make.organisation("startup")
     organisations = {
         kind: make.organisation(kind.split("_")[-1] if kind != "startup_b" else "startup")
@@ -156,6 +173,8 @@ def world(db, make) -> World:
         "sponsor": make.user(organisation=organisations["partner"], role="admin"),
         "other_sponsor": make.user(organisation=organisations["other_partner"], role="admin"),
         "operator": make.user(organisation=organisations["operator"], role="member"),
+        "operator_admin": make.user(organisation=organisations["operator"], role="admin"),
+        "unrelated_operator": make.user(organisation=make.organisation("operator"), role="member"),
         "platform_admin": make.user(platform_admin=True),
     }
     organisations["startup"] = startup_a
@@ -180,6 +199,7 @@ def world(db, make) -> World:
     db.flush()
     db.add(ChallengeTerms(challenge_id=challenge.id, version=1, ip_terms="IP stays with the startup."))
     colleague = make.user(organisation=startup_a, role="member")
+    users["startup_member"] = colleague
     membership = next(m for m in db.exec(Membership.__table__.select()) if m.user_id == colleague.id)
     invitation = Invitation(
         token_hash="x" * 64,
@@ -223,28 +243,166 @@ def world(db, make) -> World:
     return world
 
 
-@pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda r: f"{r[0]} {r[1]}")
-def test_route_answers_each_role_as_expected(client, db, make, world, route, role):
+def stored_files() -> set[Path]:
+    root = storage.files_root()
+    return {path for path in root.rglob("*") if path.is_file()} if root.exists() else set()
+
+
+class Stage:
+    """The world, built once per module (so once per xdist worker) in a connection-level transaction that is
+    rolled back at the end, with one app and one client. Each case runs in a savepoint of that transaction,
+    rolled back after it, so it starts from the world as built: rows (tokens, roles, memberships, sessions,
+    sign-in attempts), stored files the case removed, cookies and the API rate-limit windows."""
+
+    def __init__(self, connection: Connection, world: World, client: TestClient) -> None:
+        self.connection = connection
+        self.world = world
+        self.client = client
+        self.session: Session | None = None
+
+    def request_session(self, request: Request) -> Iterator[Session]:
+        """The app's unit of work, as in conftest's `app` fixture, on the current case's session."""
+        db = self.session
+        assert db is not None, "a request outside a matrix case"
+        request.state.db_session = db
+        db.commit()  # the case's own set-up (its sign-in, its token) survives a request that fails
+        try:
+            yield db
+            db.commit()
+        except BaseException:
+            db.rollback()
+            db.info.pop("after_commit", None)
+            raise
+        run_after_commit(db)
+
+    @contextmanager
+    def case(self) -> Iterator[Session]:
+        savepoint = self.connection.begin_nested()
+        self.session = Session(bind=self.connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        self.client.cookies.clear()
+        api_deps.limiter().reset()
+        try:
+            yield self.session
+        finally:
+            self.session.close()
+            self.session = None
+            savepoint.rollback()
+            self._restore_files()
+
+    def _restore_files(self) -> None:
+        """A case that removes a stored file (an image, an attachment) removes it from the disk once its
+        savepoint is released; the rollback brings the row back, this the file."""
+        for path, content in self.world.files.items():
+            if not path.is_file() or path.read_bytes() != content:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(content)
+
+
+@pytest.fixture(scope="module")
+def stage(engine: Engine) -> Iterator[Stage]:
+    connection = engine.connect()
+    transaction = connection.begin()
+    before = stored_files()
+    db = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        world = build_world(db, factories.Factory(db))
+        world.user_ids = {role: user.id for role, user in world.users.items()}
+        db.commit()  # releases the build's savepoint; the world stays in the module's transaction
+        db.close()
+        world.files = {path: path.read_bytes() for path in stored_files() - before}
+        application = create_app()
+        with TestClient(application, base_url="http://testserver", follow_redirects=False) as client:
+            stage = Stage(connection, world, client)
+            application.dependency_overrides[get_session] = stage.request_session
+            yield stage
+    finally:
+        db.close()
+        transaction.rollback()
+        connection.close()
+        for path in stored_files() - before:
+            path.unlink(missing_ok=True)
+
+
+def answer(stage: Stage, route: tuple[str, str], role: str) -> tuple[str, Response]:
+    """Send the route's request as the role, in a case of its own; the path it was sent to and the answer."""
     method, template = route
-    body, expected = MATRIX[route]
+    body = MATRIX[route][0]
+    world = stage.world
     if callable(body):
         body = body(world.params)
     path = template.format(**world.params)
     headers = {"Accept-Language": "en"}
-    user = world.users.get(role)
-    if template.startswith("/api/"):
-        if user is not None:
-            headers["Authorization"] = f"Bearer {make.token(user, 'write')[1]}"
-        response = client.request(method, path, json=body, headers=headers)
-    else:
+    client = stage.client
+    with stage.case() as db:
+        user = db.get(User, world.user_ids[role]) if role in world.user_ids else None
+        if template.startswith("/api/"):
+            if user is not None:
+                headers["Authorization"] = f"Bearer {factories.Factory(db).token(user, 'write')[1]}"
+            return path, client.request(method, path, json=body, headers=headers)
         if user is not None:
             client.cookies.set("medina_session", auth.start_session(db, user, ip=None, user_agent=None).key)
         if method == "GET":
-            response = client.get(path, headers=headers)
-        else:
-            data = {"csrf_token": csrf_token(client, "/password/forgot"), **(body or {})}
-            response = client.request(method, path, data=data, headers={**headers, "Origin": "http://testserver"})
-    assert response.status_code == expected[role], f"{method} {path} as {role}: {response.text[:300]}"
+            return path, client.get(path, headers=headers)
+        data = {"csrf_token": csrf_token(client, "/password/forgot"), **(body or {})}
+        return path, client.request(method, path, data=data, headers={**headers, "Origin": "http://testserver"})
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda r: f"{r[0]} {r[1]}")
+def test_route_answers_each_role_as_expected(stage, route, role):
+    method, template = route
+    expected = MATRIX[route][1][role]
+    path, response = answer(stage, route, role)
+    assert response.status_code == expected, (
+        f"{method} {path} as {role}: expected {expected}, got {response.status_code}: {response.text[:300]}"
+    )
     if response.status_code == 404 and template.startswith("/api/"):
         assert response.json()["detail"] == "This page does not exist or you do not have access to it."
+
+
+# a case that changes the world, and a case after it that would answer differently if the change leaked
+CHANGES_AND_WITNESSES = [
+    (("POST", "/admin/users/{user_id}/active"), "platform_admin", ("GET", "/account"), "startup_member"),
+    (
+        ("POST", "/organisations/{slug}/members/{membership_id}/remove"),
+        "startup",
+        ("GET", "/organisations/{slug}"),
+        "startup_member",
+    ),
+    (
+        ("POST", "/organisations/{slug}/members/{membership_id}/role"),
+        "startup",
+        ("POST", "/organisations/{slug}/invitations"),
+        "startup_member",
+    ),
+    (("DELETE", "/api/v1/tokens/{token_id}"), "startup", ("GET", "/api/v1/tokens/{token_id}"), "startup"),
+    (
+        ("POST", "/challenges/{challenge_id}/image/remove"),
+        "sponsor",
+        ("GET", "/challenges/{challenge_id}/image"),
+        "anonymous",
+    ),
+    (
+        ("POST", "/proposals/{proposal_id}/attachments/{attachment_id}/remove"),
+        "startup",
+        ("GET", "/proposals/{proposal_id}/attachments/{attachment_id}/download"),
+        "startup",
+    ),
+    (
+        ("POST", "/proposals/{proposal_id}/withdraw"),
+        "startup",
+        ("POST", "/proposals/{proposal_id}/withdraw"),
+        "startup",
+    ),
+]
+
+
+def test_each_case_starts_from_the_world_as_built(stage):
+    for change, changer, witness, role in CHANGES_AND_WITNESSES:
+        for route, as_role in ((change, changer), (witness, role)):
+            path, response = answer(stage, route, as_role)
+            expected = MATRIX[route][1][as_role]
+            assert response.status_code == expected, (
+                f"{route[0]} {path} as {as_role}, after {change[0]} {change[1]} as {changer}: expected {expected}, "
+                f"got {response.status_code}: {response.text[:300]}"
+            )

@@ -4,13 +4,9 @@ the sponsor, and has an image)."""
 from app import storage
 from app.challenges.models import Question
 from app.db import utcnow
+from tests.matrix import expect
 
-ROLES = ("anonymous", "startup", "other_startup", "sponsor", "other_sponsor", "operator", "platform_admin")
 STAFF = ("sponsor", "operator", "platform_admin")
-
-
-def expect(default: int, **per_role: int) -> dict[str, int]:
-    return {role: per_role.get(role, default) for role in ROLES}
 
 
 def staff(ok: int, *, others: int, anonymous: int) -> dict[str, int]:

@@ -3,13 +3,9 @@
 from app.challenges import service as challenges
 from app.datasets import service as datasets
 from app.datasets.schemas import DatasetCreate
+from tests.matrix import expect
 
-ROLES = ("anonymous", "startup", "other_startup", "sponsor", "other_sponsor", "operator", "platform_admin")
 STAFF = ("sponsor", "operator", "platform_admin")
-
-
-def expect(default: int, **per_role: int) -> dict[str, int]:
-    return {role: per_role.get(role, default) for role in ROLES}
 
 
 def staff(ok: int, *, others: int, anonymous: int) -> dict[str, int]:

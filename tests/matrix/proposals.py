@@ -6,13 +6,9 @@ role by role in tests/test_proposals_web.py."""
 from app.proposals import service
 from app.proposals.models import ProposalQuestion
 from app.proposals.schemas import ProposalCreate, ProposalUpdate
+from tests.matrix import expect
 
-ROLES = ("anonymous", "startup", "other_startup", "sponsor", "other_sponsor", "operator", "platform_admin")
 STAFF = ("sponsor", "operator", "platform_admin")
-
-
-def expect(default: int, **per_role: int) -> dict[str, int]:
-    return {role: per_role.get(role, default) for role in ROLES}
 
 
 def startup_only(ok: int, *, anonymous: int = 303) -> dict[str, int]:

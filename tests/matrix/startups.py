@@ -2,34 +2,33 @@
 
 from app import storage
 from app.startups.models import StartupProfile
-
-ROLES = ("anonymous", "startup", "other_startup", "sponsor", "other_sponsor", "operator", "platform_admin")
-
-
-def expect(default: int, **per_role: int) -> dict[str, int]:
-    return {role: per_role.get(role, default) for role in ROLES}
-
+from tests.matrix import expect
 
 ENTRIES = {
-    ("GET", "/organisations/{slug}/profile"): (None, expect(404, anonymous=303, startup=200, platform_admin=200)),
+    # the edit form: a plain member reads the profile on the organisation page, and the form is hidden from it
+    # (404, where the API's PATCH and the logo upload answer it 403)
+    ("GET", "/organisations/{slug}/profile"): (
+        None,
+        expect(404, anonymous=303, startup=200, startup_member=404, platform_admin=200),
+    ),
     ("POST", "/organisations/{slug}/profile"): (
         {"name": "Startup A renamed"},
-        expect(404, anonymous=303, startup=303, platform_admin=303),
+        expect(404, anonymous=303, startup=303, startup_member=404, platform_admin=303),
     ),
-    # a urlencoded body, not multipart: editors get past the permission check to a 415; the operator may see
-    # the organisation but not change it
+    # a urlencoded body, not multipart: editors get past the permission check to a 415; a plain member may
+    # see the profile but not change it; operator staff see no startup outside its proposals
     ("POST", "/organisations/{slug}/logo"): (
         {},
-        expect(404, anonymous=303, startup=415, platform_admin=415, operator=403),
+        expect(404, anonymous=303, startup=415, startup_member=403, platform_admin=415),
     ),
     ("GET", "/organisations/{slug}/logo"): (None, expect(200, anonymous=303)),
     ("GET", "/api/v1/organisations/{organisation_id}/profile"): (
         None,
-        expect(404, anonymous=401, startup=200, operator=200, platform_admin=200),
+        expect(404, anonymous=401, startup=200, platform_admin=200),
     ),
     ("PATCH", "/api/v1/organisations/{organisation_id}/profile"): (
         {"city": "Rabat"},
-        expect(404, anonymous=401, startup=200, operator=403, platform_admin=200),
+        expect(404, anonymous=401, startup=200, startup_member=403, platform_admin=200),
     ),
 }
 
