@@ -39,6 +39,8 @@ UNCONFIRMED = "Confirm your email address first: we have just emailed you a new 
 
 class Unconfirmed(Invalid):
     """The right password for an account whose address is not confirmed yet."""
+
+
 TOO_MANY = "Too many failed sign-in attempts. Try again in %(minutes)s minutes."
 
 

@@ -150,9 +150,7 @@ def registration_problems(
     return errors
 
 
-def register_startup(
-    session: Session, actor: Actor, data: StartupRegistration
-) -> tuple[User, Organisation] | None:
+def register_startup(session: Session, actor: Actor, data: StartupRegistration) -> tuple[User, Organisation] | None:
     """Create the account (unconfirmed) and its startup, and email the link that confirms the address; the
     account signs in once it is confirmed. For an email that has an account already nothing is created: its
     owner is emailed instead, and the answer is the same, so that the form does not tell who has an account.
@@ -224,6 +222,9 @@ def _email_existing_account(session: Session, user: User) -> None:
 # ---- email confirmation ----------------------------------------------------------------------------------
 
 
+CONFIRMATION_GONE = "This confirmation link is invalid, has expired or has already been used. Sign in for a new one."
+
+
 def send_email_confirmation(session: Session, user: User) -> None:
     """Email a new single-use link that confirms the account's address (valid MEDINA_EMAIL_CONFIRMATION_HOURS)."""
     secret = new_secret()
@@ -247,11 +248,9 @@ def send_email_confirmation(session: Session, user: User) -> None:
 
 def open_email_confirmation(session: Session, secret: str) -> EmailConfirmation:
     """The pending confirmation behind a link. Used, expired and unknown links all answer the same."""
-    confirmation = session.exec(
-        select(EmailConfirmation).where(EmailConfirmation.token_hash == digest(secret))
-    ).first()
+    confirmation = session.exec(select(EmailConfirmation).where(EmailConfirmation.token_hash == digest(secret))).first()
     if confirmation is None or confirmation.used_at is not None or confirmation.expires_at <= utcnow():
-        raise NotFound("This confirmation link is invalid, has expired or has already been used. Sign in to get a new one.")
+        raise NotFound(CONFIRMATION_GONE)
     return confirmation
 
 
@@ -259,7 +258,7 @@ def confirm_email(session: Session, actor: Actor, secret: str) -> User:
     confirmation = open_email_confirmation(session, secret)
     user = session.get(User, confirmation.user_id)
     if user is None or not user.is_active:
-        raise NotFound("This confirmation link is invalid, has expired or has already been used. Sign in to get a new one.")
+        raise NotFound(CONFIRMATION_GONE)
     now = utcnow()
     confirmation.used_at = now
     if user.email_verified_at is None:

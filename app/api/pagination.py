@@ -13,7 +13,9 @@ from typing import Annotated, Generic, TypeVar
 
 from fastapi import Query, Request
 from pydantic import BaseModel, WithJsonSchema
+from starlette.datastructures import URL
 
+from app.config import site_url
 from app.errors import Invalid
 
 T = TypeVar("T")
@@ -35,6 +37,11 @@ Cursor = Annotated[
 class Page(BaseModel, Generic[T]):
     items: list[T]
     next: str | None
+
+
+def _public(url: URL) -> str:
+    """The next page's URL on the configured site address (see app.config.site_url)."""
+    return site_url(url.path + (f"?{url.query}" if url.query else ""))
 
 
 def _decode(cursor: str | None) -> int:
@@ -61,7 +68,7 @@ def paginate(request: Request, items: Sequence[T], *, limit: int, cursor: str | 
     window = list(items[start : start + limit])
     next_url = None
     if start + limit < len(items):
-        next_url = str(request.url.include_query_params(cursor=_encode(start + limit), limit=limit))
+        next_url = _public(request.url.include_query_params(cursor=_encode(start + limit), limit=limit))
     return Page[T](items=window, next=next_url)
 
 
@@ -74,5 +81,5 @@ def page_of(request: Request, items: list[T], *, offset: int, limit: int, total:
     """A page of a list already cut by the database at `offset`, of `total` items in all."""
     next_url = None
     if offset + limit < total:
-        next_url = str(request.url.include_query_params(cursor=_encode(offset + limit), limit=limit))
+        next_url = _public(request.url.include_query_params(cursor=_encode(offset + limit), limit=limit))
     return Page[T](items=items, next=next_url)

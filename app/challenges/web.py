@@ -22,6 +22,7 @@ from app.errors import DomainError, Forbidden, Invalid, NotFound
 from app.programmes import service as programmes
 from app.programmes.permissions import is_programme_staff
 from app.security.actor import Actor
+from app.security.bodylimit import streamed_upload
 from app.validation import RecordId, parse, whole_number
 from app.web.deps import ActorDep, FormDep, SignedInDep
 from app.web.flash import flash
@@ -240,6 +241,7 @@ def challenge_update(
 
 
 @router.post("/challenges/{challenge_id}/image", response_class=HTMLResponse)
+@streamed_upload
 async def challenge_image_upload(
     request: Request, session: SessionDep, actor: SignedInDep, challenge_id: RecordId
 ) -> Response:

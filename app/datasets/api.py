@@ -9,11 +9,13 @@ from app import storage
 from app.api.deps import ApiActor, WriteActor, api_url
 from app.api.pagination import Cursor, Limit, Page, paginate
 from app.challenges import service as challenges
+from app.config import site_url
 from app.datasets import service
 from app.datasets.models import DatasetFile
 from app.datasets.schemas import DatasetCreate, DatasetPublic, DatasetUpdate, FilePublic, SchemaFieldPublic
 from app.datasets.service import DatasetView
 from app.db import SessionDep, between_transactions
+from app.security.bodylimit import streamed_upload
 from app.validation import RecordId
 
 router = APIRouter()
@@ -42,7 +44,7 @@ def public(request: Request, view: DatasetView) -> DatasetPublic:
     return DatasetPublic(  # type: ignore[call-arg]  # `schema` is the alias of `schema_`
         id=d.id or 0,
         url=api_url(request, f"/datasets/{d.id}"),
-        html_url=str(request.base_url).rstrip("/") + f"/datasets/{d.id}",
+        html_url=site_url() + f"/datasets/{d.id}",
         challenge=d.challenge_id,
         owner=d.owner_id,
         title=d.title,
@@ -141,6 +143,7 @@ UPLOAD_BODY: dict[str, Any] = {
         415: {"description": "A refused type (by extension or content); nothing was stored"},
     },
 )
+@streamed_upload
 async def file_upload(
     request: Request, response: Response, session: SessionDep, actor: WriteActor, dataset_id: RecordId
 ) -> FilePublic:
@@ -183,7 +186,7 @@ def file_download(session: SessionDep, actor: ApiActor, dataset_id: RecordId, fi
 )
 def dataset_datapackage(request: Request, session: SessionDep, actor: ApiActor, dataset_id: RecordId) -> JSONResponse:
     view = service.get_dataset(session, actor, dataset_id)
-    base = str(request.base_url).rstrip("/")
+    base = site_url()
     descriptor = service.datapackage(
         view, base_url=base, download_url=lambda f: api_url(request, f"/datasets/{f.dataset_id}/files/{f.id}/download")
     )

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from app import storage
 from app.challenges import service as challenges
+from app.config import site_url
 from app.datasets import catalogue as dcat
 from app.datasets import service
 from app.datasets.schemas import ACCESS_LABELS, LICENCES, DatasetCreate, DatasetUpdate, DictionaryEntry
@@ -16,6 +17,7 @@ from app.datasets.service import DatasetView
 from app.db import SessionDep, between_transactions
 from app.errors import DomainError, Forbidden, Invalid, NotFound
 from app.security.actor import Actor
+from app.security.bodylimit import streamed_upload
 from app.validation import RecordId, parse
 from app.web.deps import ActorDep, FormDep, SignedInDep
 from app.web.flash import flash
@@ -129,6 +131,7 @@ def dataset_update(
 
 
 @router.post("/datasets/{dataset_id}/files", response_class=HTMLResponse)
+@streamed_upload
 async def file_upload(request: Request, session: SessionDep, actor: SignedInDep, dataset_id: RecordId) -> Response:
     """The streamed upload. The CSRF token comes in the X-CSRF-Token header (upload.js) or the query string
     (plain form), never in the body, so that the CSRF check does not parse (and buffer) the upload."""
@@ -190,7 +193,7 @@ def file_download(session: SessionDep, actor: ActorDep, dataset_id: RecordId, fi
 @router.get("/datasets/{dataset_id}/datapackage.json")
 def dataset_datapackage(request: Request, session: SessionDep, actor: ActorDep, dataset_id: RecordId) -> Response:
     view = service.get_dataset(session, actor, dataset_id)
-    base = str(request.base_url).rstrip("/")
+    base = site_url()
     descriptor = service.datapackage(
         view, base_url=base, download_url=lambda f: f"{base}/datasets/{f.dataset_id}/files/{f.id}/download"
     )
@@ -199,5 +202,5 @@ def dataset_datapackage(request: Request, session: SessionDep, actor: ActorDep, 
 
 @router.get("/catalogue.jsonld")
 def catalogue_jsonld(request: Request, session: SessionDep) -> Response:
-    body = dcat.catalogue(session, str(request.base_url).rstrip("/"))
+    body = dcat.catalogue(session, site_url())
     return JSONResponse(body, media_type="application/ld+json", headers={"Cache-Control": "public, max-age=300"})

@@ -22,7 +22,7 @@ from app.programmes.models import PHASE_ORDER, ProgrammePhase
 from app.programmes.schemas import ProgrammeCreate, ProgrammeUpdate
 from app.programmes.service import ProgrammeView
 from app.security.actor import Actor
-from app.validation import InvalidInput, parse
+from app.validation import InvalidInput, parse, whole_number
 from app.web.deps import ActorDep, FormDep, SignedInDep
 from app.web.flash import flash
 from app.web.forms import form_error
@@ -169,12 +169,12 @@ def _fields_from_form(form: dict[str, Any]) -> tuple[dict[str, Any], dict[str, s
     data: dict[str, Any] = {name: str(form.get(name, "")) for name in ("name", "slug", "description", "timezone")}
     if not data["slug"]:
         data.pop("slug")
-    if str(form.get("operator", "")).isdigit():
-        data["operator"] = int(form["operator"])
-    city = str(form.get("city", ""))
-    data["city"] = int(city) if city.isdigit() else None
+    if (operator := whole_number(form.get("operator", ""))) is not None:
+        data["operator"] = operator
+    data["city"] = whole_number(form.get("city", ""))
     partners = form.get("partners", [])
-    data["partners"] = [int(p) for p in (partners if isinstance(partners, list) else [partners]) if str(p).isdigit()]
+    chosen = (whole_number(p) for p in (partners if isinstance(partners, list) else [partners]))
+    data["partners"] = [p for p in chosen if p is not None]
     phases, errors = [], {}
     for kind in PHASE_ORDER:
         starts = str(form.get(f"starts_on-{kind.value}", "")).strip()

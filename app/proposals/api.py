@@ -27,6 +27,7 @@ from app.proposals.schemas import (
     VersionPublic,
 )
 from app.proposals.service import ProposalFilters, ProposalView
+from app.security.bodylimit import streamed_upload
 from app.validation import RecordId
 
 router = APIRouter()
@@ -269,6 +270,7 @@ def proposal_eligibility(
         415: {"description": "A refused type (by extension or content); nothing was stored"},
     },
 )
+@streamed_upload
 async def attachment_upload(
     request: Request, response: Response, session: SessionDep, actor: WriteActor, proposal_id: RecordId
 ) -> AttachmentPublic:

@@ -8,7 +8,7 @@ from typing import Any
 
 from app.errors import Invalid
 from app.proposals.models import Proposal, ProposalQuestion, QuestionKind
-from app.validation import InvalidInput
+from app.validation import InvalidInput, whole_number
 from app.web.forms import join_lines, parse_lines
 
 TEXT_FIELDS = ("title", "summary", "description", "data_use", "experimentation_plan", "needs", "video_url")
@@ -26,16 +26,17 @@ def fields_from_form(form: dict[str, Any], questions: list[ProposalQuestion]) ->
     """The service input from a submitted proposal form. Raises Invalid for lines it cannot read."""
     data: dict[str, Any] = {name: str(form.get(name, "")) for name in TEXT_FIELDS}
     trl = str(form.get("trl", "")).strip()
-    data["trl"] = int(trl) if trl.isdigit() and len(trl) < 3 else None
+    data["trl"] = whole_number(trl, max_digits=2)
     if trl and data["trl"] is None:
         raise Invalid({"trl": "Choose one of the options."})
     data["team"] = parse_lines(str(form.get("team", "")), TEAM_KEYS, "team")
     plan = parse_lines(str(form.get("plan", "")), PLAN_KEYS, "plan")
     for number, row in enumerate(plan, start=1):
         month = str(row.get("month", "")).strip().lower().removeprefix("m")
-        if not month.isdigit() or not 1 <= int(month) <= 9 or not row.get("milestone"):
+        number_of_month = whole_number(month, max_digits=1)
+        if number_of_month is None or not 1 <= number_of_month <= 9 or not row.get("milestone"):
             raise Invalid({"plan": "Line %(line)s: give a month from 1 to 9, then the milestone."}, line=number)
-        row["month"] = int(month)
+        row["month"] = number_of_month
     data["plan"] = plan
     data["kpis"] = _as_list(form.get("kpis"))
     answers: dict[str, Any] = {}

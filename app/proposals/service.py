@@ -50,7 +50,7 @@ from app.audit import service as audit
 from app.challenges import service as challenges
 from app.challenges.models import Challenge, ChallengeTerms
 from app.challenges.service import ChallengeView
-from app.db import after_commit, utcnow
+from app.db import after_commit, insert_unique, release_locks, utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.notifications import service as notifications
 from app.proposals import permissions as can
@@ -576,8 +576,11 @@ def create_proposal(session: Session, actor: Actor, data: ProposalCreate) -> Pro
         updated_by_id=actor.user_id,
     )
     _apply(session, proposal, data, _questions(session, challenge.challenge.id or 0))
-    session.add(proposal)
-    session.flush()
+    if not insert_unique(session, proposal):  # another member's request created it a moment ago
+        twin = select(Proposal.id).where(
+            Proposal.challenge_id == challenge.challenge.id, Proposal.startup_id == startup_id
+        )
+        raise Conflict("Your startup already has a proposal for this challenge.", proposal=session.exec(twin).first())
     audit.record(session, "proposal.created", actor=actor, target=("proposal", proposal.id))
     return get_proposal(session, actor, proposal.id or 0)
 
@@ -1066,6 +1069,7 @@ def export_zip(session: Session, actor: Actor, challenge: ChallengeView) -> Path
     except BaseException:
         path.unlink(missing_ok=True)
         raise
+    release_locks(session)  # the archive was built in a read transaction; the audit row gets a short write one
     audit.record(session, "proposals.exported", actor=actor, target=("challenge", challenge.challenge.id), format="zip")
     return path
 

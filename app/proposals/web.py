@@ -20,8 +20,9 @@ from app.proposals.models import QuestionKind
 from app.proposals.schemas import EligibilityDecision, ProposalCreate, ProposalUpdate, QuestionCreate
 from app.proposals.service import ProposalView, StaleRevision
 from app.security.actor import Actor
+from app.security.bodylimit import streamed_upload
 from app.startups import service as startups
-from app.validation import RecordId, parse
+from app.validation import RecordId, parse, whole_number
 from app.web.deps import FormDep, SignedInDep
 from app.web.flash import flash
 from app.web.forms import form_error
@@ -96,7 +97,7 @@ def proposal_start(
     """Start (or go back to) the proposal of the actor's startup (the one chosen, for members of several)."""
     challenge = challenges.get_challenge(session, actor, challenge_id)
     wanted = str(form.get("startup", ""))
-    startup_id = int(wanted) if wanted.isdigit() and len(wanted) < 10 else None
+    startup_id = whole_number(wanted)
     existing = service.startup_proposal(session, actor, challenge, startup_id)
     if existing is not None:
         return redirect(request, proposal_path(existing.id) + "/edit")
@@ -106,6 +107,10 @@ def proposal_start(
         session.rollback()
         flash(request, exc.errors.get("startup", exc.detail), "error")
         return redirect(request, challenge_path(challenge))
+    except Conflict as exc:
+        if not exc.variables.get("proposal"):
+            raise
+        return redirect(request, proposal_path(exc.variables["proposal"]) + "/edit")  # a teammate's click won
     flash(request, "Your draft proposal is created. It saves as you type; submit it before the deadline.")
     return redirect(request, proposal_path(view.proposal.id) + "/edit")
 
@@ -132,7 +137,7 @@ def _save(session: Session, actor: Actor, view: ProposalView, form: dict[str, An
         actor,
         view,
         parse(ProposalUpdate, fields),
-        expected_revision=int(revision) if revision.isdigit() and len(revision) < 10 else None,
+        expected_revision=whole_number(revision),
     )
 
 
@@ -205,7 +210,7 @@ def proposal_submit(
             actor,
             view,
             accept_terms=form.get("accept_terms") == "true",
-            terms_version=int(shown) if shown.isdigit() and len(shown) < 8 else None,
+            terms_version=whole_number(shown, max_digits=7),
         )
     except (Invalid, Conflict) as exc:
         session.rollback()
@@ -245,6 +250,7 @@ def proposal_withdraw(request: Request, session: SessionDep, actor: SignedInDep,
 
 
 @router.post("/proposals/{proposal_id}/attachments", response_class=HTMLResponse)
+@streamed_upload
 async def attachment_upload(
     request: Request, session: SessionDep, actor: SignedInDep, proposal_id: RecordId
 ) -> Response:

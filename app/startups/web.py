@@ -14,6 +14,7 @@ from app.accounts.models import Organisation
 from app.db import SessionDep, between_transactions
 from app.errors import DomainError, Forbidden, Invalid, NotFound
 from app.security.actor import Actor
+from app.security.bodylimit import streamed_upload
 from app.startups import permissions as can
 from app.startups import service
 from app.startups.models import StartupProfile
@@ -86,6 +87,7 @@ def profile_update(request: Request, session: SessionDep, actor: SignedInDep, fo
 
 
 @router.post("/organisations/{slug}/logo", response_class=HTMLResponse)
+@streamed_upload
 async def logo_upload(request: Request, session: SessionDep, actor: SignedInDep, slug: str) -> Response:
     """The streamed logo upload; the CSRF token comes in the query string, never in the body."""
     try:
