@@ -178,11 +178,14 @@ def test_a_hundred_sign_ups_and_sign_ins_at_once_all_succeed(server):
     assert "database is locked" not in server.log_path.read_text(errors="replace")
 
 
-def test_nineteen_wrong_passwords_at_once_get_only_five_checked(server):
-    """Every attempt is recorded before the limits are counted (19 at once were all checked on PostgreSQL)."""
-
-    attempts = _gather([_sign_in(server.base_url, "city@medina.test", "wrong") for _ in range(19)])
-    assert Counter(attempts) == Counter({422: 5, 429: 14})
+def test_nineteen_wrong_passwords_at_once_get_at_most_five_checked(server):
+    """Every attempt is recorded before the limits are counted (19 at once were all checked on PostgreSQL).
+    At most five of a burst are checked — fewer when many arrive before any is counted; the refused ones
+    are not kept, so the next attempts, one by one, bring the checked ones to exactly five."""
+    burst = Counter(_gather([_sign_in(server.base_url, "city@medina.test", "wrong") for _ in range(19)]))
+    assert set(burst) <= {422, 429} and sum(burst.values()) == 19 and burst[422] <= 5, burst
+    then = [_gather([_sign_in(server.base_url, "city@medina.test", "wrong")])[0] for _ in range(6)]
+    assert burst[422] + then.count(422) == 5 and then[-1] == 429, (burst, then)
 
 
 MOVE_DEADLINE = """

@@ -164,16 +164,22 @@ def _phase_fields(phases: list[Any]) -> dict[str, str]:
     return fields
 
 
+def _number(value: object) -> int | None:
+    """An id chosen in the form. Out-of-range ids are left to the schema, which names the field; what is not a
+    number at all (or too long to be one) is no choice."""
+    return whole_number(value, max_digits=18)
+
+
 def _fields_from_form(form: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """The service input from the submitted form, and the errors of dates it cannot read."""
     data: dict[str, Any] = {name: str(form.get(name, "")) for name in ("name", "slug", "description", "timezone")}
     if not data["slug"]:
         data.pop("slug")
-    if (operator := whole_number(form.get("operator", ""))) is not None:
+    if (operator := _number(form.get("operator", ""))) is not None:
         data["operator"] = operator
-    data["city"] = whole_number(form.get("city", ""))
+    data["city"] = _number(form.get("city", ""))
     partners = form.get("partners", [])
-    chosen = (whole_number(p) for p in (partners if isinstance(partners, list) else [partners]))
+    chosen = (_number(p) for p in (partners if isinstance(partners, list) else [partners]))
     data["partners"] = [p for p in chosen if p is not None]
     phases, errors = [], {}
     for kind in PHASE_ORDER:
