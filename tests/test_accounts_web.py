@@ -58,10 +58,30 @@ def test_register_creates_user_and_startup_then_the_emailed_link_confirms_and_si
     db.refresh(user)
     assert user.email_verified_at is None
     confirmed = post_form(client, path, {}, page=path)
-    assert confirmed.status_code == 303 and "medina_session" in confirmed.cookies
+    assert confirmed.status_code == 303 and confirmed.headers["location"] == "/login"
+    assert "medina_session" not in confirmed.cookies  # the link confirms; the password signs in
+    sign_in(client, user.email, REGISTRATION["password"])
     home = client.get("/")
     assert "Amina Benali" in home.text and "Wayz Mobility" in home.text
     assert post_form(client, path, {}, page="/password/forgot").status_code == 404  # single use
+
+
+def test_confirmation_mails_are_not_a_way_to_flood_a_mailbox_and_older_links_die(client, db, make, caplog):
+    caplog.set_level("INFO", logger="app.notifications.service")
+    user = make.user(unconfirmed=True)
+    for _ in range(3):  # each sign-in with the right password asks for a link: one mail in ten minutes
+        refused = post_form(client, "/login", {"email": user.email, "password": PASSWORD})
+        assert refused.status_code == 422
+    assert len(db.exec(select(OutboxMessage).where(OutboxMessage.to_address == user.email)).all()) == 1
+    first = mailed_link(caplog, user.email, "/email/confirm/")
+    for _ in range(2):
+        post_form(client, "/register", {**REGISTRATION, "email": user.email}, page="/register")
+    assert len(db.exec(select(OutboxMessage).where(OutboxMessage.to_address == user.email)).all()) == 2
+    post_form(client, "/password/forgot", {"email": user.email}, page="/password/forgot")
+    reset = mailed_link(caplog, user.email, "/password/reset/")
+    assert post_form(client, reset, {"password": "a-brand-new-passphrase"}, page=reset).status_code == 303
+    assert client.get(first).status_code == 404  # the reset proved the address; the pending link died
+    sign_in(client, user.email, "a-brand-new-passphrase")
 
 
 def test_registering_a_taken_email_answers_the_same_and_emails_its_owner(client, db, make, caplog):

@@ -62,3 +62,31 @@ def test_uploads_keep_their_own_limit_above_the_body_limit(client, db, make, set
     answer = upload(client, token(make, setting["sponsor"]), view.dataset.id, "big.csv", data, "text/csv")
     assert answer.status_code == 201, answer.text
     assert answer.json()["size"] == len(data)
+
+
+def test_an_upload_route_takes_the_upload_limit_only_for_multipart(client, db, make, setting, small_limit):  # noqa: F811
+    view = new_dataset(db, make, setting)
+    response = client.post(
+        f"/datasets/{view.dataset.id}/files",
+        content=b"csrf_token=x&f=" + b"A" * (2 * small_limit),
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": "http://testserver"},
+        cookies={"medina_csrf": "x" * 30},
+    )
+    assert response.status_code == 413
+
+
+def test_a_multipart_body_without_the_token_in_the_query_is_refused_unread(client, monkeypatch):
+    from starlette.requests import Request
+
+    def never(*args, **kwargs):
+        raise AssertionError("the CSRF check parsed a multipart body")
+
+    monkeypatch.setattr(Request, "form", never)
+    client.cookies.set("medina_csrf", "x" * 30)
+    response = client.post(
+        "/proposals/1/attachments",
+        files={"file": ("a.pdf", b"%PDF-1.7\n" + b"0" * 1000)},
+        data={"csrf_token": "whatever"},
+        headers={"Origin": "http://testserver"},
+    )
+    assert response.status_code == 403

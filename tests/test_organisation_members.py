@@ -78,7 +78,7 @@ def test_an_operator_member_cannot_promote_itself_nor_demote_its_admins(client, 
     assert (db.get(Membership, own.id).role, db.get(Membership, theirs.id).role) == ("member", "admin")
 
 
-def test_nobody_changes_their_own_role_not_even_an_admin_or_a_platform_admin(db, make):
+def test_nobody_changes_their_own_role_or_removes_themselves_not_even_a_platform_admin(db, make):
     admin, organisation = make.member("partner", "admin")
     make.user(organisation=organisation, role="admin")  # a second admin: demoting the first would be allowed
     platform = make.user(platform_admin=True)
@@ -87,6 +87,8 @@ def test_nobody_changes_their_own_role_not_even_an_admin_or_a_platform_admin(db,
         own = db.exec(select(Membership).where(Membership.user_id == user.id)).one()
         with pytest.raises(Forbidden):
             accounts.change_role(db, make.actor(user), own.id, role)
+        with pytest.raises(Forbidden):
+            accounts.remove_member(db, make.actor(user), own.id)
     colleague = make.user(organisation=organisation, role="member")
     theirs = db.exec(select(Membership).where(Membership.user_id == colleague.id)).one()
     assert accounts.change_role(db, make.actor(admin), theirs.id, "admin").role == "admin"

@@ -21,7 +21,12 @@ from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from app.accounts.models import LoginAttempt, PasswordReset, User, UserSession
-from app.accounts.service import get_user_by_email, normalise_email, send_email_confirmation
+from app.accounts.service import (
+    end_email_confirmations,
+    get_user_by_email,
+    normalise_email,
+    send_email_confirmation,
+)
 from app.accounts.tokens import revoke_all_tokens
 from app.audit import service as audit
 from app.config import get_settings
@@ -210,6 +215,7 @@ def reset_password(session: Session, actor: Actor, secret: str, password: str, *
     user.password_hash = password_hash
     user.updated_at = now
     user.email_verified_at = user.email_verified_at or now  # the reset link reached the address
+    end_email_confirmations(session, user.id or 0, now)
     session.add(user)
     end_all_sessions(session, user.id or 0)
     if revoke_tokens:

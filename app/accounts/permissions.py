@@ -75,6 +75,17 @@ def can_change_role(actor: Actor, organisation: Organisation, member_user_id: in
     return can_manage_members(actor, organisation) and member_user_id != actor.user_id
 
 
+def can_remove_member(actor: Actor, organisation: Organisation, member_user_id: int) -> bool:
+    """Nor removes themselves from the organisation they manage (another admin does)."""
+    return can_change_role(actor, organisation, member_user_id)
+
+
+def must_name_first_admin(actor: Actor) -> bool:
+    """Whoever creates an organisation names its first admin — nobody else could invite its staff — except a
+    platform admin, who may invite them later."""
+    return not is_platform_admin(actor)
+
+
 def can_manage_users(actor: Actor) -> bool:
     return is_platform_admin(actor)
 

@@ -17,9 +17,9 @@ Rules:
 
 import re
 import unicodedata
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from app.accounts import permissions as can
@@ -40,6 +40,7 @@ from app.accounts.schemas import (
     StartupRegistration,
 )
 from app.audit import service as audit
+from app.audit.models import AuditEvent
 from app.config import get_settings
 from app.db import insert_unique, release_locks, utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
@@ -165,7 +166,6 @@ def register_startup(session: Session, actor: Actor, data: StartupRegistration) 
         release_locks(session)
         hash_password(data.password)  # the same work as a registration, so that the time does not tell either
         _email_existing_account(session, existing)
-        audit.record(session, "user.registration_for_existing_email", actor=actor, target=("user", existing.id))
         return None
     try:
         user = create_user(
@@ -207,6 +207,9 @@ def register_startup(session: Session, actor: Actor, data: StartupRegistration) 
 
 
 def _email_existing_account(session: Session, user: User) -> None:
+    if _mailed_recently(session, user, "user.registration_for_existing_email"):
+        return
+    audit.record(session, "user.registration_for_existing_email", target=("user", user.id))
     base = get_settings().base_url.rstrip("/")
     notifications.send_email(
         session,
@@ -225,8 +228,32 @@ def _email_existing_account(session: Session, user: User) -> None:
 CONFIRMATION_GONE = "This confirmation link is invalid, has expired or has already been used. Sign in for a new one."
 
 
+MAIL_INTERVAL = timedelta(minutes=10)  # at most one confirmation or "already registered" mail per account
+
+
+def _mailed_recently(session: Session, user: User, action: str) -> bool:
+    """Whether `action` was recorded for this user within MAIL_INTERVAL: registration and sign-in must not
+    become a way to flood someone's mailbox."""
+    since = utcnow() - MAIL_INTERVAL
+    return (
+        session.exec(
+            select(AuditEvent.id).where(
+                AuditEvent.action == action,
+                AuditEvent.target_type == "user",
+                AuditEvent.target_id == str(user.id),
+                AuditEvent.created_at > since,
+            )
+        ).first()
+        is not None
+    )
+
+
 def send_email_confirmation(session: Session, user: User) -> None:
-    """Email a new single-use link that confirms the account's address (valid MEDINA_EMAIL_CONFIRMATION_HOURS)."""
+    """Email a new single-use link that confirms the account's address (valid MEDINA_EMAIL_CONFIRMATION_HOURS),
+    unless one was sent within MAIL_INTERVAL."""
+    if _mailed_recently(session, user, "user.confirmation_sent"):
+        return
+    audit.record(session, "user.confirmation_sent", target=("user", user.id))
     secret = new_secret()
     session.add(
         EmailConfirmation(
@@ -254,16 +281,28 @@ def open_email_confirmation(session: Session, secret: str) -> EmailConfirmation:
     return confirmation
 
 
+def end_email_confirmations(session: Session, user_id: int, now: datetime) -> None:
+    """Every pending confirmation link of the user stops working (one was used, or a reset proved the address)."""
+    session.exec(  # type: ignore[call-overload]
+        update(EmailConfirmation)
+        .where(col(EmailConfirmation.user_id) == user_id, col(EmailConfirmation.used_at).is_(None))
+        .values(used_at=now)
+    )
+
+
 def confirm_email(session: Session, actor: Actor, secret: str) -> User:
+    """Confirm the address. The user then signs in with the password: a confirmation link is no way in, so
+    that someone who registered another person's address cannot hand them an account whose password they
+    know (pre-hijacking); that person, if they want the account, resets the password."""
     confirmation = open_email_confirmation(session, secret)
     user = session.get(User, confirmation.user_id)
     if user is None or not user.is_active:
         raise NotFound(CONFIRMATION_GONE)
     now = utcnow()
-    confirmation.used_at = now
+    end_email_confirmations(session, user.id or 0, now)
     if user.email_verified_at is None:
         user.email_verified_at = now
-    session.add_all([confirmation, user])
+    session.add(user)
     audit.record(session, "user.email_confirmed", actor=actor, actor_id=user.id, target=("user", user.id))
     return user
 
@@ -280,8 +319,7 @@ def require_organisation_creator(actor: Actor) -> None:
 def create_organisation(session: Session, actor: Actor, data: OrganisationCreate) -> Organisation:
     if not can.can_create_organisation(actor):
         raise Forbidden("You may not create organisations.")
-    if data.admin_email is None and not can.is_platform_admin(actor):
-        # only its admins manage an organisation's members: without a first admin nobody could invite its staff
+    if data.admin_email is None and can.must_name_first_admin(actor):
         raise Invalid({"admin_email": "Give the email of the organisation's first admin; they will be invited."})
     if data.slug:
         if session.exec(select(Organisation.id).where(Organisation.slug == data.slug)).first() is not None:
@@ -346,11 +384,14 @@ def list_members(session: Session, actor: Actor, organisation: Organisation) -> 
 
 
 def _admin_count(session: Session, organisation_id: int) -> int:
-    return session.exec(
-        select(func.count())
-        .select_from(Membership)
+    """How many admins the organisation has, their rows locked until the transaction ends (PostgreSQL), so
+    that two admins demoting or removing each other at once cannot leave it with none."""
+    admins = session.exec(
+        select(Membership.id)
         .where(Membership.organisation_id == organisation_id, Membership.role == Role.admin)
-    ).one()
+        .with_for_update()
+    ).all()
+    return len(admins)
 
 
 def _load_membership(session: Session, actor: Actor, membership_id: int) -> tuple[Membership, Organisation]:
@@ -389,6 +430,8 @@ def change_role(session: Session, actor: Actor, membership_id: int, role: str) -
 
 def remove_member(session: Session, actor: Actor, membership_id: int) -> None:
     membership, organisation = _load_membership(session, actor, membership_id)
+    if not can.can_remove_member(actor, organisation, membership.user_id):
+        raise Forbidden("You cannot remove yourself; ask another admin of the organisation.")
     if membership.role == Role.admin and _admin_count(session, organisation.id or 0) <= 1:
         raise Conflict("An organisation needs at least one admin.")
     session.delete(membership)

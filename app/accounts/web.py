@@ -128,9 +128,9 @@ def email_confirmation_form(request: Request, session: SessionDep, secret: str) 
 
 @router.post("/email/confirm/{secret}")
 def email_confirm(request: Request, session: SessionDep, actor: ActorDep, secret: str) -> Response:
-    user = service.confirm_email(session, actor, secret)
-    flash(request, "Your email address is confirmed. Welcome to Medina!")
-    return _sign_in(request, session, user.id or 0, "/")
+    service.confirm_email(session, actor, secret)
+    flash(request, "Your email address is confirmed. Sign in with your password.")
+    return redirect(request, "/login")
 
 
 @router.get("/login", response_class=HTMLResponse)

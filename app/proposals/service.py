@@ -1070,6 +1070,7 @@ def export_zip(session: Session, actor: Actor, challenge: ChallengeView) -> Path
         path.unlink(missing_ok=True)
         raise
     release_locks(session)  # the archive was built in a read transaction; the audit row gets a short write one
+    storage.remove_on_rollback(session, path)  # again: the commit above settled the first registration
     audit.record(session, "proposals.exported", actor=actor, target=("challenge", challenge.challenge.id), format="zip")
     return path
 

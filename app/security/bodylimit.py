@@ -1,8 +1,8 @@
 """Request bodies are bounded while they stream in, before anything parses them.
 
 Every request may send at most MEDINA_MAX_BODY_BYTES (forms and JSON: 4 MiB by default, room for the largest
-valid proposal written in Arabic and percent-encoded), except the streamed-upload routes (marked with
-@streamed_upload), which may send the upload limit: those parse their body as it arrives and enforce each
+valid proposal written in Arabic and percent-encoded), except multipart bodies to the streamed-upload routes
+(marked with @streamed_upload), which may send the upload limit: those parse their body as it arrives and enforce each
 kind of file's exact limit themselves (storage.py). A declared Content-Length over the limit is refused before
 a byte is read; a chunked body is counted as it arrives and refused at the first byte over. Either way the
 answer is 413 (problem details on the API, an error page on the HTML face), from the first read of the body.
@@ -66,9 +66,11 @@ class BodyLimitMiddleware:
         self.app = app
         self.upload_patterns = upload_patterns
 
-    def limit_for(self, path: str) -> int:
+    def limit_for(self, path: str, content_type: bytes) -> int:
+        """The upload limit for a multipart body to an upload route; the small limit for anything else (a
+        urlencoded form sent to an upload route is parsed whole, by the CSRF check among others)."""
         settings = get_settings()
-        if any(pattern.match(path) for pattern in self.upload_patterns()):
+        if content_type.startswith(b"multipart/form-data") and any(p.match(path) for p in self.upload_patterns()):
             return settings.max_upload_bytes + MULTIPART_OVERHEAD
         return settings.max_body_bytes
 
@@ -78,7 +80,7 @@ class BodyLimitMiddleware:
             return
         headers = dict(scope["headers"])
         path: str = scope["path"]
-        limit = self.limit_for(path)
+        limit = self.limit_for(path, headers.get(b"content-type", b"").lower())
         declared = headers.get(b"content-length", b"").strip()
         declared_too_large = declared.isdigit() and int(declared) > limit
         anonymous_api_body = (

@@ -57,9 +57,11 @@ async def is_valid(request: Request) -> bool:
     sent = request.headers.get(HEADER)
     if sent is None:
         content_type = request.headers.get("content-type", "")
-        if content_type.startswith("multipart/form-data") and FIELD in request.query_params:
-            sent = request.query_params.get(FIELD)  # streamed uploads: never parse (buffer) the body here
-        elif content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        if content_type.startswith("multipart/form-data"):
+            # multipart bodies (the streamed uploads) carry the token in the query string and are never parsed
+            # here: their body may be as large as an upload
+            sent = request.query_params.get(FIELD)
+        elif content_type.startswith("application/x-www-form-urlencoded"):
             form = await request.form()
             value = form.get(FIELD)
             sent = value if isinstance(value, str) else None

@@ -1,7 +1,8 @@
 """Who may see and change a startup's profile: small pure predicates, deny by default.
 
-The profile is seen by whoever may see the organisation (its members, operator staff, platform admins) and,
-through the proposals, by the staff of challenges the startup submitted to, once their deadline has passed.
+The profile is seen by whoever may see the organisation (its members and platform admins; operator staff see
+no startup this way) and, through the proposals, by the staff of challenges the startup submitted to, once
+their deadline has passed.
 The startup's admins (and platform admins) edit it; its members may read it.
 """
 

@@ -87,9 +87,11 @@ def test_register_sign_out_sign_in_switch_to_arabic(page: Page, shot, mailbox) -
     shot(page, "02b-confirm-email")
     with page.expect_navigation():
         page.click("form[action^='/email/confirm/'] button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/login$"))
+    expect(page.locator(".flash")).to_have_count(1)
+    _sign_in(page, email, PASSWORD)
     expect(page).to_have_url(re.compile(r"/$"))
     expect(page.locator("h1")).to_contain_text(name)
-    expect(page.locator(".flash")).to_have_count(1)
     expect(page.locator(".site-header .user-name")).to_have_text(name)
     shot(page, "02-registered-home")
 

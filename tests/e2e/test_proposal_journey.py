@@ -69,6 +69,10 @@ def _register_startup(page: Page, mailbox, name: str, email: str, startup: str) 
     page.goto(mailbox(email, "/email/confirm/"))
     with page.expect_navigation():
         page.click("form[action^='/email/confirm/'] button[type=submit]")
+    page.fill("#f-email", email)
+    page.fill("#f-password", PASSWORD)
+    with page.expect_navigation():
+        page.click("form[action='/login'] button[type=submit]")
     expect(page.locator(".site-header .user-name")).to_have_text(name)
     page.goto("/account")
     link = page.locator("main a[href^='/organisations/']").filter(has_text=startup)
