@@ -66,6 +66,24 @@ def test_a_declared_size_over_the_limit_is_refused_before_the_body(server):
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
 
 
+def _read_answer(connection: socket.socket, first: bytes) -> bytes:
+    """The whole answer: its head, then as many body bytes as its Content-Length says."""
+    answer = first
+    connection.setblocking(True)
+    with contextlib.suppress(OSError):
+        while b"\r\n\r\n" not in answer:
+            answer += connection.recv(65536) or b""
+        head, _, body = answer.partition(b"\r\n\r\n")
+        length = re.search(rb"content-length: *(\d+)", head, re.IGNORECASE)
+        while length and len(body) < int(length.group(1)):
+            more = connection.recv(65536)
+            if not more:
+                break
+            body += more
+        answer = head + b"\r\n\r\n" + body
+    return answer
+
+
 def _post_raw(server: LiveServer, path: str, headers: dict[str, str], total: int) -> bytes:
     """POST `total` bytes of JSON-ish filler, stopping when the server answers or closes; return the answer."""
     host, port = server.base_url.removeprefix("http://").split(":")
@@ -80,14 +98,13 @@ def _post_raw(server: LiveServer, path: str, headers: dict[str, str], total: int
                 try:
                     answer = connection.recv(65536)
                     if answer:
-                        return answer
+                        return _read_answer(connection, answer)
                 except BlockingIOError:
                     pass
                 connection.setblocking(True)
                 connection.sendall(chunk)
                 sent += len(chunk)
-        connection.setblocking(True)
-        return connection.recv(65536)
+        return _read_answer(connection, b"")
 
 
 def test_api_bodies_without_a_token_are_refused_unread_and_with_one_are_bounded(server):
