@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from app.accounts import service as accounts
 from app.accounts.models import User
+from app.security.passwords import hash_password
 
 DEMO_PASSWORD = "casablanca-demo-2017"  # noqa: S105  (public on purpose)
 
@@ -76,11 +77,18 @@ def load(session: Session) -> DemoResult:
             created_orgs += 1
         organisations[slug] = organisation
     created_users = 0
+    demo_hash: str | None = None  # the demo's one password, hashed once: nothing is committed before the end
     for email, name, member_of, role, is_admin in ACCOUNTS:
         user = accounts.get_user_by_email(session, email)
         if user is None:
+            demo_hash = demo_hash or hash_password(DEMO_PASSWORD)
             user = accounts.create_user(
-                session, email=email, name=name, password=DEMO_PASSWORD, is_platform_admin=is_admin
+                session,
+                email=email,
+                name=name,
+                password=DEMO_PASSWORD,
+                is_platform_admin=is_admin,
+                password_hash=demo_hash,
             )
             created_users += 1
         if member_of and role:

@@ -117,13 +117,17 @@ def create_user(
     preferred_language: str | None = None,
     is_platform_admin: bool = False,
     email_verified: bool = True,
+    password_hash: str | None = None,
 ) -> User:
     """A new account. `email_verified`: whoever creates it vouches for the address (an invitation link, the
-    CLI); a self-registration is confirmed later, by the link it is emailed."""
+    CLI); a self-registration is confirmed later, by the link it is emailed. `password_hash`: the password
+    hashed beforehand, outside any transaction (the demo hashes its one password once); otherwise it is hashed
+    here, after what the unit of work did so far is committed — callers create the user first."""
     _check_email_free(session, email)
     _check_new_password(password, email, name)
-    release_locks(session)  # argon2 takes a while: hash with no write lock held (nothing is written yet)
-    password_hash = hash_password(password)
+    if password_hash is None:
+        release_locks(session)  # argon2 takes a while: hash with no write lock held (nothing is written yet)
+        password_hash = hash_password(password)
     user = User(
         email=email.strip(),
         name=name.strip(),
