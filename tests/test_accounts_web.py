@@ -17,6 +17,7 @@ from app.accounts.models import (
 )
 from app.audit.models import AuditEvent
 from app.db import utcnow
+from app.errors import Invalid
 from app.notifications.models import OutboxMessage
 from app.security.tokens import digest
 from tests.conftest import csrf_token, mailed_link, post_form, sign_in
@@ -514,3 +515,20 @@ def test_the_site_address_never_comes_from_the_host_header(client, make):
 def test_control_characters_in_next_are_refused(client, target):
     response = post_form(client, "/language", {"language": "en", "next": target}, headers={"HX-Request": "true"})
     assert response.headers.get("HX-Redirect", response.headers.get("location")) == "/"
+
+
+def test_a_stranger_elsewhere_cannot_lock_the_owner_out(db, make):
+    """Failures count per account from one address: five wrong passwords from the attacker's address
+    throttle that address, not the owner signing in from theirs."""
+    from app.accounts import auth
+    from app.accounts.service import build_actor
+    from app.errors import RateLimited
+
+    owner = make.user()
+    stranger = build_actor(db, None, ip="198.51.100.7")
+    for _ in range(5):
+        with pytest.raises(Invalid):
+            auth.authenticate(db, stranger, owner.email, "not-the-password")
+    with pytest.raises(RateLimited):
+        auth.authenticate(db, stranger, owner.email, PASSWORD)  # even the right password, from there
+    assert auth.authenticate(db, build_actor(db, None, ip="203.0.113.9"), owner.email, PASSWORD).id == owner.id
