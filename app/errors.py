@@ -41,11 +41,6 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
-class TooLarge(DomainError):
-    status = 413
-    title = "Request too large"
-
-
 class Invalid(DomainError):
     """Input that breaks a rule; `errors` maps a field name to its message id."""
 

@@ -1,7 +1,6 @@
 """create_app(): the FastAPI application with both faces, middleware, static files and error handlers."""
 
 import logging
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -34,7 +33,7 @@ from app.programmes import api as programmes_api
 from app.programmes import web as programmes_web
 from app.proposals import api as proposals_api
 from app.proposals import web as proposals_web
-from app.security.bodylimit import BodyLimitMiddleware, BodyRefused, upload_path_patterns
+from app.security.bodylimit import BodyLimitMiddleware, BodyRefused
 from app.security.headers import SecurityHeadersMiddleware
 from app.startups import api as startups_api
 from app.startups import web as startups_web
@@ -153,8 +152,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
         lifespan=_lifespan,
     )
-    upload_patterns: list[re.Pattern[str]] = []
-    app.add_middleware(BodyLimitMiddleware, upload_patterns=lambda: upload_patterns)
+    app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
@@ -183,6 +181,5 @@ def create_app() -> FastAPI:
 
     app.include_router(_api_router())
     app.include_router(_web_router())
-    upload_patterns.extend(upload_path_patterns(app.routes))
     app.state.settings = settings
     return app

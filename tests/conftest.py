@@ -67,21 +67,27 @@ def db(engine: Engine) -> Iterator[Session]:
         connection.close()
 
 
+def unit_of_work(request: Request, db: Session) -> Iterator[Session]:
+    """What the app's session dependency does (app.db.get_session), on a test's session: its commits release
+    savepoints. The test's own set-up so far survives a request that fails and rolls back."""
+    request.state.db_session = db
+    db.commit()
+    try:
+        yield db
+        db.commit()
+    except BaseException:
+        db.rollback()
+        db.info.pop("after_commit", None)
+        raise
+    run_after_commit(db)
+
+
 @pytest.fixture
 def app(db: Session):
     application = create_app()
 
     def _session(request: Request) -> Iterator[Session]:
-        request.state.db_session = db
-        db.commit()  # the test's own set-up so far survives a request that fails and rolls back
-        try:
-            yield db
-            db.commit()
-        except BaseException:
-            db.rollback()
-            db.info.pop("after_commit", None)
-            raise
-        run_after_commit(db)
+        yield from unit_of_work(request, db)
 
     application.dependency_overrides[get_session] = _session
     return application

@@ -1,6 +1,7 @@
 """Test factories: they add and flush rows in the test's session, never commit."""
 
 import itertools
+from datetime import timedelta
 
 from sqlmodel import Session
 
@@ -8,7 +9,9 @@ from app.accounts import service as accounts
 from app.accounts import tokens
 from app.accounts.models import ApiToken, Organisation, User
 from app.accounts.schemas import TokenCreate
+from app.challenges.models import Challenge, ChallengeTerms
 from app.db import utcnow
+from app.programmes.models import Programme, ProgrammePartner
 from app.security.actor import Actor
 from app.security.passwords import hash_password
 
@@ -61,3 +64,30 @@ class Factory:
 
     def token(self, user: User, scope: str = "read") -> tuple[ApiToken, str]:
         return tokens.create_token(self.session, self.actor(user), TokenCreate(name="test", scope=scope))  # type: ignore[arg-type]
+
+    def published_challenge(self, sponsor: Organisation, *, slug: str | None = None, **fields: object) -> Challenge:
+        """A challenge open for proposals (deadline in ten days, terms version 1) led by `sponsor`, in a new
+        programme run by a new operator with the sponsor as partner."""
+        n = next(_counter)
+        operator = self.organisation("operator")
+        programme = Programme(slug=f"programme-{n}", name=f"Programme {n}", operator_id=operator.id)
+        self.session.add(programme)
+        self.session.flush()
+        self.session.add(ProgrammePartner(programme_id=programme.id, organisation_id=sponsor.id))
+        values: dict[str, object] = {
+            "slug": slug or f"challenge-{n}",
+            "title": f"Challenge {n}",
+            "summary": "Find leaks.",
+            "problem": "Leaks.",
+            "themes": ["water"],
+            "deadline": utcnow() + timedelta(days=10),
+            "status": "published",
+            "published_at": utcnow(),
+            **fields,
+        }
+        challenge = Challenge(programme_id=programme.id, lead_sponsor_id=sponsor.id, **values)
+        self.session.add(challenge)
+        self.session.flush()
+        self.session.add(ChallengeTerms(challenge_id=challenge.id, version=1, ip_terms="IP stays with the startup."))
+        self.session.flush()
+        return challenge

@@ -30,12 +30,12 @@ from app.accounts import auth
 from app.accounts.models import Invitation, Membership, User
 from app.api import deps as api_deps
 from app.challenges.models import Challenge, ChallengeTerms
-from app.db import get_session, run_after_commit, utcnow
+from app.db import get_session, utcnow
 from app.main import create_app
 from app.notifications.models import OutboxMessage
 from app.programmes.models import Programme, ProgrammePartner
 from tests import factories
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, unit_of_work
 from tests.matrix import ROLES, expect
 
 
@@ -262,18 +262,8 @@ class Stage:
 
     def request_session(self, request: Request) -> Iterator[Session]:
         """The app's unit of work, as in conftest's `app` fixture, on the current case's session."""
-        db = self.session
-        assert db is not None, "a request outside a matrix case"
-        request.state.db_session = db
-        db.commit()  # the case's own set-up (its sign-in, its token) survives a request that fails
-        try:
-            yield db
-            db.commit()
-        except BaseException:
-            db.rollback()
-            db.info.pop("after_commit", None)
-            raise
-        run_after_commit(db)
+        assert self.session is not None, "a request outside a matrix case"
+        yield from unit_of_work(request, self.session)
 
     @contextmanager
     def case(self) -> Iterator[Session]:

@@ -8,7 +8,6 @@ import time
 import zipfile
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -16,11 +15,8 @@ import pytest
 from sqlmodel import select
 
 from app import storage
-from app.challenges.models import Challenge, ChallengeTerms
 from app.datasets.models import DatasetFile
-from app.db import utcnow
 from app.errors import Invalid
-from app.programmes.models import Programme, ProgrammePartner
 from app.proposals.models import ProposalAttachment
 from tests.conftest import csrf_token, sign_in
 
@@ -374,28 +370,8 @@ ORIGIN = {"Origin": "http://testserver"}
 
 @pytest.fixture
 def world(db, make):  # type: ignore[no-untyped-def]
-    operator_org = make.organisation("operator")
     sponsor_org = make.organisation("partner", name="Lydec")
-    programme = Programme(slug="casa-names", name="Casablanca names", operator_id=operator_org.id)
-    db.add(programme)
-    db.flush()
-    db.add(ProgrammePartner(programme_id=programme.id, organisation_id=sponsor_org.id))
-    challenge = Challenge(
-        programme_id=programme.id,
-        lead_sponsor_id=sponsor_org.id,
-        slug="leaks",
-        title="Leaks",
-        summary="Find leaks.",
-        problem="Leaks.",
-        themes=["water"],
-        deadline=utcnow() + timedelta(days=10),
-        status="published",
-        published_at=utcnow(),
-    )
-    db.add(challenge)
-    db.flush()
-    db.add(ChallengeTerms(challenge_id=challenge.id, version=1, ip_terms="IP stays with the startup."))
-    db.flush()
+    challenge = make.published_challenge(sponsor_org, slug="leaks", title="Leaks")
     startup = make.organisation("startup", slug="raqmi", name="Raqmi")
     founder = make.user(organisation=startup, role="admin")
     sponsor = make.user(organisation=sponsor_org)

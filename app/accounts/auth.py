@@ -29,7 +29,7 @@ from app.accounts.service import (
 )
 from app.accounts.tokens import revoke_all_tokens
 from app.audit import service as audit
-from app.config import get_settings
+from app.config import get_settings, site_url
 from app.db import release_locks, utcnow
 from app.errors import Invalid, NotFound, RateLimited
 from app.i18n import gettext
@@ -39,11 +39,9 @@ from app.security.passwords import hash_password, password_problem, verify_passw
 from app.security.tokens import digest, new_secret
 
 BAD_CREDENTIALS = "The email or password is incorrect."
-UNCONFIRMED = "Confirm your email address first: we have just emailed you a new link."
-
-
-class Unconfirmed(Invalid):
-    """The right password for an account whose address is not confirmed yet."""
+UNCONFIRMED = (
+    "Confirm your email address first with the link we emailed you (a new one goes out at most every ten minutes)."
+)
 
 
 TOO_MANY = "Too many failed sign-in attempts. Try again in %(minutes)s minutes."
@@ -105,10 +103,10 @@ def authenticate(session: Session, actor: Actor, email: str, password: str) -> U
         audit.record(session, "login.failed", actor=actor, actor_id=user.id if user else None, email=key)
         raise Invalid({"email": BAD_CREDENTIALS}, detail=BAD_CREDENTIALS)
     attempt.succeeded = True
-    if user.email_verified_at is None:  # only the password's owner learns this
+    if user.email_verified_at is None:
         session.add(attempt)
         send_email_confirmation(session, user)
-        raise Unconfirmed({"email": UNCONFIRMED}, detail=UNCONFIRMED)
+        raise Invalid({"email": UNCONFIRMED}, detail=UNCONFIRMED)  # only the password's owner learns this
     user.last_login_at = utcnow()
     session.add_all([attempt, user])
     audit.record(session, "login.succeeded", actor=actor, actor_id=user.id, target=("user", user.id))
@@ -172,7 +170,7 @@ def request_password_reset(session: Session, actor: Actor, email: str) -> None:
         expires_at=utcnow() + timedelta(minutes=get_settings().password_reset_minutes),
     )
     session.add(reset)
-    link = f"{get_settings().base_url.rstrip('/')}/password/reset/{secret}"
+    link = site_url(f"/password/reset/{secret}")
     notifications.send_email(
         session,
         user.email,

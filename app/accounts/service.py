@@ -41,7 +41,7 @@ from app.accounts.schemas import (
 )
 from app.audit import service as audit
 from app.audit.models import AuditEvent
-from app.config import get_settings
+from app.config import get_settings, site_url
 from app.db import insert_unique, release_locks, utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.i18n import gettext
@@ -214,15 +214,14 @@ def _email_existing_account(session: Session, user: User) -> None:
     if _mailed_recently(session, user, "user.registration_for_existing_email"):
         return
     audit.record(session, "user.registration_for_existing_email", target=("user", user.id))
-    base = get_settings().base_url.rstrip("/")
     notifications.send_email(
         session,
         user.email,
         gettext("Your Medina account"),
         "emails/already_registered.txt",
         user=user,
-        login=f"{base}/login",
-        forgot=f"{base}/password/forgot",
+        login=site_url("/login"),
+        forgot=site_url("/password/forgot"),
     )
 
 
@@ -272,17 +271,30 @@ def send_email_confirmation(session: Session, user: User) -> None:
         gettext("Confirm your email address for Medina"),
         "emails/email_confirmation.txt",
         user=user,
-        secrets={"link": f"{get_settings().base_url.rstrip('/')}/email/confirm/{secret}"},
+        secrets={"link": site_url(f"/email/confirm/{secret}")},
         hours=get_settings().email_confirmation_hours,
     )
 
 
-def open_email_confirmation(session: Session, secret: str) -> EmailConfirmation:
-    """The pending confirmation behind a link. Used, expired and unknown links all answer the same."""
+def _pending_confirmation(session: Session, secret: str) -> tuple[EmailConfirmation, User]:
+    """The pending confirmation behind a link and its account. Used, expired and unknown links, and links of
+    deactivated accounts, all answer the same."""
     confirmation = session.exec(select(EmailConfirmation).where(EmailConfirmation.token_hash == digest(secret))).first()
-    if confirmation is None or confirmation.used_at is not None or confirmation.expires_at <= utcnow():
+    user = session.get(User, confirmation.user_id) if confirmation else None
+    if (
+        confirmation is None
+        or confirmation.used_at is not None
+        or confirmation.expires_at <= utcnow()
+        or user is None
+        or not user.is_active
+    ):
         raise NotFound(CONFIRMATION_GONE)
-    return confirmation
+    return confirmation, user
+
+
+def account_to_confirm(session: Session, secret: str) -> User:
+    """The account a confirmation link would confirm (its page shows the address)."""
+    return _pending_confirmation(session, secret)[1]
 
 
 def end_email_confirmations(session: Session, user_id: int, now: datetime) -> None:
@@ -298,10 +310,7 @@ def confirm_email(session: Session, actor: Actor, secret: str) -> User:
     """Confirm the address. The user then signs in with the password: a confirmation link is no way in, so
     that someone who registered another person's address cannot hand them an account whose password they
     know (pre-hijacking); that person, if they want the account, resets the password."""
-    confirmation = open_email_confirmation(session, secret)
-    user = session.get(User, confirmation.user_id)
-    if user is None or not user.is_active:
-        raise NotFound(CONFIRMATION_GONE)
+    _confirmation, user = _pending_confirmation(session, secret)
     now = utcnow()
     end_email_confirmations(session, user.id or 0, now)
     if user.email_verified_at is None:
@@ -491,7 +500,7 @@ def _issue_invitation(
     )
     session.add(invitation)
     session.flush()
-    link = f"{get_settings().base_url.rstrip('/')}/invitations/{secret}"
+    link = site_url(f"/invitations/{secret}")
     notifications.send_email(
         session,
         data.email,

@@ -121,8 +121,7 @@ def registration_sent(request: Request) -> Response:
 @router.get("/email/confirm/{secret}", response_class=HTMLResponse)
 def email_confirmation_form(request: Request, session: SessionDep, secret: str) -> Response:
     """A page with a button, not the confirmation itself: mail scanners open links, people press buttons."""
-    confirmation = service.open_email_confirmation(session, secret)
-    user = session.get(service.User, confirmation.user_id)
+    user = service.account_to_confirm(session, secret)
     return render(request, "accounts/email_confirm.html", {"secret": secret, "confirming": user})
 
 

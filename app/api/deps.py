@@ -12,6 +12,7 @@ from app.config import get_settings, site_url
 from app.db import SessionDep
 from app.errors import Forbidden, RateLimited, Unauthenticated
 from app.security.actor import Actor
+from app.security.bodylimit import NO_TOKEN
 from app.security.ratelimit import SlidingWindowLimiter
 
 _limiter: SlidingWindowLimiter | None = None
@@ -41,7 +42,7 @@ def api_actor(
     ip = request.client.host if request.client else "unknown"
     if credentials is None or credentials.scheme.lower() != "bearer":
         _throttle(f"ip:{ip}")
-        raise Unauthenticated("Send an API token as `Authorization: Bearer <token>`.")
+        raise Unauthenticated(NO_TOKEN)
     found = tokens.authenticate_token(session, credentials.credentials)
     if found is None:
         _throttle(f"ip:{ip}")

@@ -23,10 +23,9 @@ from starlette.routing import BaseRoute, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import get_settings
-from app.errors import DomainError, TooLarge, Unauthenticated
-from app.storage import human_size
+from app.errors import DomainError, Unauthenticated
+from app.storage import MULTIPART_OVERHEAD, TooLarge, human_size
 
-MULTIPART_OVERHEAD = 64 * 1024  # boundaries, part headers and the small fields beside an upload's file
 NO_TOKEN = "Send an API token as `Authorization: Bearer <token>`."  # noqa: S105 (a message)
 UPLOAD_MARK = "__medina_streamed_upload__"
 
@@ -62,15 +61,19 @@ def too_large(limit: int) -> BodyRefused:
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, upload_patterns: Callable[[], list[re.Pattern[str]]]) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.upload_patterns = upload_patterns
+        self.upload_patterns: list[re.Pattern[str]] | None = None  # found on the first request, routes all known
 
-    def limit_for(self, path: str, content_type: bytes) -> int:
+    def limit_for(self, scope: Scope, content_type: bytes) -> int:
         """The upload limit for a multipart body to an upload route; the small limit for anything else (a
         urlencoded form sent to an upload route is parsed whole, by the CSRF check among others)."""
         settings = get_settings()
-        if content_type.startswith(b"multipart/form-data") and any(p.match(path) for p in self.upload_patterns()):
+        if self.upload_patterns is None:
+            self.upload_patterns = upload_path_patterns(scope["app"].routes)
+        if content_type.startswith(b"multipart/form-data") and any(
+            p.match(scope["path"]) for p in self.upload_patterns
+        ):
             return settings.max_upload_bytes + MULTIPART_OVERHEAD
         return settings.max_body_bytes
 
@@ -80,7 +83,7 @@ class BodyLimitMiddleware:
             return
         headers = dict(scope["headers"])
         path: str = scope["path"]
-        limit = self.limit_for(path, headers.get(b"content-type", b"").lower())
+        limit = self.limit_for(scope, headers.get(b"content-type", b"").lower())
         declared = headers.get(b"content-length", b"").strip()
         declared_too_large = declared.isdigit() and int(declared) > limit
         anonymous_api_body = (
