@@ -118,7 +118,8 @@ class ProposalVersion(SQLModel, table=True):
     receipt_number: str = Field(max_length=40, unique=True)
     terms_id: int = Field(foreign_key="challenge_terms.id")
     terms_version: int
-    terms_sha256: str = Field(max_length=64)
+    terms_sha256: str = Field(max_length=64, description="Of exactly the text accepted, in terms_language")
+    terms_language: str | None = Field(default=None, max_length=8, description="None: accepted before it was kept")
     accepted_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     accepted_by_name: str = Field(max_length=120)
     submitted_at: datetime = Field(sa_column=_ts())
@@ -141,3 +142,21 @@ class ProposalAttachment(SQLModel, table=True):
     uploaded_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     removed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class ProposalRevision(SQLModel, table=True):
+    """What one save of the working copy changed: the new value of each field it changed, keyed as
+    drafts.field_values names them. A `full` row holds every field (the proposal's creation). Read back to
+    merge a teammate's save with an editor's form that started from an older revision."""
+
+    __tablename__ = "proposal_revision"
+    __table_args__ = (UniqueConstraint("proposal_id", "revision"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposal.id", index=True, ondelete="CASCADE")
+    revision: int
+    editor: str | None = Field(default=None, max_length=32, description="The editing page that saved it")
+    saved_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    saved_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    full: bool = Field(default=False)
+    changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

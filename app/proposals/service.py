@@ -40,6 +40,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
@@ -48,11 +49,14 @@ from app import i18n, storage
 from app.accounts.models import Membership, Organisation, OrgKind, User
 from app.audit import service as audit
 from app.challenges import service as challenges
+from app.challenges import terms as challenge_terms
 from app.challenges.models import Challenge, ChallengeTerms
 from app.challenges.service import ChallengeView
+from app.config import site_url
 from app.db import after_commit, insert_unique, release_locks, utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.notifications import service as notifications
+from app.proposals import drafts
 from app.proposals import permissions as can
 from app.proposals.models import (
     Proposal,
@@ -62,10 +66,10 @@ from app.proposals.models import (
     ProposalVersion,
     QuestionKind,
 )
-from app.proposals.schemas import EligibilityDecision, ProposalCreate, ProposalFields, QuestionCreate
+from app.proposals.schemas import EligibilityDecision, ProposalCreate, ProposalFields
 from app.search import contains_text
 from app.security.actor import Actor
-from app.validation import whole_number
+from app.validation import InvalidInput, field_errors, whole_number
 
 EDITABLE = ("title", "summary", "description", "data_use", "experimentation_plan", "needs")
 REQUIRED_TO_SUBMIT = ("title", "summary", "description", "data_use", "experimentation_plan")
@@ -454,6 +458,22 @@ def challenge_proposals(
     return ChallengeProposals(challenge, {str(k): int(v) for k, v in counts.items()}, proposals, reviewable)
 
 
+def proposal_counts(session: Session, actor: Actor, views: Sequence[ChallengeView]) -> dict[int, dict[str, int]]:
+    """The counts by status of the proposals to those of these challenges the actor is staff of (counts are
+    all the staff see before the deadline), by challenge id, in one query; nothing of the others."""
+    ids = [v.challenge.id or 0 for v in views if v.is_staff(actor)]
+    out: dict[int, dict[str, int]] = {i: {} for i in ids}
+    if not ids:
+        return out
+    for challenge_id, status, n in session.exec(
+        select(Proposal.challenge_id, Proposal.status, func.count())
+        .where(col(Proposal.challenge_id).in_(ids))
+        .group_by(col(Proposal.challenge_id), col(Proposal.status))
+    ).all():
+        out[challenge_id][str(status)] = int(n)
+    return out
+
+
 # ---- writing ---------------------------------------------------------------------------------------------
 
 
@@ -470,45 +490,65 @@ def _startup_for(session: Session, actor: Actor, wanted: int | None) -> int:
     return next(iter(mine))
 
 
-def _check_answers(questions: Sequence[ProposalQuestion], answers: dict[str, Any]) -> dict[str, Any]:
-    """Answers keyed by question id, checked against each question's kind and choices."""
+def _check_answers(
+    questions: Sequence[ProposalQuestion], answers: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, tuple[str, dict[str, Any]]]]:
+    """Answers keyed by question id, checked against each question's kind and choices; and the problems of the
+    answers that could not be taken (message and its variables, by field)."""
     by_id = {str(q.id): q for q in questions}
     clean: dict[str, Any] = {}
+    problems: dict[str, tuple[str, dict[str, Any]]] = {}
     for key, value in answers.items():
         question = by_id.get(str(key))
         name = f"answers.{key}"
         if question is None:
-            raise Invalid({name: "This question does not exist for this challenge."})
+            problems[name] = ("This question does not exist for this challenge.", {})
+            continue
         if value in (None, "", []):
             continue
-        if question.kind == QuestionKind.file:
-            raise Invalid({name: "Answer this question by uploading a file."})
+        problem = _answer_problem(question, value)
+        if problem is not None:
+            problems[name] = problem
+            continue
         if question.kind == QuestionKind.number:
-            try:
-                number = float(str(value).replace(",", ".").strip())
-            except ValueError:
-                raise Invalid({name: "Enter a number."}) from None
-            if not math.isfinite(number) or abs(number) > 1e15:
-                raise Invalid({name: "Enter a number."})
+            number = float(str(value).replace(",", ".").strip())
             clean[str(key)] = int(number) if number.is_integer() else number
         elif question.kind == QuestionKind.multiple_choice:
-            values = value if isinstance(value, list) else [value]
-            if any(str(v) not in question.choices for v in values):
-                raise Invalid({name: "Choose one of the options."})
-            clean[str(key)] = [str(v) for v in values]
-        elif not isinstance(value, str):
-            raise Invalid({name: "Enter a valid value."})
-        elif question.kind == QuestionKind.single_choice:
-            if value not in question.choices:
-                raise Invalid({name: "Choose one of the options."})
-            clean[str(key)] = str(value)
+            clean[str(key)] = [str(v) for v in (value if isinstance(value, list) else [value])]
         else:
-            text = str(value).strip()
-            limit = 300 if question.kind == QuestionKind.short_text else 10_000
-            if len(text) > limit:
-                raise Invalid({name: "Use at most %(max_length)s characters."}, max_length=limit)
-            clean[str(key)] = text
-    return clean
+            clean[str(key)] = str(value).strip() if question.kind in TEXT_KINDS else str(value)
+    return clean, problems
+
+
+TEXT_KINDS = (QuestionKind.short_text, QuestionKind.long_text)
+
+
+def _answer_problem(question: ProposalQuestion, value: Any) -> tuple[str, dict[str, Any]] | None:
+    """Why `value` cannot answer `question`, or None."""
+    if question.kind == QuestionKind.file:
+        return "Answer this question by uploading a file.", {}
+    if question.kind == QuestionKind.number:
+        try:
+            number = float(str(value).replace(",", ".").strip())
+        except ValueError:
+            return "Enter a number.", {}
+        return None if math.isfinite(number) and abs(number) <= 1e15 else ("Enter a number.", {})
+    if question.kind == QuestionKind.multiple_choice:
+        values = value if isinstance(value, list) else [value]
+        return None if all(str(v) in question.choices for v in values) else ("Choose one of the options.", {})
+    if not isinstance(value, str):
+        return "Enter a valid value.", {}
+    if question.kind == QuestionKind.single_choice:
+        return None if value in question.choices else ("Choose one of the options.", {})
+    limit = 300 if question.kind == QuestionKind.short_text else 10_000
+    if len(value.strip()) > limit:
+        return "Use at most %(max_length)s characters.", {"max_length": limit}
+    return None
+
+
+def _raise_problems(problems: dict[str, tuple[str, dict[str, Any]]]) -> None:
+    if problems:
+        raise InvalidInput(problems)
 
 
 def _apply(
@@ -539,7 +579,9 @@ def _apply(
         changed.append("kpis")
     if data.answers is not None:  # partial: the questions named are answered (or cleared), the others kept
         answers = {k: v for k, v in proposal.answers.items() if k not in {str(q) for q in data.answers}}
-        answers.update(_check_answers(questions, data.answers))
+        clean, problems = _check_answers(questions, data.answers)
+        _raise_problems(problems)
+        answers.update(clean)
         if answers != proposal.answers:
             proposal.answers = answers
             changed.append("answers")
@@ -581,6 +623,7 @@ def create_proposal(session: Session, actor: Actor, data: ProposalCreate) -> Pro
             Proposal.challenge_id == challenge.challenge.id, Proposal.startup_id == startup_id
         )
         raise Conflict("Your startup already has a proposal for this challenge.", proposal=session.exec(twin).first())
+    drafts.record(session, proposal, drafts.field_values(proposal), saved_by=actor.user_id, editor=None, full=True)
     audit.record(session, "proposal.created", actor=actor, target=("proposal", proposal.id))
     return get_proposal(session, actor, proposal.id or 0)
 
@@ -588,24 +631,139 @@ def create_proposal(session: Session, actor: Actor, data: ProposalCreate) -> Pro
 def update_proposal(
     session: Session, actor: Actor, view: ProposalView, data: ProposalFields, *, expected_revision: int | None = None
 ) -> ProposalView:
-    """Save the working copy. `expected_revision` is the revision the editor loaded: a stale one is refused."""
+    """Save the working copy (the API's PATCH). `expected_revision` is the revision the caller read: a stale
+    one is refused, unless the save would change nothing."""
     check_editable(view)
     proposal = _lock(session, view.proposal)
     _check_kpis(view.challenge, data)
     if expected_revision is not None and expected_revision != proposal.revision:
-        # A stale form that would change nothing (the same text, saved a moment ago by this very editor's
-        # autosave) is no conflict; one that would overwrite a teammate's work is refused.
+        # A stale request that would change nothing (the same text, saved a moment ago by this very caller)
+        # is no conflict; one that would overwrite a teammate's work is refused.
         probe = Proposal(**proposal.model_dump())
         if _apply(session, probe, data, view.questions):
             raise StaleRevision(proposal)
         return view
-    changed = _apply(session, proposal, data, view.questions)
-    if not changed:
+    before = drafts.field_values(proposal)
+    _apply(session, proposal, data, view.questions)
+    if not _save_changes(session, actor, proposal, before, editor=None):
         return view
-    _touch(session, actor, proposal)
-    session.flush()
-    audit.record(session, "proposal.updated", actor=actor, target=("proposal", proposal.id), fields=changed)
     return get_proposal(session, actor, proposal.id or 0)
+
+
+def _save_changes(
+    session: Session, actor: Actor, proposal: Proposal, before: dict[str, Any], *, editor: str | None
+) -> dict[str, Any]:
+    """A new revision for what changed since `before` (recorded for merging, and audited); the changes."""
+    changes = drafts.changes_between(before, drafts.field_values(proposal))
+    if changes:
+        _touch(session, actor, proposal)
+        session.flush()
+        drafts.record(session, proposal, changes, saved_by=actor.user_id, editor=editor)
+        audit.record(session, "proposal.updated", actor=actor, target=("proposal", proposal.id), fields=list(changes))
+    return changes
+
+
+@dataclass
+class DraftSave:
+    """What a save of the proposal form did (see app/proposals/drafts.py)."""
+
+    view: ProposalView
+    saved: list[str]  # the fields saved from this form
+    kept: list[str]  # fields a teammate changed since the form was drawn, kept as they saved them
+    conflicts: dict[str, Any]  # fields changed by both, with the teammate's value: not saved
+    problems: dict[str, tuple[str, dict[str, Any]]]  # fields whose input could not be taken: not saved
+
+
+def save_draft(
+    session: Session,
+    actor: Actor,
+    view: ProposalView,
+    data: ProposalFields,
+    *,
+    base: int | None,
+    editor: str | None,
+    choices: dict[str, str] | None = None,
+    problems: dict[str, tuple[str, dict[str, Any]]] | None = None,
+) -> DraftSave:
+    """Save a proposal form drawn at revision `base` by the editing page `editor`: every field that can be
+    taken is saved, merged with what teammates saved since; `problems` are the form's fields that could not
+    be read (kept out of `data`). `choices` say, for fields changed by both, which text to keep."""
+    check_editable(view)
+    proposal = _lock(session, view.proposal)
+    problems = dict(problems or {})
+    if data.kpis:
+        known = {k.get("name") for k in view.challenge.challenge.kpis}
+        if any(k not in known for k in data.kpis):
+            problems["kpis"] = ("Choose among the challenge's indicators.", {})
+            data = data.model_copy(update={"kpis": None})
+    if data.answers is not None:
+        _, answer_problems = _check_answers(view.questions, data.answers)
+        problems.update(answer_problems)
+        valid = {k: v for k, v in data.answers.items() if f"answers.{k}" not in answer_problems}
+        data = data.model_copy(update={"answers": valid})
+    probe = Proposal(**proposal.model_dump())
+    _apply(session, probe, data, view.questions)
+    mine, current = drafts.field_values(probe), drafts.field_values(proposal)
+    posted = _posted_fields(data)
+    since: set[str] = set()
+    if base != proposal.revision:
+        since = drafts.changed_by_others(session, proposal.id or 0, base or 0, editor)
+    at_base = drafts.values_at(session, proposal.id or 0, base or 0, since & posted)
+    long_answers = {f"answers.{q.id}" for q in view.questions if q.kind == QuestionKind.long_text}
+    taken: dict[str, Any] = {}
+    kept: list[str] = []
+    conflicts: dict[str, Any] = {}
+    for key in sorted(posted):
+        ours, theirs = drafts.value_of(mine, key), drafts.value_of(current, key)
+        if ours == theirs:
+            continue
+        if key not in since:
+            taken[key] = ours
+        elif at_base[key] is not drafts.UNKNOWN and ours == at_base[key]:
+            kept.append(key)
+        else:
+            choice = (choices or {}).get(key)
+            if choice == "mine":
+                taken[key] = ours
+            elif choice == "both" and drafts.may_join(key, long_answers):
+                joined = drafts.both(key, theirs, ours)
+                problem = _joined_problem(key, joined, view.questions)
+                if problem is None:
+                    taken[key] = joined
+                else:
+                    problems[key] = problem
+                    conflicts[key] = theirs
+            elif choice != "theirs":
+                conflicts[key] = theirs
+    before = drafts.field_values(proposal)
+    for key, value in taken.items():
+        drafts.set_field(proposal, key, value)
+    saved = list(_save_changes(session, actor, proposal, before, editor=editor))
+    if saved:
+        view = get_proposal(session, actor, proposal.id or 0)
+    return DraftSave(view=view, saved=saved, kept=kept, conflicts=conflicts, problems=problems)
+
+
+def _posted_fields(data: ProposalFields) -> set[str]:
+    """The fields a form or request gives (as _apply reads them)."""
+    given = data.model_dump(exclude_unset=True)
+    keys = {k for k in (*drafts.TEXTS, *drafts.LISTS) if given.get(k) is not None}
+    if "trl" in given:
+        keys.add("trl")
+    keys.update(f"{drafts.ANSWER}{k}" for k in (data.answers or {}))
+    return keys
+
+
+def _joined_problem(key: str, value: Any, questions: Sequence[ProposalQuestion]) -> tuple[str, dict[str, Any]] | None:
+    """Why two texts joined cannot be saved (too long), or None."""
+    if key.startswith(drafts.ANSWER):
+        question = next((q for q in questions if f"{drafts.ANSWER}{q.id}" == key), None)
+        return None if question is None else _answer_problem(question, value)
+    try:
+        ProposalFields.model_validate({key: value})
+    except ValidationError as exc:
+        return next(iter(field_errors(exc.errors()).values()))
+    return None
 
 
 def submission_problems(view: ProposalView) -> dict[str, str]:
@@ -647,10 +805,12 @@ def submit_proposal(
     *,
     accept_terms: bool,
     terms_version: int | None = None,
+    terms_language: str | None = None,
     now: datetime | None = None,
 ) -> ProposalVersion:
     """Submit the working copy as a new version (see the rules above). Nothing is written on refusal.
-    `terms_version` is the version of the terms the user was shown: if they changed since, they read again."""
+    `terms_version` is the version of the terms the user was shown: if they changed since, they read again;
+    `terms_language` the language they were shown in (the current one when None, see challenges/terms.py)."""
     now = now or utcnow()
     if not view.member:
         raise Forbidden("Only the startup's members may submit its proposal.")
@@ -678,6 +838,7 @@ def submit_proposal(
             ChallengeTerms.version == view.challenge.challenge.terms_version,
         )
     ).one()
+    accepted = challenge_terms.shown_to(terms, terms_language)
     # frozen once, by the first acceptance, even when many startups submit at the same moment
     session.execute(
         update(ChallengeTerms)
@@ -697,7 +858,8 @@ def submit_proposal(
         receipt_number=_receipt_number(proposal, number),
         terms_id=terms.id or 0,
         terms_version=terms.version,
-        terms_sha256=hashlib.sha256(terms.ip_terms.encode("utf-8")).hexdigest(),
+        terms_sha256=accepted.sha256,
+        terms_language=accepted.language,
         accepted_by_id=actor.user_id,
         accepted_by_name=actor.user.name if actor.user else "",
         submitted_at=now,
@@ -723,13 +885,18 @@ def submit_proposal(
     return version
 
 
-def _send_receipts(session: Session, view: ProposalView, version: ProposalVersion) -> None:
-    members = session.exec(
+def _startup_members(session: Session, view: ProposalView) -> Sequence[User]:
+    """The active members of the proposal's startup: whom its emails go to."""
+    return session.exec(
         select(User)
         .join(Membership, col(Membership.user_id) == User.id)
         .where(Membership.organisation_id == view.proposal.startup_id, col(User.is_active).is_(True))
+        .order_by(col(User.id))
     ).all()
-    for user in members:
+
+
+def _send_receipts(session: Session, view: ProposalView, version: ProposalVersion) -> None:
+    for user in _startup_members(session, view):
         notifications.send_email(
             session,
             user.email,
@@ -782,7 +949,32 @@ def decide_eligibility(session: Session, actor: Actor, view: ProposalView, data:
         eligible=data.eligible,
         reason=data.reason,
     )
+    _send_eligibility_decision(session, view)
     return view
+
+
+def _send_eligibility_decision(session: Session, view: ProposalView) -> None:
+    """Each member of the startup is told the decision (and the reason) in their own language."""
+    eligible = view.proposal.status == ProposalStatus.eligible
+    asked = i18n.get_language()
+    try:
+        for user in _startup_members(session, view):
+            i18n.set_language(user.preferred_language or asked)
+            subject = (
+                i18n.gettext("Your proposal is eligible") if eligible else i18n.gettext("Your proposal is not eligible")
+            )
+            notifications.send_email(
+                session,
+                user.email,
+                f"Medina — {subject}",
+                "emails/proposal_eligibility.txt",
+                view=view,
+                eligible=eligible,
+                title=view.latest.content.get("title", "") if view.latest else view.proposal.title,
+                link=site_url(f"/proposals/{view.proposal.id}"),
+            )
+    finally:
+        i18n.set_language(asked)
 
 
 def eligibility_decider(session: Session, view: ProposalView) -> str | None:
@@ -790,67 +982,6 @@ def eligibility_decider(session: Session, view: ProposalView) -> str | None:
         return None
     user = session.get(User, view.proposal.eligibility_by_id)
     return user.name if user else None
-
-
-# ---- extra questions -------------------------------------------------------------------------------------
-
-
-def list_questions(session: Session, actor: Actor, challenge: ChallengeView) -> list[ProposalQuestion]:
-    return _questions(session, challenge.challenge.id or 0)
-
-
-def add_question(session: Session, actor: Actor, challenge: ChallengeView, data: QuestionCreate) -> ProposalQuestion:
-    if not challenge.may_edit(actor):
-        raise Forbidden("Only the challenge's sponsors and the programme operator may add questions.")
-    if data.kind in (QuestionKind.single_choice, QuestionKind.multiple_choice) and len(set(data.choices)) < 2:
-        raise Invalid({"choices": "Give at least two different options."})
-    if _has_submissions(session, challenge):
-        raise Conflict("Proposals were already submitted: the questions can no longer change.")
-    position = (
-        session.exec(
-            select(func.max(ProposalQuestion.position)).where(ProposalQuestion.challenge_id == challenge.challenge.id)
-        ).one()
-        or 0
-    ) + 1
-    question = ProposalQuestion(
-        challenge_id=challenge.challenge.id or 0,
-        position=position,
-        kind=data.kind,
-        label=data.label,
-        help=data.help,
-        choices=list(dict.fromkeys(data.choices)) if data.kind in ("single_choice", "multiple_choice") else [],
-        required=data.required,
-    )
-    session.add(question)
-    session.flush()
-    audit.record(session, "proposal_question.added", actor=actor, target=("challenge", challenge.challenge.id))
-    return question
-
-
-def _has_submissions(session: Session, challenge: ChallengeView) -> bool:
-    return (
-        session.exec(
-            select(ProposalVersion.id)
-            .join(Proposal, col(Proposal.id) == ProposalVersion.proposal_id)
-            .where(Proposal.challenge_id == challenge.challenge.id)
-        ).first()
-        is not None
-    )
-
-
-def remove_question(session: Session, actor: Actor, question_id: int) -> ChallengeView:
-    question = session.get(ProposalQuestion, question_id)
-    if question is None:
-        raise NotFound()
-    challenge = challenges.get_challenge(session, actor, question.challenge_id)
-    if not challenge.may_edit(actor):
-        raise NotFound()
-    if _has_submissions(session, challenge):
-        raise Conflict("Proposals were already submitted: the questions can no longer change.")
-    session.delete(question)
-    session.flush()
-    audit.record(session, "proposal_question.removed", actor=actor, target=("challenge", challenge.challenge.id))
-    return challenge
 
 
 # ---- attachments -----------------------------------------------------------------------------------------

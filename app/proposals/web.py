@@ -15,17 +15,17 @@ from app.challenges.service import ChallengeView
 from app.challenges.web import challenge_path
 from app.db import SessionDep, between_transactions
 from app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-from app.proposals import forms, service
+from app.proposals import drafts, forms, questions, service
 from app.proposals.models import QuestionKind
-from app.proposals.schemas import EligibilityDecision, ProposalCreate, ProposalUpdate, QuestionCreate
-from app.proposals.service import ProposalView, StaleRevision
+from app.proposals.schemas import EligibilityDecision, ProposalCreate, QuestionCreate, QuestionUpdate
+from app.proposals.service import ProposalView
 from app.security.actor import Actor
 from app.security.bodylimit import streamed_upload
 from app.startups import service as startups
 from app.validation import RecordId, parse, whole_number
+from app.web.confirm import require_confirmation
 from app.web.deps import FormDep, SignedInDep
 from app.web.flash import flash
-from app.web.forms import form_error
 from app.web.templating import redirect, render
 
 router = APIRouter()
@@ -65,9 +65,22 @@ def _page(request: Request, session: Session, view: ProposalView, *, status_code
     return render(request, "proposals/page.html", context, status_code=status_code)
 
 
+def _fields_context(view: ProposalView) -> dict[str, Any]:
+    """What the proposal form and its autosave answer need to name and place each field."""
+    answerable = [q for q in view.questions if q.kind != QuestionKind.file]
+    kpis = ["kpis"] if view.challenge.challenge.kpis else []
+    return {
+        "answer_labels": {f"{drafts.ANSWER}{q.id}": q.label for q in view.questions},
+        "field_keys": [*drafts.SCALARS, "team", "plan", *kpis, *(f"{drafts.ANSWER}{q.id}" for q in answerable)],
+        "joinable": drafts.JOINABLE,
+        "long_answers": {f"{drafts.ANSWER}{q.id}" for q in answerable if q.kind == QuestionKind.long_text},
+    }
+
+
 def _edit_context(view: ProposalView) -> dict[str, Any]:
     return {
         **_common(view),
+        **_fields_context(view),
         "max_upload": storage.human_size(storage.max_upload_bytes()),
         "accept": ",".join(sorted(storage.BY_EXTENSION)),
         "upload_error": None,
@@ -129,15 +142,47 @@ def proposal_edit(request: Request, session: SessionDep, actor: SignedInDep, pro
     return _edit_page(request, view, forms.form_from_proposal(view.proposal))
 
 
-def _save(session: Session, actor: Actor, view: ProposalView, form: dict[str, Any]) -> ProposalView:
-    revision = str(form.get("revision", ""))
-    fields = forms.fields_from_form(form, view.questions)
-    return service.update_proposal(
+def _save(session: Session, actor: Actor, view: ProposalView, form: dict[str, Any]) -> service.DraftSave:
+    """Save what the form holds that can be saved, merged with teammates' saves (app/proposals/drafts.py)."""
+    fields, problems = forms.fields_from_form(form, view.questions)
+    data, refused = forms.valid_fields(fields)
+    return service.save_draft(
         session,
         actor,
         view,
-        parse(ProposalUpdate, fields),
-        expected_revision=whole_number(revision),
+        data,
+        base=whole_number(str(form.get("revision", ""))),
+        editor=forms.editor_of(form),
+        choices=forms.choices_from_form(form),
+        problems={**problems, **refused},
+    )
+
+
+def _unfinished(request: Request, form: dict[str, Any], saved: service.DraftSave) -> Response:
+    """The form again after a save that left fields out: what was saved is said, the fields left out keep the
+    user's input with their message, a teammate's changes merged in are shown, and a field both changed is
+    shown side by side with the choice of what to keep."""
+    view = saved.view
+    shown = {**form, **forms.form_values(view.proposal, saved.kept)}
+    shown["editor"] = forms.editor_of(form) or forms.new_editor()
+    errors = {k: message for k, (message, _) in saved.problems.items()}
+    error_vars = {k: variables for k, (_, variables) in saved.problems.items()}
+    return _edit_page(
+        request,
+        view,
+        shown,
+        status_code=409 if saved.conflicts else 422,
+        conflicts={k: forms.shown_value(k, v) for k, v in saved.conflicts.items()},
+        saved_fields=saved.saved,
+        kept_fields=saved.kept,
+        errors=errors,
+        error_vars=error_vars,
+        form_error=(
+            "A teammate changed the same fields while you were writing: for each one, choose what to keep, then "
+            "save. Everything else is saved."
+            if saved.conflicts
+            else "Some fields are not saved yet: correct them below. Everything else is saved."
+        ),
     )
 
 
@@ -146,23 +191,13 @@ def proposal_update(
     request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, proposal_id: RecordId
 ) -> Response:
     view = service.get_editable_proposal(session, actor, proposal_id)
-    try:
-        view = _save(session, actor, view, form)
-    except StaleRevision as exc:
-        session.rollback()
-        current = service.get_proposal(session, actor, proposal_id)
-        return _edit_page(
-            request,
-            current,
-            {**form, "revision": str(current.proposal.revision)},
-            status_code=409,
-            conflict=forms.form_from_proposal(current.proposal),
-            form_error=exc.detail,
-        )
-    except Invalid as exc:
-        session.rollback()
-        return form_error(request, "proposals/form.html", form, forms.form_errors(exc), _edit_context(view))
-    flash(request, "The proposal is saved.")
+    saved = _save(session, actor, view, form)
+    if saved.conflicts or saved.problems:
+        return _unfinished(request, form, saved)
+    if saved.kept:
+        flash(request, "The proposal is saved, with your teammate's changes made in the meantime.")
+    else:
+        flash(request, "The proposal is saved.")
     target = proposal_path(proposal_id) + ("" if form.get("then") == "review" else "/edit")
     return redirect(request, target)
 
@@ -171,31 +206,19 @@ def proposal_update(
 def proposal_autosave(
     request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, proposal_id: RecordId
 ) -> Response:
-    """The htmx autosave: answers a small status fragment (and the new revision, swapped out of band); a
-    refusal (a teammate's save, the deadline, bad input) is said in the fragment, never as an error page."""
+    """The htmx autosave: saves what can be saved and answers a small status fragment, with each field's
+    message swapped onto the field out of band; a refusal (the deadline) is said in the fragment, never as
+    an error page."""
     view = service.get_member_proposal(session, actor, proposal_id)
-    context: dict[str, Any] = {
-        "p": view.proposal,
-        "tz": view.challenge.programme.timezone,
-        "state": "saved",
-        "message": None,
-        "message_vars": {},
-    }
+    context: dict[str, Any] = {"p": view.proposal, "tz": view.challenge.programme.timezone, **_fields_context(view)}
     try:
-        view = _save(session, actor, view, form)
-        context["p"] = view.proposal
-    except StaleRevision as exc:
-        session.rollback()
-        context.update(state="conflict", message=exc.detail)
+        saved = _save(session, actor, view, form)
     except Conflict as exc:
         session.rollback()
-        context.update(state="closed", message=exc.detail, message_vars=exc.variables)
-    except Invalid as exc:
-        session.rollback()
-        error = forms.form_errors(exc)
-        context.update(state="invalid", message=next(iter(error.errors.values()), error.detail))
-        context["message_vars"] = next(iter(getattr(error, "field_variables", {}).values()), exc.variables)
-    return render(request, "proposals/_autosave.html", context)
+        return render(
+            request, "proposals/_autosave.html", {**context, "closed": exc.detail, "closed_vars": exc.variables}
+        )
+    return render(request, "proposals/_autosave.html", {**context, "p": saved.view.proposal, "saved": saved})
 
 
 @router.post("/proposals/{proposal_id}/submit", response_class=HTMLResponse)
@@ -211,6 +234,7 @@ def proposal_submit(
             view,
             accept_terms=form.get("accept_terms") == "true",
             terms_version=whole_number(shown, max_digits=7),
+            terms_language=str(form.get("terms_language", "")) or None,
         )
     except (Invalid, Conflict) as exc:
         session.rollback()
@@ -239,8 +263,11 @@ def proposal_receipt(
 
 
 @router.post("/proposals/{proposal_id}/withdraw")
-def proposal_withdraw(request: Request, session: SessionDep, actor: SignedInDep, proposal_id: RecordId) -> Response:
+def proposal_withdraw(
+    request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, proposal_id: RecordId
+) -> Response:
     view = service.get_member_proposal(session, actor, proposal_id)
+    require_confirmation(form)
     service.withdraw_proposal(session, actor, view)
     flash(request, "Your proposal is withdrawn. You may submit it again until the deadline.", "info")
     return redirect(request, proposal_path(proposal_id))
@@ -292,8 +319,14 @@ def _upload_refused(request: Request, session: Session, actor: Actor, proposal_i
 
 @router.post("/proposals/{proposal_id}/attachments/{attachment_id}/remove")
 def attachment_remove(
-    request: Request, session: SessionDep, actor: SignedInDep, proposal_id: RecordId, attachment_id: RecordId
+    request: Request,
+    session: SessionDep,
+    actor: SignedInDep,
+    form: FormDep,
+    proposal_id: RecordId,
+    attachment_id: RecordId,
 ) -> Response:
+    require_confirmation(form)
     service.remove_attachment(session, actor, proposal_id, attachment_id)
     flash(request, "The attachment is removed.", "info")
     return redirect(request, proposal_path(proposal_id) + "/edit#attachments")
@@ -396,7 +429,8 @@ def _questions_page(
     context = {
         "challenge": challenge,
         "c": challenge.challenge,
-        "questions": service.list_questions(session, actor, challenge),
+        "questions": questions.list_questions(session, actor, challenge),
+        "frozen": questions.has_submissions(session, challenge),
         "kinds": KINDS,
         **extra,
     }
@@ -405,6 +439,28 @@ def _questions_page(
 
 def _editable_challenge(session: Session, actor: Actor, challenge_id: int) -> ChallengeView:
     return challenges.get_editable_challenge(session, actor, challenge_id)
+
+
+def _questions_path(challenge: ChallengeView) -> str:
+    return f"/challenges/{challenge.challenge.id}/proposal-questions"
+
+
+def _question_data(form: dict[str, Any]) -> dict[str, Any]:
+    """The question form's fields as the schemas take them (options one per line)."""
+    return {
+        "kind": form.get("kind", ""),
+        "label": form.get("label", ""),
+        "help": form.get("help", ""),
+        "choices": [line.strip() for line in str(form.get("choices", "")).splitlines() if line.strip()],
+        "required": form.get("required") == "true",
+    }
+
+
+def _question_errors(exc: DomainError) -> dict[str, str]:
+    errors = exc.errors if isinstance(exc, Invalid) else {}
+    if any(k.startswith("choices.") for k in errors):
+        errors = {**errors, "choices": "Each option is at most 200 characters."}
+    return errors
 
 
 @router.get("/challenges/{challenge_id}/proposal-questions", response_class=HTMLResponse)
@@ -417,24 +473,10 @@ def question_add(
     request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, challenge_id: RecordId
 ) -> Response:
     challenge = _editable_challenge(session, actor, challenge_id)
-    choices = [line.strip() for line in str(form.get("choices", "")).splitlines() if line.strip()]
     try:
-        data = parse(
-            QuestionCreate,
-            {
-                "kind": form.get("kind", ""),
-                "label": form.get("label", ""),
-                "help": form.get("help", ""),
-                "choices": choices,
-                "required": form.get("required") == "true",
-            },
-        )
-        service.add_question(session, actor, challenge, data)
+        questions.add_question(session, actor, challenge, parse(QuestionCreate, _question_data(form)))
     except (Invalid, Conflict) as exc:
         session.rollback()
-        errors = exc.errors if isinstance(exc, Invalid) else {}
-        if "choices.0" in errors or any(k.startswith("choices.") for k in errors):
-            errors = {**errors, "choices": "Each option is at most 200 characters."}
         return _questions_page(
             request,
             session,
@@ -442,18 +484,84 @@ def question_add(
             challenge,
             status_code=exc.status,
             form=form,
-            errors=errors,
+            errors=_question_errors(exc),
             form_error=exc.detail,
             error_vars=getattr(exc, "field_variables", {}),
         )
     flash(request, "The question is added to the proposal form.")
-    return redirect(request, f"/challenges/{challenge_id}/proposal-questions")
+    return redirect(request, _questions_path(challenge))
+
+
+def _question_edit_page(
+    request: Request, question: Any, challenge: ChallengeView, *, status_code: int = 200, **extra: Any
+) -> Response:
+    context = {"challenge": challenge, "c": challenge.challenge, "question": question, **extra}
+    return render(request, "proposals/question_edit.html", context, status_code=status_code)
+
+
+@router.get("/proposal-questions/{proposal_question_id}/edit", response_class=HTMLResponse)
+def question_edit(
+    request: Request, session: SessionDep, actor: SignedInDep, proposal_question_id: RecordId
+) -> Response:
+    question, challenge = questions.get_editable_question(session, actor, proposal_question_id)
+    form = {
+        "label": question.label,
+        "help": question.help,
+        "choices": "\n".join(question.choices),
+        "required": "true" if question.required else "",
+    }
+    return _question_edit_page(
+        request, question, challenge, form=form, frozen=questions.has_submissions(session, challenge)
+    )
+
+
+@router.post("/proposal-questions/{proposal_question_id}/edit", response_class=HTMLResponse)
+def question_update(
+    request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, proposal_question_id: RecordId
+) -> Response:
+    question, challenge = questions.get_editable_question(session, actor, proposal_question_id)
+    try:
+        questions.update_question(
+            session,
+            actor,
+            proposal_question_id,
+            parse(QuestionUpdate, {k: v for k, v in _question_data(form).items() if k != "kind"}),
+        )
+    except (Invalid, Conflict) as exc:
+        session.rollback()
+        question, challenge = questions.get_editable_question(session, actor, proposal_question_id)
+        return _question_edit_page(
+            request,
+            question,
+            challenge,
+            status_code=exc.status,
+            form=form,
+            errors=_question_errors(exc),
+            form_error=exc.detail,
+            error_vars=getattr(exc, "field_variables", {}),
+        )
+    flash(request, "The question is saved.")
+    return redirect(request, _questions_path(challenge) + f"#question-{proposal_question_id}")
+
+
+@router.post("/proposal-questions/{proposal_question_id}/move")
+def question_move(
+    request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, proposal_question_id: RecordId
+) -> Response:
+    questions.get_editable_question(session, actor, proposal_question_id)
+    step = {"up": -1, "down": 1}.get(str(form.get("direction", "")))
+    if step is None:
+        raise Invalid({"direction": "Choose one of the options."})
+    challenge = questions.move_question(session, actor, proposal_question_id, step)
+    flash(request, "The questions are reordered.")
+    return redirect(request, _questions_path(challenge) + f"#question-{proposal_question_id}")
 
 
 @router.post("/proposal-questions/{proposal_question_id}/remove")
 def question_remove(
-    request: Request, session: SessionDep, actor: SignedInDep, proposal_question_id: RecordId
+    request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, proposal_question_id: RecordId
 ) -> Response:
-    challenge = service.remove_question(session, actor, proposal_question_id)
+    require_confirmation(form)
+    challenge = questions.remove_question(session, actor, proposal_question_id)
     flash(request, "The question is removed.", "info")
-    return redirect(request, f"/challenges/{challenge.challenge.id}/proposal-questions")
+    return redirect(request, _questions_path(challenge))
