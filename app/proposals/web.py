@@ -1,7 +1,7 @@
 """HTML pages of proposals: my applications, the proposal form (autosaved with htmx), submission and receipts,
 the sponsors' list, eligibility and exports, the challenge's extra questions."""
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import FileResponse, HTMLResponse
@@ -15,7 +15,7 @@ from app.challenges.service import ChallengeView
 from app.challenges.web import challenge_path
 from app.db import SessionDep, between_transactions
 from app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-from app.proposals import drafts, forms, questions, service
+from app.proposals import drafts, export, forms, questions, service
 from app.proposals.models import QuestionKind
 from app.proposals.schemas import EligibilityDecision, ProposalCreate, QuestionCreate, QuestionUpdate
 from app.proposals.service import ProposalView
@@ -32,6 +32,8 @@ router = APIRouter()
 
 STATUS_FILTERS = ("submitted", "eligible", "ineligible", "shortlisted", "selected", "rejected", "waitlisted")
 KINDS = tuple(k.value for k in QuestionKind)
+BOTH_CHANGED = "A teammate changed the same fields: choose what to keep for each one, then save. The rest is saved."
+PARTLY_SAVED = "Some fields are not saved yet: correct them below. Everything else is saved."
 
 
 def proposal_path(proposal_id: int | None) -> str:
@@ -177,12 +179,7 @@ def _unfinished(request: Request, form: dict[str, Any], saved: service.DraftSave
         kept_fields=saved.kept,
         errors=errors,
         error_vars=error_vars,
-        form_error=(
-            "A teammate changed the same fields while you were writing: for each one, choose what to keep, then "
-            "save. Everything else is saved."
-            if saved.conflicts
-            else "Some fields are not saved yet: correct them below. Everything else is saved."
-        ),
+        form_error=BOTH_CHANGED if saved.conflicts else PARTLY_SAVED,
     )
 
 
@@ -371,14 +368,18 @@ def challenge_proposals(
 
 
 @router.get("/challenges/{challenge_id}/proposals.csv")
-def challenge_proposals_csv(session: SessionDep, actor: SignedInDep, challenge_id: RecordId) -> Response:
+def challenge_proposals_csv(
+    session: SessionDep, actor: SignedInDep, challenge_id: RecordId, separator: Literal["comma", "semicolon"] = "comma"
+) -> Response:
+    """`separator=semicolon` is the form Excel opens in French and Arabic locales."""
     challenge = challenges.get_challenge(session, actor, challenge_id)
-    body = service.export_csv(session, actor, challenge)
+    body = export.export_csv(session, actor, challenge, separator=separator)
+    suffix = "-excel" if separator == "semicolon" else ""
     return Response(
         body,
         media_type="text/csv; charset=utf-8",
         headers={
-            "Content-Disposition": storage.content_disposition(f"proposals-{challenge.challenge.slug}.csv"),
+            "Content-Disposition": storage.content_disposition(f"proposals-{challenge.challenge.slug}{suffix}.csv"),
             "Cache-Control": "private, no-store",
         },
     )
@@ -386,10 +387,14 @@ def challenge_proposals_csv(session: SessionDep, actor: SignedInDep, challenge_i
 
 @router.get("/challenges/{challenge_id}/proposals.zip")
 def challenge_proposals_zip(
-    session: SessionDep, actor: SignedInDep, challenge_id: RecordId, background: BackgroundTasks
+    request: Request, session: SessionDep, actor: SignedInDep, challenge_id: RecordId, background: BackgroundTasks
 ) -> Response:
     challenge = challenges.get_challenge(session, actor, challenge_id)
-    path = service.export_zip(session, actor, challenge)
+    try:
+        path = export.export_zip(session, actor, challenge)
+    except export.NothingToExport as exc:
+        flash(request, exc.detail, "info", **exc.variables)
+        return redirect(request, f"/challenges/{challenge_id}/proposals")
     background.add_task(path.unlink, missing_ok=True)
     return FileResponse(
         path,
