@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 PORT ?= 8000
+# Links in emails follow the port `make run` serves on, unless MEDINA_BASE_URL says otherwise.
+MEDINA_BASE_URL ?= http://127.0.0.1:$(PORT)
+export MEDINA_BASE_URL
 
 .PHONY: run test lint typecheck messages bench clean
 

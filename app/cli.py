@@ -122,16 +122,11 @@ def user_create(
     role: Annotated[str, typer.Option(help="admin | member")] = "member",
 ) -> None:
     """Create a user, optionally with a membership in an organisation."""
-    from email_validator import EmailNotValidError, validate_email
-
     from app.accounts import service as accounts
     from app.accounts.schemas import OrganisationCreate, StartupRegistration
     from app.db import open_session
 
-    try:
-        validate_email(email, check_deliverability=False)
-    except EmailNotValidError as exc:
-        _fail(f"invalid email address: {exc}", 2)
+    _check_field("email", email, StartupRegistration, "email")
     _check_field("--name", name, StartupRegistration, "name")
     if org is not None:
         _check_field("--org", org, OrganisationCreate, "slug")

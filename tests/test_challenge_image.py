@@ -214,7 +214,11 @@ def test_replacing_removes_the_old_file_and_removing_clears_it(client, db, setti
     second = storage.path_for(challenge.image_key)
     assert not first.exists() and second.read_bytes() == JPEG
     token = csrf_token(client, page_of(challenge))
-    removed = client.post(f"/challenges/{challenge.id}/image/remove", data={"csrf_token": token}, headers=ORIGIN)
+    unconfirmed = client.post(f"/challenges/{challenge.id}/image/remove", data={"csrf_token": token}, headers=ORIGIN)
+    assert unconfirmed.status_code == 422 and second.exists()
+    removed = client.post(
+        f"/challenges/{challenge.id}/image/remove", data={"csrf_token": token, "confirm": "yes"}, headers=ORIGIN
+    )
     assert removed.status_code == 303
     db.refresh(challenge)
     assert challenge.image_key is None and not second.exists()

@@ -36,7 +36,7 @@ from app.notifications.models import OutboxMessage
 from app.programmes.models import Programme, ProgrammePartner
 from tests import factories
 from tests.conftest import csrf_token, unit_of_work
-from tests.matrix import ROLES, expect
+from tests.matrix import CONFIRMED, ROLES, expect
 
 
 def signed_in(ok: int, *, anonymous: int = 303) -> dict[str, int]:
@@ -78,7 +78,10 @@ MATRIX: dict[tuple[str, str], tuple[dict | None, dict[str, int]]] = {
     ("POST", "/invitations/{secret}"): ({}, expect(404)),
     ("GET", "/account"): (None, signed_in(200)),
     ("POST", "/account/tokens"): ({}, signed_in(422)),
-    ("POST", "/account/tokens/{token_id}/revoke"): ({}, expect(404, anonymous=303, startup=303, startup_member=404)),
+    ("POST", "/account/tokens/{token_id}/revoke"): (
+        CONFIRMED,
+        expect(404, anonymous=303, startup=303, startup_member=404),
+    ),
     ("GET", "/organisations"): (None, signed_in(200)),
     ("GET", "/organisations/new"): (
         None,
@@ -90,10 +93,10 @@ MATRIX: dict[tuple[str, str], tuple[dict | None, dict[str, int]]] = {
     ),
     ("GET", "/organisations/{slug}"): (None, members_of_a(200)),
     ("POST", "/organisations/{slug}/invitations"): ({}, members_of_a(422, member=403)),
-    ("POST", "/organisations/{slug}/invitations/{invitation_id}/revoke"): ({}, members_of_a(303, member=403)),
+    ("POST", "/organisations/{slug}/invitations/{invitation_id}/revoke"): (CONFIRMED, members_of_a(303, member=403)),
     # the target is startup A's plain member: its admin may make it an admin; it may not promote itself
     ("POST", "/organisations/{slug}/members/{membership_id}/role"): ({"role": "admin"}, members_of_a(303, member=403)),
-    ("POST", "/organisations/{slug}/members/{membership_id}/remove"): ({}, members_of_a(303, member=403)),
+    ("POST", "/organisations/{slug}/members/{membership_id}/remove"): (CONFIRMED, members_of_a(303, member=403)),
     ("GET", "/admin/users"): (None, admin_only(200)),
     ("POST", "/admin/users/{user_id}/active"): ({"active": "false"}, admin_only(303)),
     ("GET", "/admin/outbox"): (None, admin_only(200)),

@@ -14,7 +14,7 @@ from app.db import utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.notifications.models import OutboxMessage
 from app.programmes.models import Programme, ProgrammePartner
-from app.proposals import service
+from app.proposals import questions, service
 from app.proposals.models import Proposal, ProposalVersion
 from app.proposals.schemas import EligibilityDecision, ProposalCreate, ProposalUpdate, QuestionCreate
 
@@ -226,14 +226,14 @@ def test_extra_questions_are_checked_and_required_to_submit(db, world):
     from app.challenges import service as challenges
 
     challenge = challenges.get_challenge(db, world["sponsor"], world["challenge"].id)
-    choice = service.add_question(
+    choice = questions.add_question(
         db,
         world["sponsor"],
         challenge,
         QuestionCreate(kind="single_choice", label="Where are you based?", choices=["Casablanca", "Rabat"],
                        required=True),
     )  # fmt: skip
-    deck = service.add_question(
+    deck = questions.add_question(
         db, world["sponsor"], challenge, QuestionCreate(kind="file", label="Pitch deck", required=True)
     )
     view = service.update_proposal(db, world["alice"], _draft(db, world), ProposalUpdate(**COMPLETE))
@@ -253,7 +253,7 @@ def test_extra_questions_are_checked_and_required_to_submit(db, world):
     assert version.content["answers"] == {str(choice.id): "Rabat"}
     assert [a["question"] for a in version.content["attachments"]] == [deck.id]
     with pytest.raises(Conflict):
-        service.add_question(db, world["sponsor"], challenge, QuestionCreate(kind="number", label="Team size?"))
+        questions.add_question(db, world["sponsor"], challenge, QuestionCreate(kind="number", label="Team size?"))
 
 
 def test_exports_are_safe_and_hold_the_last_version(db, world):
@@ -352,8 +352,8 @@ def test_number_and_text_answers_refuse_what_is_not_one(db, world, answer):
     from app.challenges import service as challenges
 
     challenge = challenges.get_challenge(db, world["sponsor"], world["challenge"].id)
-    number = service.add_question(db, world["sponsor"], challenge, QuestionCreate(kind="number", label="How many?"))
-    text = service.add_question(db, world["sponsor"], challenge, QuestionCreate(kind="short_text", label="Where?"))
+    number = questions.add_question(db, world["sponsor"], challenge, QuestionCreate(kind="number", label="How many?"))
+    text = questions.add_question(db, world["sponsor"], challenge, QuestionCreate(kind="short_text", label="Where?"))
     view = _draft(db, world)
     key = str(text.id) if isinstance(answer, list) else str(number.id)
     with pytest.raises(Invalid):
@@ -364,8 +364,8 @@ def test_answers_are_patched_one_question_at_a_time(db, world):
     from app.challenges import service as challenges
 
     challenge = challenges.get_challenge(db, world["sponsor"], world["challenge"].id)
-    first = service.add_question(db, world["sponsor"], challenge, QuestionCreate(kind="short_text", label="Where?"))
-    second = service.add_question(db, world["sponsor"], challenge, QuestionCreate(kind="number", label="How many?"))
+    first = questions.add_question(db, world["sponsor"], challenge, QuestionCreate(kind="short_text", label="Where?"))
+    second = questions.add_question(db, world["sponsor"], challenge, QuestionCreate(kind="number", label="How many?"))
     view = service.update_proposal(
         db, world["alice"], _draft(db, world), ProposalUpdate(answers={str(first.id): "Rabat"})
     )

@@ -3,7 +3,9 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from app.validation import Email
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 OrgName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=160)]
@@ -24,7 +26,7 @@ class Strict(BaseModel):
 
 class StartupRegistration(Strict):
     name: Name
-    email: EmailStr = Field(max_length=254)
+    email: Email
     password: Password
     organisation_name: OrgName
     country: Annotated[str, StringConstraints(min_length=2, max_length=2, to_upper=True)] | None = None
@@ -60,15 +62,15 @@ class OrganisationCreate(Strict):
     country: Annotated[str, StringConstraints(min_length=2, max_length=2, to_upper=True)] | None = None
     city: Annotated[str, StringConstraints(max_length=120)] | None = None
     website: Annotated[str, StringConstraints(max_length=300)] | None = None
-    admin_email: EmailStr | None = Field(
-        default=None, max_length=254, description="Its first admin, invited at once (required but for platform admins)"
+    admin_email: Email | None = Field(
+        default=None, description="Its first admin, invited at once (required but for platform admins)"
     )
 
     _blank = field_validator("slug", "country", "city", "website", "admin_email", mode="before")(_blank_to_none)
 
 
 class InvitationCreate(Strict):
-    email: EmailStr = Field(max_length=254)
+    email: Email
     role: RoleName = "member"
 
 

@@ -19,10 +19,11 @@ from app.accounts.schemas import (
 )
 from app.config import get_settings
 from app.db import SessionDep
-from app.errors import Invalid, NotFound, RateLimited
+from app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited
 from app.security.actor import Actor
 from app.security.headers import LANGUAGE_COOKIE
 from app.validation import InvalidInput, RecordId, parse
+from app.web.confirm import require_confirmation
 from app.web.deps import SESSION_COOKIE, ActorDep, FormDep, SignedInDep
 from app.web.flash import flash, reveal
 from app.web.forms import form_error
@@ -293,7 +294,10 @@ def token_create(request: Request, session: SessionDep, actor: SignedInDep, form
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-def token_revoke(request: Request, session: SessionDep, actor: SignedInDep, token_id: RecordId) -> Response:
+def token_revoke(
+    request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, token_id: RecordId
+) -> Response:
+    require_confirmation(form)
     token = tokens.revoke_token(session, actor, token_id)
     flash(request, "The token %(name)s is revoked.", "info", name=token.name)
     return redirect(request, "/account#tokens")
@@ -392,9 +396,10 @@ def organisation_invite(
 
 @router.post("/organisations/{slug}/invitations/{invitation_id}/revoke")
 def organisation_invitation_revoke(
-    request: Request, session: SessionDep, actor: SignedInDep, slug: str, invitation_id: RecordId
+    request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, slug: str, invitation_id: RecordId
 ) -> Response:
     organisation = service.get_organisation_by_slug(session, actor, slug)
+    require_confirmation(form)
     invitation = service.revoke_invitation(session, actor, invitation_id)
     if invitation.organisation_id != organisation.id:
         raise NotFound()
@@ -411,20 +416,40 @@ def organisation_member_role(
     slug: str,
     membership_id: RecordId,
 ) -> Response:
-    service.get_organisation_by_slug(session, actor, slug)
-    service.change_role(session, actor, membership_id, str(form.get("role", "")))
+    organisation = service.get_organisation_by_slug(session, actor, slug)
+    try:
+        service.change_role(session, actor, membership_id, str(form.get("role", "")))
+    except (Conflict, Forbidden) as exc:
+        return _refused_on_organisation_page(request, session, actor, organisation, exc)
     flash(request, "The role is changed.")
     return redirect(request, f"/organisations/{slug}")
 
 
 @router.post("/organisations/{slug}/members/{membership_id}/remove")
 def organisation_member_remove(
-    request: Request, session: SessionDep, actor: SignedInDep, slug: str, membership_id: RecordId
+    request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, slug: str, membership_id: RecordId
 ) -> Response:
-    service.get_organisation_by_slug(session, actor, slug)
-    service.remove_member(session, actor, membership_id)
+    organisation = service.get_organisation_by_slug(session, actor, slug)
+    require_confirmation(form)
+    try:
+        service.remove_member(session, actor, membership_id)
+    except (Conflict, Forbidden) as exc:
+        return _refused_on_organisation_page(request, session, actor, organisation, exc)
     flash(request, "The member is removed.", "info")
     return redirect(request, f"/organisations/{slug}")
+
+
+def _refused_on_organisation_page(
+    request: Request, session: Session, actor: Actor, organisation: Organisation, refusal: DomainError
+) -> Response:
+    """A change the rules refuse to one of the organisation's admins (the only admin stepping down, an admin
+    changing their own role) is told on the organisation page, where the member list shows how things stand;
+    anyone else who may not manage the members gets the refusal itself."""
+    if not can.can_manage_members(actor, organisation):
+        raise refusal
+    session.rollback()
+    flash(request, refusal.detail, "error", **refusal.variables)
+    return redirect(request, f"/organisations/{organisation.slug}#members-title")
 
 
 # ---- platform administration ---------------------------------------------------------------------------

@@ -33,6 +33,25 @@ def can_edit_challenge(actor: Actor, challenge: Challenge, programme: Programme,
     return challenge.status != ChallengeStatus.archived and is_challenge_staff(actor, challenge, programme, sponsor_ids)
 
 
+def can_delete_challenge(
+    actor: Actor, challenge: Challenge, programme: Programme, sponsor_ids: Collection[int]
+) -> bool:
+    """A draft that was never published, by those who may edit it; a published challenge is archived instead."""
+    return (
+        challenge.status == ChallengeStatus.draft
+        and challenge.published_at is None
+        and can_edit_challenge(actor, challenge, programme, sponsor_ids)
+    )
+
+
+def may_have_drafts(actor: Actor) -> bool:
+    """Whether the actor can be staff of a draft at all (sponsors' and operators' members, platform admins):
+    the challenge list offers them a "Draft" filter."""
+    return is_platform_admin(actor) or (
+        actor.is_authenticated and bool(actor.organisation_ids("city", "partner", "operator"))
+    )
+
+
 def can_create_challenge(actor: Actor, programme: Programme, partner_ids: set[int]) -> bool:
     return is_platform_admin(actor) or is_programme_staff(actor, programme, partner_ids)
 

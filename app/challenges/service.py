@@ -86,6 +86,9 @@ class ChallengeView:
     def is_staff(self, actor: Actor) -> bool:
         return can.is_challenge_staff(actor, self.challenge, self.programme, self.sponsor_ids)
 
+    def may_delete(self, actor: Actor) -> bool:
+        return can.can_delete_challenge(actor, self.challenge, self.programme, self.sponsor_ids)
+
     def may_edit(self, actor: Actor) -> bool:
         return can.can_edit_challenge(actor, self.challenge, self.programme, self.sponsor_ids)
 
@@ -486,6 +489,65 @@ def set_final_status(session: Session, actor: Actor, view: ChallengeView, status
     session.add(view.challenge)
     audit.record(session, f"challenge.{status}", actor=actor, target=("challenge", view.challenge.id))
     return view
+
+
+def draft_contents(session: Session, view: ChallengeView) -> dict[str, int]:
+    """What deleting the draft takes with it, for the question that confirms it."""
+    from app.datasets.models import Dataset
+    from app.proposals.models import ProposalQuestion
+
+    def count(model: Any) -> int:
+        mine = model.challenge_id == view.challenge.id
+        return session.exec(select(func.count()).select_from(model).where(mine)).one()
+
+    return {
+        "datasets": count(Dataset),
+        "questions": count(ProposalQuestion),
+        "images": 1 if view.challenge.image_key else 0,
+    }
+
+
+def delete_draft(session: Session, actor: Actor, view: ChallengeView) -> None:
+    """Delete a draft that was never published, with what only it had: its image, datasets and their files,
+    extra questions, sponsors, terms and followers. A published challenge is never deleted (it is archived);
+    a draft that proposals refer to is refused rather than taking them with it."""
+    from app.datasets.models import Dataset, DatasetFile
+    from app.proposals.models import Proposal
+
+    challenge = view.challenge
+    if not view.may_edit(actor):
+        raise Forbidden("Only the challenge's sponsors and the programme operator may delete it.")
+    if not can.can_delete_challenge(actor, challenge, view.programme, view.sponsor_ids):
+        raise Conflict("Only a draft can be deleted. A published challenge stays on record: archive it instead.")
+    if session.exec(select(Proposal.id).where(Proposal.challenge_id == challenge.id)).first() is not None:
+        raise Conflict("Proposals refer to this draft, so it cannot be deleted.")
+    keys = list(
+        session.exec(
+            select(DatasetFile.storage_key)
+            .join(Dataset, col(Dataset.id) == DatasetFile.dataset_id)
+            .where(Dataset.challenge_id == challenge.id)
+        )
+    )
+    if challenge.image_key:
+        keys.append(challenge.image_key)
+    audit.record(
+        session,
+        "challenge.deleted",
+        actor=actor,
+        target=("challenge", challenge.id),
+        title=challenge.title,
+        slug=challenge.slug,
+        programme=challenge.programme_id,
+        files=len(keys),
+    )
+    session.delete(challenge)  # the database cascades to everything that belongs to it alone
+    session.flush()
+
+    def remove_files() -> None:
+        for key in keys:
+            storage.remove_stored(key)
+
+    after_commit(session, remove_files)
 
 
 # ---- the image ------------------------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ from starlette.responses import Response
 from app import storage
 from app.accounts.models import Organisation
 from app.challenges import forms, service
-from app.challenges.models import THEMES
+from app.challenges import permissions as can
+from app.challenges.models import THEMES, ChallengeStatus
 from app.challenges.permissions import is_public
 from app.challenges.schemas import AnswerCreate, ChallengeCreate, ChallengeUpdate, QuestionCreate
 from app.challenges.service import ChallengeFilters, ChallengeView, PreconditionFailed
@@ -24,6 +25,7 @@ from app.programmes.permissions import is_programme_staff
 from app.security.actor import Actor
 from app.security.bodylimit import streamed_upload
 from app.validation import RecordId, parse, whole_number
+from app.web.confirm import require_confirmation
 from app.web.deps import ActorDep, FormDep, SignedInDep
 from app.web.flash import flash
 from app.web.forms import form_error
@@ -56,7 +58,7 @@ def challenge_list(
 ) -> Response:
     filters = ChallengeFilters(
         programme=programme or None,
-        status=status if status in (*STATUSES, "draft") else None,
+        status=status if status in (*STATUSES, ChallengeStatus.draft) else None,
         theme=theme if theme in THEMES else None,
         sponsor=sponsor or None,
         q=(q or "").strip()[:100] or None,
@@ -89,7 +91,7 @@ def challenge_list(
             "filters": query,
             "query_for": lambda n: "?" + urlencode({**query, "page": n}),
             "themes": THEMES,
-            "statuses": STATUSES,
+            "statuses": (ChallengeStatus.draft.value, *STATUSES) if can.may_have_drafts(actor) else STATUSES,
             "sponsors": sponsors,
             "programmes": programmes.list_programmes(session, actor),
             "now": utcnow(),
@@ -134,6 +136,7 @@ def _challenge_page(
         "errors": {},
         "error_vars": {},
         "publication_problems": service.publication_problems(view) if view.status == "draft" else {},
+        "deletion": service.draft_contents(session, view) if view.may_delete(actor) else None,
         "image_error": None,
         "image_error_vars": {},
         "image_limit": storage.human_size(storage.MAX_IMAGE_BYTES),
@@ -278,9 +281,11 @@ def _image_refused(
 
 @router.post("/challenges/{challenge_id}/image/remove")
 def challenge_image_remove(
-    request: Request, session: SessionDep, actor: SignedInDep, challenge_id: RecordId
+    request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, challenge_id: RecordId
 ) -> Response:
     view = service.get_challenge(session, actor, challenge_id)
+    service.check_image_editor(actor, view)
+    require_confirmation(form)
     service.remove_image(session, actor, view)
     flash(request, "The image is removed.")
     return redirect(request, challenge_path(view))
@@ -308,6 +313,18 @@ def challenge_publish(request: Request, session: SessionDep, actor: SignedInDep,
         return redirect(request, challenge_path(view))
     flash(request, "The challenge is published.")
     return redirect(request, challenge_path(view))
+
+
+@router.post("/challenges/{challenge_id}/delete")
+def challenge_delete(
+    request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, challenge_id: RecordId
+) -> Response:
+    view = service.get_editable_challenge(session, actor, challenge_id)
+    require_confirmation(form)
+    programme = view.programme.slug
+    service.delete_draft(session, actor, view)
+    flash(request, "The draft “%(title)s” is deleted.", "info", title=view.challenge.title)
+    return redirect(request, f"/programmes/{programme}")
 
 
 @router.post("/challenges/{challenge_id}/status")

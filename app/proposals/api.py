@@ -12,7 +12,7 @@ from app.api.pagination import Cursor, Limit, Page, paginate
 from app.challenges import service as challenges
 from app.challenges.schemas import OrganisationRef
 from app.db import SessionDep, between_transactions
-from app.proposals import service
+from app.proposals import questions, service
 from app.proposals.models import ProposalAttachment, ProposalQuestion
 from app.proposals.schemas import (
     AttachmentPublic,
@@ -21,7 +21,9 @@ from app.proposals.schemas import (
     ProposalPublic,
     ProposalUpdate,
     QuestionCreate,
+    QuestionOrder,
     QuestionPublic,
+    QuestionUpdate,
     Status,
     SubmitRequest,
     VersionPublic,
@@ -318,7 +320,7 @@ def attachment_download(
 )
 def question_list(session: SessionDep, actor: ApiActor, challenge_id: RecordId) -> list[QuestionPublic]:
     challenge = challenges.get_challenge(session, actor, challenge_id)
-    return [_question_public(q) for q in service.list_questions(session, actor, challenge)]
+    return [_question_public(q) for q in questions.list_questions(session, actor, challenge)]
 
 
 @router.post(
@@ -332,4 +334,40 @@ def question_add(
     session: SessionDep, actor: WriteActor, challenge_id: RecordId, data: QuestionCreate
 ) -> QuestionPublic:
     challenge = challenges.get_challenge(session, actor, challenge_id)
-    return _question_public(service.add_question(session, actor, challenge, data))
+    return _question_public(questions.add_question(session, actor, challenge, data))
+
+
+@router.patch(
+    "/proposal-questions/{proposal_question_id}",
+    response_model=QuestionPublic,
+    responses={409: {"description": "Proposals were already submitted"}},
+    summary="Change what an extra question says (its kind stays)",
+)
+def question_update(
+    session: SessionDep, actor: WriteActor, proposal_question_id: RecordId, data: QuestionUpdate
+) -> QuestionPublic:
+    return _question_public(questions.update_question(session, actor, proposal_question_id, data))
+
+
+@router.put(
+    "/challenges/{challenge_id}/proposal-questions/order",
+    response_model=list[QuestionPublic],
+    responses={409: {"description": "Proposals were already submitted"}},
+    summary="Reorder the extra questions: every question id of the challenge, once each",
+)
+def question_reorder(
+    session: SessionDep, actor: WriteActor, challenge_id: RecordId, data: QuestionOrder
+) -> list[QuestionPublic]:
+    challenge = challenges.get_challenge(session, actor, challenge_id)
+    return [_question_public(q) for q in questions.reorder_questions(session, actor, challenge, data.order)]
+
+
+@router.delete(
+    "/proposal-questions/{proposal_question_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={409: {"description": "Proposals were already submitted"}},
+    summary="Remove an extra question",
+)
+def question_remove(session: SessionDep, actor: WriteActor, proposal_question_id: RecordId) -> Response:
+    questions.remove_question(session, actor, proposal_question_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -91,6 +91,23 @@ class QuestionCreate(BaseModel):
     required: bool = False
 
 
+class QuestionUpdate(BaseModel):
+    """What an extra question says; its kind of answer stays as it was asked."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    label: Annotated[str, StringConstraints(min_length=3, max_length=300)]
+    help: Annotated[str, StringConstraints(max_length=1000)] = ""
+    choices: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=30
+    )
+    required: bool = False
+
+
+class QuestionOrder(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    order: list[Id] = Field(description="Every question id of the challenge, once each, in the new order")
+
+
 class QuestionPublic(BaseModel):
     id: int
     challenge: int

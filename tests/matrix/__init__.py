@@ -23,6 +23,9 @@ ROLES = (
     "platform_admin",
 )
 
+# the body of a destructive form whose "I confirm" box is ticked (templates/_macros/confirm.html)
+CONFIRMED = {"confirm": "yes"}
+
 # a role not named in an entry answers as the role it most resembles, unless the entry names it
 RESEMBLES = {"startup_member": "startup", "operator_admin": "operator", "unrelated_operator": "other_sponsor"}
 

@@ -4,7 +4,7 @@ the sponsor, and has an image)."""
 from app import storage
 from app.challenges.models import Question
 from app.db import utcnow
-from tests.matrix import expect
+from tests.matrix import CONFIRMED, expect
 
 STAFF = ("sponsor", "operator", "platform_admin")
 
@@ -33,7 +33,9 @@ ENTRIES = {
     ("POST", "/challenges/{challenge_id}/status"): ({"status": "awarded"}, staff(409, others=403, anonymous=303)),
     # the matrix posts a urlencoded form, not multipart: staff get past the permission check to a 415
     ("POST", "/challenges/{challenge_id}/image"): ({}, staff(415, others=403, anonymous=303)),
-    ("POST", "/challenges/{challenge_id}/image/remove"): ({}, staff(303, others=403, anonymous=303)),
+    ("POST", "/challenges/{challenge_id}/image/remove"): (CONFIRMED, staff(303, others=403, anonymous=303)),
+    # the world's challenge is published: nobody deletes it (drafts: tests/test_staff_housekeeping.py)
+    ("POST", "/challenges/{challenge_id}/delete"): (CONFIRMED, staff(409, others=404, anonymous=303)),
     ("GET", "/challenges/{challenge_id}/image"): (None, expect(200)),
     ("POST", "/challenges/{challenge_id}/follow"): ({}, expect(303)),
     ("POST", "/challenges/{challenge_id}/questions"): ({"body": "Is the data hourly?"}, expect(303)),

@@ -6,7 +6,7 @@ role by role in tests/test_proposals_web.py."""
 from app.proposals import service
 from app.proposals.models import ProposalQuestion
 from app.proposals.schemas import ProposalCreate, ProposalUpdate
-from tests.matrix import expect
+from tests.matrix import CONFIRMED, expect
 
 STAFF = ("sponsor", "operator", "platform_admin")
 
@@ -32,10 +32,10 @@ ENTRIES = {
     ("POST", "/proposals/{proposal_id}/autosave"): ({"title": "Typed"}, startup_only(200)),
     ("POST", "/proposals/{proposal_id}/submit"): ({"accept_terms": "true"}, startup_only(303)),
     ("GET", "/proposals/{proposal_id}/versions/{number}"): (None, startup_only(200)),
-    ("POST", "/proposals/{proposal_id}/withdraw"): ({}, startup_only(303)),
+    ("POST", "/proposals/{proposal_id}/withdraw"): (CONFIRMED, startup_only(303)),
     # the matrix posts a urlencoded form, not multipart: members get past the permission check to a 415
     ("POST", "/proposals/{proposal_id}/attachments"): ({}, startup_only(415)),
-    ("POST", "/proposals/{proposal_id}/attachments/{attachment_id}/remove"): ({}, startup_only(303)),
+    ("POST", "/proposals/{proposal_id}/attachments/{attachment_id}/remove"): (CONFIRMED, startup_only(303)),
     ("GET", "/proposals/{proposal_id}/attachments/{attachment_id}/download"): (None, startup_only(200)),
     ("POST", "/proposals/{proposal_id}/eligibility"): ({"eligible": "true"}, startup_only(403)),
     ("GET", "/challenges/{challenge_id}/proposals"): (None, staff(200)),
@@ -44,7 +44,10 @@ ENTRIES = {
     ("GET", "/challenges/{challenge_id}/proposal-questions"): (None, staff(200)),
     # proposals were submitted: the questions can no longer change (409) for the staff
     ("POST", "/challenges/{challenge_id}/proposal-questions"): ({"label": "Team size?", "kind": "number"}, staff(409)),
-    ("POST", "/proposal-questions/{proposal_question_id}/remove"): ({}, staff(409)),
+    ("GET", "/proposal-questions/{proposal_question_id}/edit"): (None, staff(200)),
+    ("POST", "/proposal-questions/{proposal_question_id}/edit"): ({"label": "Team size now?"}, staff(409)),
+    ("POST", "/proposal-questions/{proposal_question_id}/move"): ({"direction": "up"}, staff(409)),
+    ("POST", "/proposal-questions/{proposal_question_id}/remove"): (CONFIRMED, staff(409)),
     # API
     ("GET", "/api/v1/proposals"): (None, expect(200, anonymous=401)),
     ("POST", "/api/v1/proposals"): (
@@ -67,6 +70,15 @@ ENTRIES = {
         {"label": "Team size?", "kind": "number"},
         staff(409, others=403, anonymous=401),
     ),
+    ("PATCH", "/api/v1/proposal-questions/{proposal_question_id}"): (
+        {"label": "Team size now?"},
+        staff(409, anonymous=401),
+    ),
+    ("PUT", "/api/v1/challenges/{challenge_id}/proposal-questions/order"): (
+        lambda params: {"order": [params["proposal_question_id"]]},
+        staff(409, others=403, anonymous=401),
+    ),
+    ("DELETE", "/api/v1/proposal-questions/{proposal_question_id}"): (None, staff(409, anonymous=401)),
 }
 
 COMPLETE = {

@@ -3,13 +3,24 @@
   "use strict";
   document.documentElement.classList.add("js");
 
-  // (a) Confirm before submitting forms marked with data-confirm="message".
+  // (a) Confirm before submitting forms marked with data-confirm="message". Their "I confirm" box
+  // (templates/_macros/confirm.html), which readers without JavaScript tick by hand, is hidden and ticked
+  // here once the reader has said yes.
   document.addEventListener("submit", function (event) {
     const form = event.target;
     if (!(form instanceof HTMLFormElement)) return;
     const message = form.getAttribute("data-confirm");
-    if (message && !window.confirm(message)) event.preventDefault();
+    if (!message) return;
+    if (!window.confirm(message)) { event.preventDefault(); return; }
+    form.querySelectorAll("[data-confirm-box] input[type=checkbox]").forEach(function (box) { box.checked = true; });
   });
+  function askInsteadOfBoxes(root) {
+    root.querySelectorAll("form[data-confirm] [data-confirm-box]").forEach(function (label) {
+      label.classList.add("js-hidden");
+      const box = label.querySelector("input[type=checkbox]");
+      if (box) box.required = false;
+    });
+  }
 
   // (c) Copy-to-clipboard for buttons with data-copy-target="#id".
   async function copyFrom(button) {
@@ -55,8 +66,11 @@
     });
   }
 
+  document.addEventListener("htmx:afterSwap", function (event) { askInsteadOfBoxes(event.target); });
+
   function init() {
     addLocalTimes(document);
+    askInsteadOfBoxes(document);
     // (b) Language switcher auto-submits on change; hide its fallback button.
     document.querySelectorAll("form.lang-switch").forEach(function (form) {
       const select = form.querySelector("select");
