@@ -29,6 +29,7 @@ from app.datasets import web as datasets_web
 from app.db import WRITE_OPTION, db_slot, get_engine
 from app.errors import DomainError, Forbidden
 from app.notifications import web as notifications_web
+from app.pages import web as pages_web
 from app.programmes import api as programmes_api
 from app.programmes import web as programmes_web
 from app.proposals import api as proposals_api
@@ -123,6 +124,7 @@ def _api_router() -> APIRouter:
 
 def _web_router() -> APIRouter:
     web = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
+    web.include_router(pages_web.router)
     web.include_router(accounts_web.router)
     web.include_router(programmes_web.router)
     web.include_router(challenges_web.router)

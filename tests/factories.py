@@ -1,6 +1,7 @@
 """Test factories: they add and flush rows in the test's session, never commit."""
 
 import itertools
+from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlmodel import Session
@@ -9,7 +10,7 @@ from app.accounts import service as accounts
 from app.accounts import tokens
 from app.accounts.models import ApiToken, Organisation, User
 from app.accounts.schemas import TokenCreate
-from app.challenges.models import Challenge, ChallengeTerms
+from app.challenges.models import Challenge, ChallengeSponsor, ChallengeTerms
 from app.db import utcnow
 from app.programmes.models import Programme, ProgrammePartner
 from app.security.actor import Actor
@@ -65,15 +66,28 @@ class Factory:
     def token(self, user: User, scope: str = "read") -> tuple[ApiToken, str]:
         return tokens.create_token(self.session, self.actor(user), TokenCreate(name="test", scope=scope))  # type: ignore[arg-type]
 
-    def published_challenge(self, sponsor: Organisation, *, slug: str | None = None, **fields: object) -> Challenge:
-        """A challenge open for proposals (deadline in ten days, terms version 1) led by `sponsor`, in a new
-        programme run by a new operator with the sponsor as partner."""
+    def published_challenge(
+        self,
+        sponsor: Organisation,
+        *,
+        slug: str | None = None,
+        programme: int | None = None,
+        co_sponsors: Sequence[Organisation] = (),
+        terms: dict[str, object] | None = None,
+        **fields: object,
+    ) -> Challenge:
+        """A challenge open for proposals (deadline in ten days, terms version 1) led by `sponsor` (with
+        `co_sponsors`), in the programme given by id or else a new programme run by a new operator with the
+        sponsor as partner. `terms`: the columns of its terms (app.challenges.terms.terms_values), else one
+        short English text."""
         n = next(_counter)
-        operator = self.organisation("operator")
-        programme = Programme(slug=f"programme-{n}", name=f"Programme {n}", operator_id=operator.id)
-        self.session.add(programme)
-        self.session.flush()
-        self.session.add(ProgrammePartner(programme_id=programme.id, organisation_id=sponsor.id))
+        if programme is None:
+            operator = self.organisation("operator")
+            new = Programme(slug=f"programme-{n}", name=f"Programme {n}", operator_id=operator.id)
+            self.session.add(new)
+            self.session.flush()
+            self.session.add(ProgrammePartner(programme_id=new.id, organisation_id=sponsor.id))
+            programme = new.id
         values: dict[str, object] = {
             "slug": slug or f"challenge-{n}",
             "title": f"Challenge {n}",
@@ -85,9 +99,12 @@ class Factory:
             "published_at": utcnow(),
             **fields,
         }
-        challenge = Challenge(programme_id=programme.id, lead_sponsor_id=sponsor.id, **values)
+        challenge = Challenge(programme_id=programme, lead_sponsor_id=sponsor.id, **values)
         self.session.add(challenge)
         self.session.flush()
-        self.session.add(ChallengeTerms(challenge_id=challenge.id, version=1, ip_terms="IP stays with the startup."))
+        for organisation in co_sponsors:
+            self.session.add(ChallengeSponsor(challenge_id=challenge.id, organisation_id=organisation.id))
+        terms = terms or {"ip_terms": "IP stays with the startup."}
+        self.session.add(ChallengeTerms(challenge_id=challenge.id, version=1, **terms))  # type: ignore[arg-type]
         self.session.flush()
         return challenge

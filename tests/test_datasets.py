@@ -11,6 +11,7 @@ import time
 import tracemalloc
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from sqlmodel import select
@@ -22,7 +23,7 @@ from app.datasets import analysis, service
 from app.datasets.models import Dataset, DatasetField, DatasetFile
 from app.datasets.schemas import DatasetCreate, DatasetUpdate, DictionaryEntry
 from app.db import utcnow
-from app.errors import Forbidden, NotFound
+from app.errors import Forbidden, NotFound, Unauthenticated
 from app.programmes.models import Programme, ProgrammePartner
 from app.security import csrf
 from tests.conftest import csrf_token, post_form, sign_in
@@ -128,6 +129,9 @@ def test_access_levels(db, make, setting, access, anonymous, signed_in):
         assert (view.dataset.id in listed) is visible
         if visible:
             assert service.get_dataset(db, actor, view.dataset.id)
+        elif access == "registered" and not actor.is_authenticated:  # asked to sign in, not told "no such thing"
+            with pytest.raises(Unauthenticated):
+                service.get_dataset(db, actor, view.dataset.id)
         else:
             with pytest.raises(NotFound):
                 service.get_dataset(db, actor, view.dataset.id)
@@ -366,7 +370,8 @@ def test_registered_dataset_needs_a_signed_in_user(client, db, make, setting):
     view = new_dataset(db, make, setting, access="registered")
     stored = service.store_bytes(db, make.actor(setting["sponsor"]), view.dataset.id, "stops.csv", CSV)
     url = f"/datasets/{view.dataset.id}/files/{stored.id}/download"
-    assert client.get(url).status_code == 404
+    refused = client.get(url)
+    assert refused.status_code == 303 and refused.headers["location"] == f"/login?next={quote(url)}"
     sign_in(client, setting["startup"].email)
     assert client.get(url).content == CSV
 

@@ -9,6 +9,7 @@ runs in a savepoint rolled back after it.
 
 import importlib
 import pkgutil
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -144,10 +145,17 @@ def registered_routes() -> set[tuple[str, str]]:
     return routes
 
 
+def _shape(route: tuple[str, str]) -> tuple[str, str]:
+    """A route with its parameters unnamed: an entry may be a variant of a route with other records
+    (`/datasets/{registered_dataset_id}` is `/datasets/{dataset_id}` on a dataset for registered users)."""
+    return route[0], re.sub(r"\{[^}]*\}", "{}", route[1])
+
+
 def test_every_route_is_in_the_matrix():
     missing = registered_routes() - set(MATRIX)
     assert not missing, f"routes without a permission-matrix entry: {sorted(missing)}"
-    stale = set(MATRIX) - registered_routes()
+    shapes = {_shape(route) for route in registered_routes()}
+    stale = {route for route in MATRIX if _shape(route) not in shapes}
     assert not stale, f"matrix entries for routes that no longer exist: {sorted(stale)}"
 
 

@@ -72,13 +72,6 @@ def _sign_in(request: Request, session: SessionDep, user_id: int, target: str) -
     return response
 
 
-@router.get("/", response_class=HTMLResponse)
-def home(request: Request, session: SessionDep, actor: ActorDep) -> Response:
-    organisations = service.list_organisations(session, actor) if actor.is_authenticated else []
-    mine = [o for o in organisations if o.id in actor.organisation_ids()]
-    return render(request, "pages/home.html", {"organisations": mine})
-
-
 # ---- registration, sign-in, sign-out -------------------------------------------------------------------
 
 

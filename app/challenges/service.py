@@ -18,6 +18,8 @@ Rules:
   committed; a new file whose change is rolled back leaves it at once.
 - Anyone signed in may ask a question on a public challenge until the Q&A closes (or the deadline);
   staff answer; answered questions are public and never show who asked; followers are emailed answers.
+  Every active member of the lead and co-sponsor organisations (who may answer) is emailed a new
+  question, without who asked (the answer will be public without the asker's name).
 """
 
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -31,8 +33,8 @@ from sqlalchemy import String, cast, false, func, or_
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
-from app import storage
-from app.accounts.models import Organisation, User
+from app import i18n, storage
+from app.accounts.models import Membership, Organisation, User
 from app.accounts.service import slugify
 from app.audit import service as audit
 from app.challenges import permissions as can
@@ -47,6 +49,7 @@ from app.challenges.models import (
     Question,
 )
 from app.challenges.schemas import AnswerCreate, ChallengeCreate, ChallengeUpdate, QuestionCreate
+from app.config import site_url
 from app.db import after_commit, utcnow
 from app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from app.notifications import service as notifications
@@ -190,6 +193,7 @@ class ChallengeFilters:
     programme: int | str | None = None
     status: str | None = None
     theme: str | None = None
+    themes: tuple[str, ...] = ()  # any of these themes
     sponsor: int | str | None = None
     q: str | None = None
 
@@ -225,6 +229,10 @@ def _named(value: int | str, id_column: Any, slug_column: Any) -> Any:
     return id_column == found if isinstance(found, int) else slug_column == found
 
 
+def _has_theme(theme: str) -> Any:
+    return cast(Challenge.themes, String).contains(f'"{theme}"', autoescape=True)
+
+
 def _filtered(actor: Actor, filters: ChallengeFilters) -> Any:
     query = select(Challenge).where(_visible(actor))
     now = utcnow()
@@ -238,7 +246,9 @@ def _filtered(actor: Actor, filters: ChallengeFilters) -> Any:
     elif filters.status:
         query = query.where(Challenge.status == filters.status)
     if filters.theme:
-        query = query.where(cast(Challenge.themes, String).contains(f'"{filters.theme}"', autoescape=True))
+        query = query.where(_has_theme(filters.theme))
+    if filters.themes:
+        query = query.where(or_(*(_has_theme(theme) for theme in filters.themes)))
     if filters.sponsor:
         sponsor = select(Organisation.id).where(_named(filters.sponsor, Organisation.id, Organisation.slug))
         co_sponsored = select(ChallengeSponsor.challenge_id).where(col(ChallengeSponsor.organisation_id).in_(sponsor))
@@ -256,6 +266,61 @@ def list_challenges(
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(query.order_by(col(Challenge.deadline), col(Challenge.id)).offset(offset).limit(limit)).all()
     return _views(session, rows), total
+
+
+IN_PROGRESS = (ChallengeStatus.draft, ChallengeStatus.published)  # drafts, open and closed: not yet awarded
+
+
+def list_sponsored_challenges(session: Session, actor: Actor) -> list[ChallengeView]:
+    """The draft and published (open or closed) challenges that the actor's organisations lead or co-sponsor,
+    soonest deadline first: what their staff work on."""
+    mine = actor.organisation_ids() if actor.is_authenticated else set()
+    if not mine:
+        return []
+    co_sponsored = select(ChallengeSponsor.challenge_id).where(col(ChallengeSponsor.organisation_id).in_(mine))
+    rows = session.exec(
+        select(Challenge)
+        .where(
+            _visible(actor),
+            or_(col(Challenge.lead_sponsor_id).in_(mine), col(Challenge.id).in_(co_sponsored)),
+            col(Challenge.status).in_([s.value for s in IN_PROGRESS]),
+        )
+        .order_by(col(Challenge.deadline), col(Challenge.id))
+    ).all()
+    return _views(session, rows)
+
+
+def list_programme_challenges(session: Session, actor: Actor, programme_ids: Sequence[int]) -> list[ChallengeView]:
+    """The draft and published challenges of these programmes that the actor may see (drafts for their
+    staff only), soonest deadline first."""
+    if not programme_ids:
+        return []
+    rows = session.exec(
+        select(Challenge)
+        .where(
+            _visible(actor),
+            col(Challenge.programme_id).in_(programme_ids),
+            col(Challenge.status).in_([s.value for s in IN_PROGRESS]),
+        )
+        .order_by(col(Challenge.deadline), col(Challenge.id))
+    ).all()
+    return _views(session, rows)
+
+
+def waiting_questions(session: Session, actor: Actor, views: Sequence[ChallengeView]) -> dict[int, list[Question]]:
+    """The unanswered questions of those of these challenges the actor is staff of, oldest first, by
+    challenge id (one query); nothing of the others."""
+    ids = [v.challenge.id or 0 for v in views if v.is_staff(actor)]
+    out: dict[int, list[Question]] = {}
+    if not ids:
+        return out
+    for question in session.exec(
+        select(Question)
+        .where(col(Question.challenge_id).in_(ids), col(Question.answered_at).is_(None))
+        .order_by(col(Question.created_at), col(Question.id))
+    ):
+        out.setdefault(question.challenge_id, []).append(question)
+    return out
 
 
 # ---- writing -----------------------------------------------------------------------------------------------
@@ -697,7 +762,29 @@ def ask_question(session: Session, actor: Actor, view: ChallengeView, data: Ques
     session.flush()
     set_following(session, actor, view, True)
     audit.record(session, "question.asked", actor=actor, target=("question", question.id))
+    _notify_sponsors(session, actor, view, question)
     return question
+
+
+def _notify_sponsors(session: Session, actor: Actor, view: ChallengeView, question: Question) -> None:
+    """Tell the sponsors' members that a question waits for them; the email never says who asked."""
+    sponsors_members = select(Membership.user_id).where(col(Membership.organisation_id).in_(view.sponsor_ids))
+    members = session.exec(
+        select(User)
+        .where(col(User.id).in_(sponsors_members), col(User.is_active).is_(True), User.id != (actor.user_id or -1))
+        .order_by(col(User.id))
+    ).all()
+    link = site_url(f"/programmes/{view.programme.slug}/challenges/{view.challenge.slug}#q-{question.id}")
+    for user in members:
+        notifications.send_email(
+            session,
+            user.email,
+            f"Medina — {i18n.gettext('New question')} — {view.challenge.title}",
+            "emails/question_asked.txt",
+            challenge=view.challenge,
+            question=question,
+            link=link,
+        )
 
 
 def get_question(session: Session, actor: Actor, question_id: int) -> tuple[Question, ChallengeView]:

@@ -10,6 +10,9 @@ Access levels for everyone else:
 - applicants: the members of startups that submitted a proposal to the challenge (accepting its terms) and
   have not withdrawn it;
 - selected: challenge staff only until selection (the jury) exists; then the selected startups' members.
+
+An anonymous visitor may know that a registered dataset exists (its title and licence, to judge whether an
+account is worth it) and is asked to sign in; every other dataset they may not see stays unknown (404).
 """
 
 from app.accounts.permissions import is_platform_admin
@@ -32,6 +35,12 @@ def can_view_dataset(actor: Actor, dataset: Dataset, *, staff: bool, applicant: 
     if dataset.access == Access.applicants:
         return actor.is_authenticated and applicant
     return False  # selected: staff only until selection exists
+
+
+def needs_sign_in(actor: Actor, dataset: Dataset) -> bool:
+    """The dataset is hidden from this visitor only because they are not signed in: they see its title and
+    licence and are asked to sign in (never true for applicants' or selected startups' datasets)."""
+    return not actor.is_authenticated and dataset.access == Access.registered
 
 
 def can_edit_dataset(actor: Actor, *, may_edit_challenge: bool, dataset: Dataset | None = None) -> bool:

@@ -8,7 +8,9 @@ Rules:
   public → anyone; registered → anyone signed in; applicants → the challenge's staff and the members of
   startups with a submitted proposal to it (who accepted its terms); selected → the challenge's staff only
   until selection exists. A dataset of
-  a draft challenge is seen by the challenge's staff only.
+  a draft challenge is seen by the challenge's staff only. An anonymous visitor sees the title and licence
+  of a registered dataset on its challenge's page, and its own addresses ask them to sign in
+  (permissions.needs_sign_in).
 - Uploading a file with the name of an existing file makes its next version; older versions stay
   downloadable with their checksums.
 - Tabular files (CSV; JSON and GeoJSON when they hold a table — GeoJSON features' properties as rows) are
@@ -37,9 +39,9 @@ from app.challenges.service import ChallengeView
 from app.datasets import analysis as tabular
 from app.datasets import permissions as can
 from app.datasets.models import Dataset, DatasetField, DatasetFile
-from app.datasets.schemas import DatasetCreate, DatasetUpdate, DictionaryEntry
+from app.datasets.schemas import LICENCES, DatasetCreate, DatasetUpdate, DictionaryEntry
 from app.db import utcnow
-from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from app.proposals import service as proposals
 from app.security.actor import Actor
 
@@ -137,6 +139,8 @@ def get_dataset(session: Session, actor: Actor, dataset_id: int) -> DatasetView:
     staff, may_edit = _staff_and_editor(actor, dataset, challenge)
     applicant = challenge is not None and proposals.is_applicant(session, actor, challenge.challenge.id or 0)
     if not can.can_view_dataset(actor, dataset, staff=staff, applicant=applicant):
+        if can.needs_sign_in(actor, dataset):
+            raise Unauthenticated("Sign in to access this dataset.")
         raise NotFound()
     ident = dataset.id or 0
     return DatasetView(
@@ -170,6 +174,19 @@ def list_datasets(session: Session, actor: Actor, challenge: ChallengeView) -> l
     ]
 
 
+def list_sign_in_datasets(session: Session, actor: Actor, challenge: ChallengeView) -> list[Dataset]:
+    """The challenge's datasets that this anonymous visitor may see once signed in, by title (none for
+    anyone signed in: they see those datasets in full)."""
+    if actor.is_authenticated or not challenge_can.is_public(challenge.challenge):
+        return []
+    rows = session.exec(
+        select(Dataset)
+        .where(Dataset.challenge_id == challenge.challenge.id)
+        .order_by(func.lower(Dataset.title), col(Dataset.id))
+    ).all()
+    return [d for d in rows if can.needs_sign_in(actor, d)]
+
+
 def may_add_dataset(actor: Actor, challenge: ChallengeView) -> bool:
     return challenge_can.can_upload_data(actor, challenge.challenge, challenge.programme, challenge.sponsor_ids)
 
@@ -178,7 +195,9 @@ def challenge_datasets_context(session: Session, actor: Actor, challenge: Challe
     """What templates/datasets/_challenge_datasets.html expects on the challenge page."""
     return {
         "datasets": list_datasets(session, actor, challenge),
+        "sign_in_datasets": list_sign_in_datasets(session, actor, challenge),
         "may_upload": may_add_dataset(actor, challenge),
+        "licences": LICENCES,
     }
 
 

@@ -6,6 +6,8 @@ Rules:
   website, the profile the rest.
 - The startup's admins and platform admins edit it (see permissions.py); others who may see the organisation
   read it; anyone else gets a 404.
+- A profile is complete when it has a description, sectors, legal form, country, city, founding year, team
+  size, website and logo (the registration number is optional); the startup's home says what is missing.
 - The logo is a PNG, JPEG or WebP image of at most 5 MiB, streamed and checked like a challenge's image; a
   replaced logo leaves the disk once the change is committed.
 """
@@ -14,12 +16,13 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
 from app import storage
 from app.accounts import service as accounts
-from app.accounts.models import Organisation
+from app.accounts.models import Organisation, OrgKind
 from app.audit import service as audit
 from app.db import after_commit, utcnow
 from app.errors import Forbidden, NotFound
@@ -33,6 +36,36 @@ def profile_of(session: Session, organisation_id: int) -> StartupProfile:
     """The stored profile, or an empty one (not added to the session); no permission check."""
     found = session.exec(select(StartupProfile).where(StartupProfile.organisation_id == organisation_id)).first()
     return found or StartupProfile(organisation_id=organisation_id)
+
+
+PROFILE_FIELDS = ("description", "sectors", "legal_form", "country", "city", "founding_year", "team_size", "website")
+
+
+def missing_profile_fields(organisation: Organisation, profile: StartupProfile) -> list[str]:
+    """What a complete profile has and this one lacks, in the order of PROFILE_FIELDS, then "logo"."""
+    on_organisation = ("country", "city", "website")
+    values = {name: getattr(organisation if name in on_organisation else profile, name) for name in PROFILE_FIELDS}
+    missing = [name for name, value in values.items() if value in (None, "", [])]
+    return [*missing, "logo"] if not profile.logo_key else missing
+
+
+def my_startups(session: Session, actor: Actor) -> list[tuple[Organisation, StartupProfile]]:
+    """The startups the actor is a member of, by name, with their profiles (stored or empty), in two queries."""
+    ids = actor.organisation_ids(OrgKind.startup) if actor.is_authenticated else set()
+    if not ids:
+        return []
+    organisations = session.exec(
+        select(Organisation).where(col(Organisation.id).in_(ids)).order_by(func.lower(Organisation.name))
+    ).all()
+    profiles = {
+        p.organisation_id: p
+        for p in session.exec(select(StartupProfile).where(col(StartupProfile.organisation_id).in_(ids)))
+    }
+    return [
+        (o, profiles.get(o.id or 0) or StartupProfile(organisation_id=o.id or 0))
+        for o in organisations
+        if can.can_view_profile(actor, o)
+    ]
 
 
 def get_profile(session: Session, actor: Actor, slug: str) -> tuple[Organisation, StartupProfile]:

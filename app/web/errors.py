@@ -7,8 +7,9 @@ from fastapi import Request
 from starlette.responses import Response
 
 from app.db import open_session
-from app.errors import DomainError
+from app.errors import DomainError, Unauthenticated
 from app.web.deps import SESSION_COOKIE, LoginRequired, load_actor
+from app.web.flash import flash
 from app.web.templating import redirect, render
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,11 @@ def http_error_page(
 
 
 def domain_error_page(request: Request, exc: DomainError) -> Response:
-    if isinstance(exc, LoginRequired):
+    """A page that needs a signed-in user sends a visitor to sign in and come back; a record that asks for
+    sign-in (Unauthenticated, e.g. a dataset for registered users) says why on the sign-in page."""
+    if isinstance(exc, LoginRequired | Unauthenticated):
+        if isinstance(exc, Unauthenticated):
+            flash(request, exc.detail, "info", **exc.variables)
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return redirect(request, f"/login?next={quote(target)}")
     return http_error_page(request, exc.status, exc.detail, exc.variables)
