@@ -78,6 +78,8 @@ MATRIX: dict[tuple[str, str], tuple[dict | None, dict[str, int]]] = {
     ("GET", "/invitations/{secret}"): (None, expect(404)),
     ("POST", "/invitations/{secret}"): ({}, expect(404)),
     ("GET", "/account"): (None, signed_in(200)),
+    ("POST", "/account"): ({}, signed_in(422)),
+    ("POST", "/account/password"): ({}, signed_in(422)),
     ("POST", "/account/tokens"): ({}, signed_in(422)),
     ("POST", "/account/tokens/{token_id}/revoke"): (
         CONFIRMED,

@@ -154,6 +154,46 @@ def end_all_sessions(session: Session, user_id: int) -> None:
     session.exec(delete(UserSession).where(col(UserSession.user_id) == user_id))  # type: ignore[call-overload]
 
 
+def change_password(
+    session: Session,
+    actor: Actor,
+    current: str,
+    new: str,
+    *,
+    session_key: str | None,
+    revoke_tokens: bool = False,
+) -> User:
+    """A signed-in user's new password, given the current one and the strength rules of registration. Every
+    other session ends (another device, perhaps someone who knew the old password) and so do pending reset
+    links; the session it is done from stays; with `revoke_tokens`, the API tokens are revoked too."""
+    user = session.get(User, actor.user_id) if actor.is_authenticated else None
+    if user is None:
+        raise NotFound()
+    if not verify_password(current, user.password_hash):
+        raise Invalid({"current_password": "This is not your current password."})
+    problem = password_problem(new, email=user.email, name=user.name)
+    if problem:
+        raise Invalid({"new_password": problem})
+    release_locks(session)  # nothing written yet: hash with no write lock held
+    now = utcnow()
+    user.password_hash = hash_password(new)
+    user.updated_at = now
+    session.add(user)
+    others = delete(UserSession).where(col(UserSession.user_id) == user.id)
+    if session_key:
+        others = others.where(col(UserSession.key_hash) != digest(session_key))
+    session.exec(others)  # type: ignore[call-overload]
+    session.exec(  # type: ignore[call-overload]
+        update(PasswordReset)
+        .where(col(PasswordReset.user_id) == user.id, col(PasswordReset.used_at).is_(None))
+        .values(used_at=now)
+    )
+    if revoke_tokens:
+        revoke_all_tokens(session, actor, user.id or 0)
+    audit.record(session, "password.changed", actor=actor, target=("user", user.id), tokens_revoked=revoke_tokens)
+    return user
+
+
 # ---- password reset -------------------------------------------------------------------------------------
 
 

@@ -50,6 +50,17 @@ class InvitationAcceptance(Strict):
     password: Password
 
 
+class AccountUpdate(Strict):
+    name: Name
+    preferred_language: Language
+
+
+class PasswordChange(Strict):
+    current_password: Password
+    new_password: Password
+    revoke_tokens: bool = False
+
+
 class Login(Strict):
     email: Annotated[str, StringConstraints(max_length=254)]
     password: Password

@@ -34,6 +34,7 @@ from app.accounts.models import (
     UserSession,
 )
 from app.accounts.schemas import (
+    AccountUpdate,
     InvitationAcceptance,
     InvitationCreate,
     OrganisationCreate,
@@ -631,6 +632,21 @@ def set_user_active(session: Session, actor: Actor, user_id: int, active: bool) 
         for row in session.exec(select(UserSession).where(UserSession.user_id == user.id)):
             session.delete(row)
     audit.record(session, "user.activated" if active else "user.deactivated", actor=actor, target=("user", user.id))
+    return user
+
+
+def update_account(session: Session, actor: Actor, data: AccountUpdate) -> User:
+    """The signed-in user's own name and language."""
+    user = session.get(User, actor.user_id) if actor.is_authenticated else None
+    if user is None:
+        raise NotFound()
+    changed = [name for name in ("name", "preferred_language") if getattr(user, name) != getattr(data, name)]
+    if changed:
+        for name in changed:
+            setattr(user, name, getattr(data, name))
+        user.updated_at = utcnow()
+        session.add(user)
+        audit.record(session, "account.updated", actor=actor, target=("user", user.id), fields=changed)
     return user
 
 

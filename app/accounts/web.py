@@ -10,10 +10,12 @@ from app.accounts import auth, service, tokens
 from app.accounts import permissions as can
 from app.accounts.models import Organisation
 from app.accounts.schemas import (
+    AccountUpdate,
     InvitationAcceptance,
     InvitationCreate,
     Login,
     OrganisationCreate,
+    PasswordChange,
     StartupRegistration,
     TokenCreate,
 )
@@ -266,6 +268,66 @@ def _account_page(request: Request, session: SessionDep, actor: SignedInDep, **e
 @router.get("/account", response_class=HTMLResponse)
 def account(request: Request, session: SessionDep, actor: SignedInDep) -> Response:
     return _account_page(request, session, actor)
+
+
+def _account_form_refused(
+    request: Request, session: Session, actor: Actor, form: dict, exc: Invalid, section: str
+) -> HTMLResponse:
+    """The account page again, the refused form (`profile` or `password`) with its input and errors."""
+    session.rollback()
+    page = _account_page(
+        request,
+        session,
+        actor,
+        **{f"{section}_form": form, f"{section}_errors": exc.errors},
+        section_error_vars=getattr(exc, "field_variables", {}),
+    )
+    page.status_code = 422
+    return page
+
+
+@router.post("/account", response_class=HTMLResponse)
+def account_update(request: Request, session: SessionDep, actor: SignedInDep, form: FormDep) -> Response:
+    # the page's token form has a `name` field already: this form's is `full_name`
+    data = {"name": form.get("full_name", ""), "preferred_language": form.get("preferred_language", "")}
+    try:
+        user = service.update_account(session, actor, parse(AccountUpdate, data))
+    except Invalid as exc:
+        exc.errors = {"full_name" if k == "name" else k: v for k, v in exc.errors.items()}
+        if isinstance(exc, InvalidInput):
+            exc.field_variables = {"full_name" if k == "name" else k: v for k, v in exc.field_variables.items()}
+        return _account_form_refused(request, session, actor, form, exc, "profile")
+    request.state.language = user.preferred_language or request.state.language
+    flash(request, "Your account is saved.")
+    response = redirect(request, "/account")
+    if user.preferred_language:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            user.preferred_language,
+            samesite="lax",
+            max_age=365 * 86400,
+            secure=get_settings().secure_cookies,
+        )
+    return response
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+def account_password(request: Request, session: SessionDep, actor: SignedInDep, form: FormDep) -> Response:
+    try:
+        data = parse(PasswordChange, {**form, "revoke_tokens": form.get("revoke_tokens") in ("on", "true")})
+        auth.change_password(
+            session,
+            actor,
+            data.current_password,
+            data.new_password,
+            session_key=request.cookies.get(SESSION_COOKIE),
+            revoke_tokens=data.revoke_tokens,
+        )
+    except Invalid as exc:
+        safe = {k: v for k, v in form.items() if k == "revoke_tokens"}  # passwords are never sent back
+        return _account_form_refused(request, session, actor, safe, exc, "password")
+    flash(request, "Your password is changed. Your other sessions are signed out.")
+    return redirect(request, "/account#password")
 
 
 @router.post("/account/tokens", response_class=HTMLResponse)

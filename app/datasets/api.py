@@ -175,8 +175,19 @@ def file_get(
     responses={206: {"description": "Partial content"}, 416: {"description": "Range not satisfiable"}},
 )
 def file_download(session: SessionDep, actor: ApiActor, dataset_id: RecordId, file_id: RecordId) -> Response:
-    _, found = service.get_file(session, actor, dataset_id, file_id)
-    return storage.download_response(service.file_path(found), found.name, found.media_type)
+    found, path = service.download_file(session, actor, dataset_id, file_id)
+    return storage.download_response(path, found.name, found.media_type)
+
+
+@router.delete(
+    "/datasets/{dataset_id}/files/{file_id}",
+    status_code=204,
+    summary="Remove a file (version): deleted if nobody downloaded it, else kept for those who did",
+    responses={403: {"description": "Not an editor of the dataset"}},
+)
+def file_remove(session: SessionDep, actor: WriteActor, dataset_id: RecordId, file_id: RecordId) -> Response:
+    service.remove_file(session, actor, dataset_id, file_id)
+    return Response(status_code=204)
 
 
 @router.get(

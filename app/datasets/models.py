@@ -57,6 +57,23 @@ class DatasetFile(SQLModel, table=True):
     preview: list[list[Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     uploaded_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    removed_at: datetime | None = Field(
+        default=None, sa_column=_ts(nullable=True), description="Removed from the list; kept for its downloaders"
+    )
+    removed_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+
+
+class DatasetDownload(SQLModel, table=True):
+    """Who downloaded a file (version), first time only: a removed file someone has is kept for them. One
+    row with no user stands for every visitor who was not signed in."""
+
+    __tablename__ = "dataset_download"
+    __table_args__ = (UniqueConstraint("file_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    file_id: int = Field(foreign_key="dataset_file.id", index=True, ondelete="CASCADE")
+    user_id: int | None = Field(default=None, foreign_key="user.id", index=True, ondelete="CASCADE")
+    downloaded_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
 class DatasetField(SQLModel, table=True):

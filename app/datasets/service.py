@@ -13,6 +13,12 @@ Rules:
   (permissions.needs_sign_in).
 - Uploading a file with the name of an existing file makes its next version; older versions stay
   downloadable with their checksums.
+- Downloads by anyone but the dataset's staff are recorded (who, the first time; visitors who are not
+  signed in as one). Its editors remove a file (version) uploaded by mistake: one nobody downloaded is
+  deleted, bytes and all; one somebody downloaded leaves the list but is kept — its record, its bytes and
+  its checksum — and stays listed and downloadable for its staff and for those who downloaded it. Either
+  way the audit log keeps its name, version and SHA-256. Removing the latest version makes the one
+  before it current.
 - Tabular files (CSV; JSON and GeoJSON when they hold a table — GeoJSON features' properties as rows) are
   analysed with Frictionless when they are stored: schema, row count, a validation report over the first
   rows and a preview of the first 20 (app/datasets/analysis.py). The analysis is bounded in columns, cells,
@@ -38,9 +44,9 @@ from app.challenges import service as challenges
 from app.challenges.service import ChallengeView
 from app.datasets import analysis as tabular
 from app.datasets import permissions as can
-from app.datasets.models import Dataset, DatasetField, DatasetFile
+from app.datasets.models import Dataset, DatasetDownload, DatasetField, DatasetFile
 from app.datasets.schemas import LICENCES, DatasetCreate, DatasetUpdate, DictionaryEntry
-from app.db import utcnow
+from app.db import after_commit, utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from app.proposals import service as proposals
 from app.security.actor import Actor
@@ -56,6 +62,7 @@ class DatasetView:
     dictionary: dict[str, DatasetField] = field(default_factory=dict)
     staff: bool = False
     may_edit: bool = False
+    removed: list[DatasetFile] = field(default_factory=list)  # removed files the actor may still see
 
     @property
     def files(self) -> list[DatasetFile]:
@@ -107,16 +114,29 @@ def _staff_and_editor(actor: Actor, dataset: Dataset, view: ChallengeView | None
 
 
 def _load_files(session: Session, dataset_ids: Sequence[int]) -> dict[int, list[DatasetFile]]:
+    """The files (versions) of these datasets that are listed: removed ones are not."""
     out: dict[int, list[DatasetFile]] = {i: [] for i in dataset_ids}
     if not dataset_ids:
         return out
     for f in session.exec(
         select(DatasetFile)
-        .where(col(DatasetFile.dataset_id).in_(dataset_ids))
+        .where(col(DatasetFile.dataset_id).in_(dataset_ids), col(DatasetFile.removed_at).is_(None))
         .order_by(col(DatasetFile.name), col(DatasetFile.version).desc())
     ):
         out[f.dataset_id].append(f)
     return out
+
+
+def _removed_files(session: Session, actor: Actor, dataset_id: int, *, staff: bool) -> list[DatasetFile]:
+    """The dataset's removed files that this actor may still see: all of them for its staff, those they
+    downloaded for anyone else signed in."""
+    query = select(DatasetFile).where(DatasetFile.dataset_id == dataset_id, col(DatasetFile.removed_at).is_not(None))
+    if not staff:
+        if not actor.is_authenticated:
+            return []
+        mine = select(DatasetDownload.file_id).where(DatasetDownload.user_id == actor.user_id)
+        query = query.where(col(DatasetFile.id).in_(mine))
+    return list(session.exec(query.order_by(col(DatasetFile.name), col(DatasetFile.version).desc())))
 
 
 def _load_dictionary(session: Session, dataset_ids: Sequence[int]) -> dict[int, dict[str, DatasetField]]:
@@ -150,6 +170,7 @@ def get_dataset(session: Session, actor: Actor, dataset_id: int) -> DatasetView:
         _load_dictionary(session, [ident])[ident],
         staff=staff,
         may_edit=may_edit,
+        removed=_removed_files(session, actor, ident, staff=staff),
     )
 
 
@@ -407,12 +428,72 @@ def store_bytes(session: Session, actor: Actor, dataset_id: int, name: str, data
 
 
 def get_file(session: Session, actor: Actor, dataset_id: int, file_id: int) -> tuple[DatasetView, DatasetFile]:
-    """A file (any version) of a dataset the actor may see; access is checked on every call."""
+    """A file (any version) of a dataset the actor may see, or a removed one they may still see (see
+    _removed_files); access is checked on every call."""
     view = get_dataset(session, actor, dataset_id)
-    found = next((f for f in view.versions if f.id == file_id), None)
+    found = next((f for f in [*view.versions, *view.removed] if f.id == file_id), None)
     if found is None:
         raise NotFound()
     return view, found
+
+
+def download_file(session: Session, actor: Actor, dataset_id: int, file_id: int) -> tuple[DatasetFile, Path]:
+    """A file to download, its download recorded (for anyone but the dataset's staff) so that a file someone
+    has is never deleted from under them."""
+    view, found = get_file(session, actor, dataset_id, file_id)
+    path = file_path(found)
+    if not view.staff:
+        _record_download(session, found, actor.user_id if actor.is_authenticated else None)
+    return found, path
+
+
+def _record_download(session: Session, file: DatasetFile, user_id: int | None) -> None:
+    already = select(DatasetDownload.id).where(
+        DatasetDownload.file_id == file.id,
+        col(DatasetDownload.user_id).is_(None) if user_id is None else DatasetDownload.user_id == user_id,
+    )
+    if session.exec(already).first() is not None:
+        return
+    try:
+        with session.begin_nested():
+            session.add(DatasetDownload(file_id=file.id or 0, user_id=user_id))
+    except IntegrityError:  # the same person's other download recorded it at the same moment
+        pass
+
+
+def remove_file(session: Session, actor: Actor, dataset_id: int, file_id: int) -> bool:
+    """Remove a file (version) from the dataset's list. Returns whether it was kept for those who
+    downloaded it; one nobody downloaded is deleted, its bytes once this commits."""
+    view = get_dataset(session, actor, dataset_id)
+    check_editable(view)
+    found = next((f for f in view.versions if f.id == file_id), None)
+    if found is None:
+        raise NotFound()
+    downloaded = session.exec(select(DatasetDownload.id).where(DatasetDownload.file_id == file_id)).first()
+    kept = downloaded is not None
+    audit.record(
+        session,
+        "dataset.file_removed",
+        actor=actor,
+        target=("dataset", dataset_id),
+        file=found.id,
+        name=found.name,
+        version=found.version,
+        sha256=found.sha256,
+        kept_for_downloaders=kept,
+    )
+    if kept:
+        found.removed_at = utcnow()
+        found.removed_by_id = actor.user_id
+        session.add(found)
+    else:
+        key = found.storage_key
+        session.delete(found)
+        after_commit(session, lambda: storage.remove_stored(key))
+    view.dataset.updated_at = utcnow()
+    session.add(view.dataset)
+    session.flush()
+    return kept
 
 
 def file_path(file: DatasetFile) -> Path:

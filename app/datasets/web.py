@@ -19,6 +19,7 @@ from app.errors import DomainError, Forbidden, Invalid, NotFound
 from app.security.actor import Actor
 from app.security.bodylimit import streamed_upload
 from app.validation import RecordId, parse
+from app.web.confirm import require_confirmation
 from app.web.deps import ActorDep, FormDep, SignedInDep
 from app.web.flash import flash
 from app.web.forms import form_error
@@ -186,8 +187,26 @@ def dictionary_update(
 
 @router.get("/datasets/{dataset_id}/files/{file_id}/download")
 def file_download(session: SessionDep, actor: ActorDep, dataset_id: RecordId, file_id: RecordId) -> Response:
-    _, found = service.get_file(session, actor, dataset_id, file_id)
-    return storage.download_response(service.file_path(found), found.name, found.media_type)
+    found, path = service.download_file(session, actor, dataset_id, file_id)
+    return storage.download_response(path, found.name, found.media_type)
+
+
+@router.post("/datasets/{dataset_id}/files/{file_id}/remove")
+def file_remove(
+    request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, dataset_id: RecordId, file_id: RecordId
+) -> Response:
+    service.check_editable(service.get_dataset(session, actor, dataset_id))
+    require_confirmation(form)
+    kept = service.remove_file(session, actor, dataset_id, file_id)
+    if kept:
+        flash(
+            request,
+            "The file is removed from the list. It was already downloaded, so it is kept for those who have it.",
+            "info",
+        )
+    else:
+        flash(request, "The file is deleted.", "info")
+    return redirect(request, dataset_path(dataset_id) + "#files")
 
 
 @router.get("/datasets/{dataset_id}/datapackage.json")

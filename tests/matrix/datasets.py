@@ -7,7 +7,7 @@ routes with other records."""
 from app.challenges import service as challenges
 from app.datasets import service as datasets
 from app.datasets.schemas import DatasetCreate
-from tests.matrix import expect
+from tests.matrix import CONFIRMED, expect
 
 STAFF = ("sponsor", "operator", "platform_admin")
 
@@ -32,6 +32,7 @@ ENTRIES = {
         staff(303, others=403, anonymous=303),
     ),
     ("GET", "/datasets/{dataset_id}/files/{file_id}/download"): (None, expect(200)),
+    ("POST", "/datasets/{dataset_id}/files/{file_id}/remove"): (CONFIRMED, staff(303, others=403, anonymous=303)),
     ("GET", "/datasets/{registered_dataset_id}"): (None, expect(200, anonymous=303)),
     ("GET", "/datasets/{registered_dataset_id}/files/{registered_file_id}/download"): (
         None,
@@ -60,6 +61,7 @@ ENTRIES = {
     ("POST", "/api/v1/datasets/{dataset_id}/files"): (None, staff(415, others=403, anonymous=401)),
     ("GET", "/api/v1/datasets/{dataset_id}/files/{file_id}"): (None, expect(200, anonymous=401)),
     ("GET", "/api/v1/datasets/{dataset_id}/files/{file_id}/download"): (None, expect(200, anonymous=401)),
+    ("DELETE", "/api/v1/datasets/{dataset_id}/files/{file_id}"): (None, staff(204, others=403, anonymous=401)),
     ("GET", "/api/v1/datasets/{dataset_id}/datapackage.json"): (None, expect(200, anonymous=401)),
 }
 
