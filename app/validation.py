@@ -26,7 +26,17 @@ _MESSAGES = {
     "url_parsing": "Enter a valid web address, such as https://example.org.",
     "url_scheme": "Enter a valid web address, such as https://example.org.",
     "string_pattern_mismatch": "Use only lowercase letters, digits and hyphens.",
+    "greater_than_equal": "Enter a number of at least %(ge)s.",
+    "less_than_equal": "Enter a number of at most %(le)s.",
+    "float_parsing": "Enter a number.",
+    "too_long": "Give at most %(max_length)s items.",
 }
+
+# A part of an error location that names a field, a list index or a dict key; the other parts are pydantic's
+# names for the members of a union ("constrained-str", "literal['']", "function-wrap[wrap_val()]"), which no
+# form field has: an error on `country: Code | Literal[""]` is an error on `country`.
+_FIELD_PART = re.compile(r"[a-z_][a-z0-9_]*|[0-9]+")
+_TYPE_NAMES = frozenset({"str", "int", "float", "bool", "bytes", "none", "url", "date", "datetime", "list", "dict"})
 
 
 def message_for(error: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -42,11 +52,18 @@ def message_for(error: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 def field_errors(errors: Sequence[Mapping[str, Any]], *, skip_prefix: int = 0) -> dict[str, tuple[str, dict]]:
+    """Field (dotted path) → (message id, variables), the first error of each field. When no member of a union
+    accepts the value, the message of the value's own kind wins over the "" member's "choose one of the options"."""
     out: dict[str, tuple[str, dict]] = {}
+    fallbacks: dict[str, tuple[str, dict]] = {}
     for error in errors:
         loc = [str(p) for p in error.get("loc", ())][skip_prefix:]
-        field = ".".join(loc) or "__all__"
-        out.setdefault(field, message_for(error))
+        path = loc[:1] + [p for p in loc[1:] if _FIELD_PART.fullmatch(p) and p not in _TYPE_NAMES]
+        field = ".".join(path) or "__all__"
+        union_literal = error.get("type") == "literal_error" and len(path) < len(loc)
+        (fallbacks if union_literal else out).setdefault(field, message_for(error))
+    for field, message in fallbacks.items():
+        out.setdefault(field, message)
     return out
 
 

@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from app.countries import CountryCode
 from app.validation import Email
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
@@ -29,7 +30,7 @@ class StartupRegistration(Strict):
     email: Email
     password: Password
     organisation_name: OrgName
-    country: Annotated[str, StringConstraints(min_length=2, max_length=2, to_upper=True)] | None = None
+    country: CountryCode | None = None
     city: Annotated[str, StringConstraints(max_length=120)] | None = None
     website: Annotated[str, StringConstraints(max_length=300)] | None = None
     preferred_language: Language | None = None
@@ -70,7 +71,7 @@ class OrganisationCreate(Strict):
     kind: OrgKindName
     name: OrgName
     slug: Annotated[str, StringConstraints(max_length=80, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")] | None = None
-    country: Annotated[str, StringConstraints(min_length=2, max_length=2, to_upper=True)] | None = None
+    country: CountryCode | None = None
     city: Annotated[str, StringConstraints(max_length=120)] | None = None
     website: Annotated[str, StringConstraints(max_length=300)] | None = None
     admin_email: Email | None = Field(

@@ -10,10 +10,14 @@ from zoneinfo import ZoneInfo
 
 from app.errors import Invalid
 from app.validation import whole_number
-from app.web.forms import join_lines, parse_lines
+from app.web.forms import join_lines, on_lines, parse_lines
 
 KPI_KEYS = ("name", "unit", "baseline", "target")
 SITE_KEYS = ("name", "address", "latitude", "longitude")
+LINE_PROBLEMS = {
+    "kpis": "Line %(line)s: write “name | unit | baseline | target”; the name and the target are required.",
+    "test_sites": "Line %(line)s: write “name | address | latitude | longitude”; the name is required, the latitude is from -90 to 90 and the longitude from -180 to 180.",  # noqa: E501
+}
 
 
 def _local_datetime(value: str, tz: ZoneInfo, field: str) -> datetime | None:
@@ -60,6 +64,11 @@ def fields_from_form(form: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
         if number is not None:
             data[name] = number
     return data
+
+
+def form_errors(error: Invalid, form: dict[str, Any]) -> Invalid:
+    """The errors of a submitted challenge form, those on a KPI or test-site row named by its line."""
+    return on_lines(error, form, LINE_PROBLEMS)
 
 
 def form_from_view(view: Any, ip_terms: str) -> dict[str, Any]:

@@ -34,7 +34,7 @@ class Kpi(BaseModel):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
     unit: Short = ""
     baseline: Short = ""
-    target: Short = ""
+    target: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 
 
 class TestSite(BaseModel):
@@ -116,10 +116,6 @@ class ChallengePublic(BaseModel):
     expected_outcome: str
     eligibility: str
     ip_terms: str
-    ip_terms_language: str | None = Field(description="The language `ip_terms` is written in, when recorded")
-    ip_terms_translations: dict[str, str] = Field(
-        description="The same terms in other languages, by language (the default terms are in fr, en and ar)"
-    )
     terms_version: int
     lead_sponsor: OrganisationRef
     sponsors: list[OrganisationRef]

@@ -14,7 +14,6 @@ from app import storage
 from app.accounts.models import Organisation
 from app.challenges import forms, service
 from app.challenges import permissions as can
-from app.challenges import terms as challenge_terms
 from app.challenges.models import THEMES, ChallengeStatus
 from app.challenges.permissions import is_public
 from app.challenges.schemas import AnswerCreate, ChallengeCreate, ChallengeUpdate, QuestionCreate
@@ -163,7 +162,13 @@ def _form_choices(session: Session, actor: Actor) -> dict[str, Any]:
         .order_by(col(Organisation.name))
     ).all()
     own = [o for o in organisations if admin or o.id in actor.organisation_ids()]
-    return {"programme_choices": allowed, "lead_choices": own, "sponsor_choices": organisations, "themes": THEMES}
+    return {
+        "programme_choices": allowed,
+        "programme_options": [(str(v.programme.id), v.programme.name) for v in allowed],
+        "lead_options": [(str(o.id), o.name) for o in own],
+        "sponsor_choices": organisations,
+        "themes": THEMES,
+    }
 
 
 @router.get("/challenges/new", response_class=HTMLResponse)
@@ -171,7 +176,7 @@ def challenge_new(request: Request, session: SessionDep, actor: SignedInDep) -> 
     choices = _form_choices(session, actor)
     if not choices["programme_choices"]:
         raise NotFound()
-    form = {"ip_terms": challenge_terms.default_terms()}
+    form = {"ip_terms": service.DEFAULT_IP_TERMS}
     return render(request, "challenges/form.html", {**choices, "form": form, "view": None})
 
 
@@ -191,7 +196,9 @@ def challenge_create(request: Request, session: SessionDep, actor: SignedInDep, 
         view = service.create_challenge(session, actor, data)
     except Invalid as exc:
         session.rollback()
-        return form_error(request, "challenges/form.html", form, exc, {**choices, "view": None})
+        return form_error(
+            request, "challenges/form.html", form, forms.form_errors(exc, form), {**choices, "view": None}
+        )
     flash(request, "The draft challenge is saved. Add its datasets, then publish it.")
     return redirect(request, challenge_path(view))
 
@@ -236,7 +243,13 @@ def challenge_update(
         )
     except Invalid as exc:
         session.rollback()
-        return form_error(request, "challenges/form.html", form, exc, {**_form_choices(session, actor), "view": view})
+        return form_error(
+            request,
+            "challenges/form.html",
+            form,
+            forms.form_errors(exc, form),
+            {**_form_choices(session, actor), "view": view},
+        )
     flash(request, "The challenge is saved.")
     return redirect(request, challenge_path(view))
 

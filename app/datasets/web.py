@@ -18,11 +18,11 @@ from app.db import SessionDep, between_transactions
 from app.errors import DomainError, Forbidden, Invalid, NotFound
 from app.security.actor import Actor
 from app.security.bodylimit import streamed_upload
-from app.validation import RecordId, parse
+from app.validation import InvalidInput, RecordId, parse
 from app.web.confirm import require_confirmation
 from app.web.deps import ActorDep, FormDep, SignedInDep
 from app.web.flash import flash
-from app.web.forms import form_error
+from app.web.forms import field_variables, form_error
 from app.web.templating import redirect, render
 
 router = APIRouter()
@@ -175,14 +175,46 @@ def dictionary_update(
         )
         index += 1
     try:
-        parsed = [parse(DictionaryEntry, e) for e in entries]
-        service.update_dictionary(session, actor, view, parsed)
+        service.update_dictionary(session, actor, view, _dictionary_entries(entries))
     except Invalid as exc:
         session.rollback()
         view = service.get_dataset(session, actor, dataset_id)
-        return _page(request, view, status_code=422, dictionary_form=form, dictionary_errors=exc.errors)
+        errors = _on_dictionary_fields(exc)
+        return _page(
+            request,
+            view,
+            status_code=422,
+            dictionary_form=form,
+            dictionary_errors=errors.errors,
+            dictionary_error_vars=errors.field_variables,
+        )
     flash(request, "The data dictionary is saved.")
     return redirect(request, dataset_path(dataset_id) + "#schema")
+
+
+def _dictionary_entries(entries: list[dict[str, str]]) -> list[DictionaryEntry]:
+    """The dictionary's rows, every bad one reported on its own input (description_3, unit_0)."""
+    parsed: list[DictionaryEntry] = []
+    errors: dict[str, tuple[str, dict[str, Any]]] = {}
+    for index, entry in enumerate(entries):
+        try:
+            parsed.append(parse(DictionaryEntry, entry))
+        except InvalidInput as exc:
+            errors.update({f"{name}_{index}": (exc.errors[name], exc.field_variables[name]) for name in exc.errors})
+    if errors:
+        raise InvalidInput(errors)
+    return parsed
+
+
+def _on_dictionary_fields(error: Invalid) -> InvalidInput:
+    """The service's errors on schema.3.description shown on the form's description_3."""
+    variables = field_variables(error)
+    errors: dict[str, tuple[str, dict[str, Any]]] = {}
+    for name, message in error.errors.items():
+        parts = name.split(".")
+        key = f"{parts[2]}_{parts[1]}" if len(parts) == 3 and parts[0] == "schema" and parts[1].isdigit() else name
+        errors.setdefault(key, (message, variables.get(name, {})))
+    return InvalidInput(errors)
 
 
 @router.get("/datasets/{dataset_id}/files/{file_id}/download")

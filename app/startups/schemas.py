@@ -5,6 +5,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
 
+from app.countries import CountryCode
+
 
 class ProfileUpdate(BaseModel):
     """The whole profile: the form sends every field; PATCH sends the fields it changes."""
@@ -12,7 +14,7 @@ class ProfileUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     name: Annotated[str, StringConstraints(min_length=2, max_length=160)] | None = None
     legal_form: Annotated[str, StringConstraints(max_length=80)] = ""
-    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | Literal[""] = ""
+    country: CountryCode | Literal[""] = ""
     city: Annotated[str, StringConstraints(max_length=120)] = ""
     founding_year: Annotated[int, Field(ge=1900, le=2100)] | None = None
     team_size: Annotated[int, Field(ge=1, le=100_000)] | None = None

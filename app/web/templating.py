@@ -14,6 +14,36 @@ from app.templating import environment
 from app.web import flash
 
 
+class FieldErrors(dict[str, str]):
+    """A form's errors (field name → message id) that learn each field's label as the form renders, in the
+    form's order, so that the error summary at the top of the form can name and order them."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(errors)
+        self.labels: dict[str, str] = {}
+
+    def summary(self) -> list[tuple[str, str | None, str]]:
+        """(name, label, message id): the fields of the form in its order, then errors no field shows."""
+        named = [(name, label, self[name]) for name, label in self.labels.items()]
+        return named + [(name, None, message) for name, message in self.items() if name not in self.labels]
+
+
+def _labelled(errors: Any, name: str, label: Any) -> str:
+    if isinstance(errors, FieldErrors) and name in errors:
+        errors.labels.setdefault(name, label)  # as given: a macro's Markup stays escaped once
+    return ""
+
+
+def _summary_items(errors: Any) -> list[tuple[str, str | None, str]]:
+    if isinstance(errors, FieldErrors):
+        return errors.summary()
+    return [(name, None, message) for name, message in errors.items()]
+
+
+environment.globals["labelled"] = _labelled
+environment.globals["summary_items"] = _summary_items
+
+
 def page_language(request: Request) -> str:
     return getattr(request.state, "language", None) or "fr"
 
@@ -46,7 +76,12 @@ def render(
         "error_vars": {},
     }
     values.update(context or {})
-    html = environment.get_template(template).render(values)
+    page = environment.get_template(template)
+    if values["errors"] and isinstance(values["errors"], dict):
+        # the summary comes before the fields it names: a first rendering learns their labels and order
+        values["errors"] = FieldErrors(values["errors"])
+        page.render(values)
+    html = page.render(values)
     response = HTMLResponse(html, status_code=status_code, headers=headers)
     response.headers.setdefault("Cache-Control", "no-store" if actor.is_authenticated else "private, no-cache")
     flash.apply(request, response)
