@@ -24,7 +24,7 @@ def extract_messages(fileobj: Any, keywords: Any, comment_tags: Any, options: An
     docstring_lines = _docstring_lines(source)
     previous: list[str] = ["", ""]
     for token in tokenize.generate_tokens(io.StringIO(source).readline):
-        called = previous in (["gettext", "("], ["_", "("])
+        called = previous in (["gettext", "("], ["_", "("], ["N_", "("])
         previous = [previous[1], token.string]
         if token.type != tokenize.STRING or token.start[0] in docstring_lines:
             continue

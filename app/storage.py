@@ -36,6 +36,7 @@ from sqlalchemy import event
 from sqlmodel import Session
 from starlette.responses import FileResponse, Response
 
+from app import i18n
 from app.config import get_settings
 from app.errors import DomainError, Invalid
 
@@ -299,12 +300,8 @@ def _mkstemp() -> tuple[int, str]:
 
 
 def human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}".replace(".0 ", " ")
-        value /= 1024
-    return f"{size} bytes"
+    """A size in the current language ("5 Mio" in French), for the messages of refusals."""
+    return i18n.format_size(size)
 
 
 def _refuse_content(file_type: FileType) -> UnsupportedType:
@@ -314,18 +311,28 @@ def _refuse_content(file_type: FileType) -> UnsupportedType:
     )
 
 
+def _has_nul(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return any(b"\x00" in chunk for chunk in iter(lambda: handle.read(1024 * 1024), b""))
+
+
 def check_content(file_type: FileType, head: bytes, path: Path, *, text_ok: bool) -> None:
-    """Sniff the content: magic bytes for binary formats, UTF-8 without NUL bytes for text formats."""
+    """Sniff the content: magic bytes for binary formats; for JSON, UTF-8 without NUL bytes (`text_ok`, as
+    RFC 8259 wants); for CSV, text without NUL bytes in any 8-bit encoding (French Excel writes
+    Windows-1252; the analysis detects which)."""
     kind = file_type.kind
     if kind in ("csv", "json", "geojson"):
-        if not text_ok:
-            raise _refuse_content(file_type)
         if kind in ("json", "geojson"):
             stripped = head.removeprefix(codecs.BOM_UTF8).lstrip(b" \t\r\n")
-            if stripped[:1] not in (b"{", b"["):
+            if not text_ok or stripped[:1] not in (b"{", b"["):
                 raise _refuse_content(file_type)
         elif head.startswith((b"%PDF-", b"PK\x03\x04", b"PAR1")):
             raise _refuse_content(file_type)
+        elif not text_ok and _has_nul(path):
+            raise UnsupportedType(
+                "This CSV file is not plain text (it may be saved as UTF-16 “Unicode text”): save it again "
+                "as “CSV UTF-8” or “CSV (semicolon-separated)” and upload it. Nothing was stored."
+            )
         return
     if kind in ("png", "jpeg", "webp"):
         if sniff_image(head) != file_type:

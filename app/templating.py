@@ -4,12 +4,19 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from app import countries, i18n
 from app.config import LANGUAGES
 from app.markdown import render_markdown
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+def isolate(text: Any) -> Markup:
+    """User text inside a sentence of the page's language, isolated so that its direction does not reorder
+    the sentence around it (a French name in an Arabic sentence): <bdi>, escaped."""
+    return Markup("<bdi>%s</bdi>") % text
 
 
 def _make_environment() -> Environment:
@@ -29,6 +36,9 @@ def _make_environment() -> Environment:
     env.filters["datetime"] = i18n.format_datetime
     env.filters["date"] = i18n.format_date
     env.filters["number"] = i18n.format_number
+    env.filters["filesize"] = i18n.format_size
+    env.filters["language_name"] = i18n.language_name
+    env.filters["bdi"] = isolate
     env.filters["markdown"] = render_markdown
     env.filters["country"] = lambda code: countries.name(code, i18n.get_language())
     env.globals["country_options"] = countries.options

@@ -55,7 +55,9 @@ def _create(db, make, setting, **overrides):
 def test_sponsor_creates_a_draft_seen_only_by_its_staff(db, make, setting):
     view = _create(db, make, setting)
     assert view.challenge.status == "draft" and view.lead_sponsor.slug == "lydec"
-    assert view.challenge.slug == "water-network-leaks" and "intellectual property" in view.ip_terms
+    assert view.challenge.slug == "water-network-leaks"
+    assert view.terms_in("fr").text.startswith("La propriété intellectuelle des solutions")
+    assert "intellectual property" in view.terms_in("en").text and "الملكية الفكرية" in view.terms_in("ar").text
     assert service.get_challenge(db, make.actor(setting["operator"]), view.challenge.id)
     for outsider in ("outsider", "startup"):
         with pytest.raises(NotFound):

@@ -1,6 +1,7 @@
 """Proposals (service level): drafts, the version check, submission with terms and receipts, the deadline
 decided by the server clock, withdrawal, confidentiality, eligibility, exports, extra questions."""
 
+import contextvars
 import csv
 import io
 import zipfile
@@ -9,12 +10,13 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from app import i18n
 from app.challenges.models import Challenge, ChallengeTerms
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.notifications.models import OutboxMessage
 from app.programmes.models import Programme, ProgrammePartner
-from app.proposals import questions, service
+from app.proposals import export, questions, service
 from app.proposals.models import Proposal, ProposalVersion
 from app.proposals.schemas import EligibilityDecision, ProposalCreate, ProposalUpdate, QuestionCreate
 
@@ -256,6 +258,14 @@ def test_extra_questions_are_checked_and_required_to_submit(db, world):
         questions.add_question(db, world["sponsor"], challenge, QuestionCreate(kind="number", label="Team size?"))
 
 
+def in_english(function, *args):
+    def run():
+        i18n.set_language("en")
+        return function(*args)
+
+    return contextvars.copy_context().run(run)  # the test's own language stays as it was
+
+
 def test_exports_are_safe_and_hold_the_last_version(db, world):
     from app.challenges import service as challenges
 
@@ -267,11 +277,11 @@ def test_exports_are_safe_and_hold_the_last_version(db, world):
     service.submit_proposal(db, world["alice"], view, accept_terms=True)
     challenge = challenges.get_challenge(db, world["sponsor"], world["challenge"].id)
     with pytest.raises(Forbidden):
-        service.export_csv(db, world["sponsor"], challenge)
+        export.export_csv(db, world["sponsor"], challenge)
     _close(db, world)
-    rows = list(csv.DictReader(io.StringIO(service.export_csv(db, world["sponsor"], challenge).lstrip("\ufeff"))))
-    assert len(rows) == 1 and rows[0]["title"] == '\'=HYPERLINK("x")' and rows[0]["startup"] == "LeakSense SARL"
-    path = service.export_zip(db, world["sponsor"], challenge)
+    rows = list(csv.DictReader(io.StringIO(in_english(export.export_csv, db, world["sponsor"], challenge)[1:])))
+    assert len(rows) == 1 and rows[0]["Title"] == '\'=HYPERLINK("x")' and rows[0]["Startup"] == "LeakSense SARL"
+    path = export.export_zip(db, world["sponsor"], challenge)
     try:
         with zipfile.ZipFile(path) as archive:
             assert [n.split("/")[-1] for n in archive.namelist()] == ["deck.pdf"]

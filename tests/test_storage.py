@@ -128,7 +128,8 @@ def test_empty_file_is_refused_with_a_clear_message() -> None:
         ("report.csv", b"%PDF-1.7\n..."),  # a PDF named .csv
         ("report.pdf", b"just some text\n"),  # text named .pdf
         ("table.csv", b"a,b\n1,\x002\n"),  # NUL byte
-        ("table.csv", b"caf\xe9,1\n"),  # not UTF-8
+        ("table.csv", "a,b\n1,2\n".encode("utf-16")),  # UTF-16 ("Unicode text"): NUL bytes
+        ("data.json", b'{"a": "caf\xe9"}'),  # JSON that is not UTF-8
         ("data.json", b"hello"),
         ("data.geojson", b"   nope"),
         ("data.parquet", b"PAR1 but no footer"),

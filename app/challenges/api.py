@@ -51,6 +51,8 @@ def public(request: Request, view: ChallengeView) -> ChallengePublic:
         expected_outcome=c.expected_outcome,
         eligibility=c.eligibility,
         ip_terms=view.ip_terms,
+        ip_terms_language=view.terms.language if view.terms else None,
+        ip_terms_translations=dict(view.terms.translations) if view.terms else {},
         terms_version=c.terms_version,
         lead_sponsor=OrganisationRef(
             id=view.lead_sponsor.id or 0, slug=view.lead_sponsor.slug, name=view.lead_sponsor.name

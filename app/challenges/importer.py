@@ -43,8 +43,8 @@ from sqlmodel import Session, col, select
 from app import storage
 from app.accounts.models import Organisation
 from app.audit import service as audit
+from app.challenges import terms as challenge_terms
 from app.challenges.models import (
-    DEFAULT_IP_TERMS,
     Challenge,
     ChallengeChange,
     ChallengeSponsor,
@@ -729,7 +729,7 @@ def _write_challenge(
         "qa_closes_at": data.qa_closes_at,
     }
     sponsors = {organisations[s].id or 0 for s in spec.sponsors}
-    ip_terms = data.ip_terms or DEFAULT_IP_TERMS
+    terms_values = challenge_terms.terms_values(data.ip_terms)
     challenge = session.exec(
         select(Challenge).where(Challenge.programme_id == programme.id, Challenge.slug == spec.slug)
     ).first()
@@ -742,7 +742,7 @@ def _write_challenge(
         session.flush()
         for organisation_id in sorted(sponsors):
             session.add(ChallengeSponsor(challenge_id=challenge.id or 0, organisation_id=organisation_id))
-        session.add(ChallengeTerms(challenge_id=challenge.id or 0, version=1, ip_terms=ip_terms))
+        session.add(ChallengeTerms(challenge_id=challenge.id or 0, version=1, **terms_values))
         session.flush()
         audit.record(session, "challenge.imported", target=("challenge", challenge.id), fields=["created"])
         result.challenges_created.append(spec.slug)
@@ -767,15 +767,17 @@ def _write_challenge(
             ChallengeTerms.challenge_id == challenge.id, ChallengeTerms.version == challenge.terms_version
         )
     ).first()
-    if terms is None or terms.ip_terms != ip_terms:
+    unchanged = terms is not None and (
+        terms.ip_terms == terms_values["ip_terms"]
+        or (challenge_terms.is_default(terms.ip_terms) and challenge_terms.is_default(terms_values["ip_terms"]))
+    )
+    if terms is None or not unchanged:
         if terms is not None and terms.frozen_at is None and was_draft:
-            terms.ip_terms = ip_terms
+            challenge_terms.set_text(terms, terms_values["ip_terms"])
             session.add(terms)
         else:
             challenge.terms_version = challenge.terms_version if terms is None else challenge.terms_version + 1
-            session.add(
-                ChallengeTerms(challenge_id=challenge.id or 0, version=challenge.terms_version, ip_terms=ip_terms)
-            )
+            session.add(ChallengeTerms(challenge_id=challenge.id or 0, version=challenge.terms_version, **terms_values))
         changed.append("ip_terms")
     publishing = was_draft and spec.status == ChallengeStatus.published
     if not changed and not publishing:

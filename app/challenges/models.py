@@ -33,12 +33,6 @@ THEMES = (
     "health",
 )
 
-DEFAULT_IP_TERMS = (
-    "The intellectual property of the solutions, prototypes and results developed by the startup stays with "
-    "the startup. The sponsors receive a non-exclusive, free licence to use the prototype for evaluation "
-    "during the programme. Any use beyond the programme needs a separate agreement with the startup."
-)
-
 
 def _ts(nullable: bool = False, index: bool = False) -> Column:  # type: ignore[type-arg]
     return Column(UTCDateTime(), nullable=nullable, index=index)
@@ -89,7 +83,9 @@ class ChallengeSponsor(SQLModel, table=True):
 
 
 class ChallengeTerms(SQLModel, table=True):
-    """A version of a challenge's IP terms. A version accepted by a proposal is frozen: edits make a new one."""
+    """A version of a challenge's IP terms. A version accepted by a proposal is frozen: edits make a new one.
+    `ip_terms` is in `language` (None when not recorded); `translations` holds the same terms in other
+    languages (the default terms only, see app/challenges/terms.py)."""
 
     __tablename__ = "challenge_terms"
     __table_args__ = (UniqueConstraint("challenge_id", "version"),)
@@ -98,6 +94,8 @@ class ChallengeTerms(SQLModel, table=True):
     challenge_id: int = Field(foreign_key="challenge.id", index=True, ondelete="CASCADE")
     version: int
     ip_terms: str = Field(sa_column=Column(Text, nullable=False))
+    language: str | None = Field(default=None, max_length=8)
+    translations: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     frozen_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))

@@ -116,6 +116,10 @@ class ChallengePublic(BaseModel):
     expected_outcome: str
     eligibility: str
     ip_terms: str
+    ip_terms_language: str | None = Field(description="The language `ip_terms` is written in, when recorded")
+    ip_terms_translations: dict[str, str] = Field(
+        description="The same terms in other languages, by language (the default terms are in fr, en and ar)"
+    )
     terms_version: int
     lead_sponsor: OrganisationRef
     sponsors: list[OrganisationRef]

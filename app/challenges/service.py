@@ -38,8 +38,8 @@ from app.accounts.models import Membership, Organisation, User
 from app.accounts.service import slugify
 from app.audit import service as audit
 from app.challenges import permissions as can
+from app.challenges import terms as challenge_terms
 from app.challenges.models import (
-    DEFAULT_IP_TERMS,
     Challenge,
     ChallengeChange,
     ChallengeFollower,
@@ -75,7 +75,8 @@ class ChallengeView:
     programme: Programme
     lead_sponsor: Organisation
     co_sponsors: list[Organisation] = field(default_factory=list)
-    ip_terms: str = ""
+    ip_terms: str = ""  # as written (the current version's); `terms` has it in other languages
+    terms: ChallengeTerms | None = None
     changes: list[ChallengeChange] = field(default_factory=list)
 
     @property
@@ -94,6 +95,12 @@ class ChallengeView:
 
     def may_edit(self, actor: Actor) -> bool:
         return can.can_edit_challenge(actor, self.challenge, self.programme, self.sponsor_ids)
+
+    def terms_in(self, language: str) -> challenge_terms.ShownTerms:
+        """The current IP terms as a reader of this language is shown them (loaded views only)."""
+        if self.terms is None:
+            return challenge_terms.ShownTerms(self.ip_terms, None, False)
+        return challenge_terms.shown_to(self.terms, language)
 
 
 def effective_status(challenge: Challenge, now: datetime | None = None) -> str:
@@ -131,7 +138,7 @@ def _views(session: Session, challenges: Sequence[Challenge], *, full: bool = Fa
     ]
     if full:
         terms = {
-            (t.challenge_id, t.version): t.ip_terms
+            (t.challenge_id, t.version): t
             for t in session.exec(select(ChallengeTerms).where(col(ChallengeTerms.challenge_id).in_(ids)))
         }
         changes: dict[int, list[ChallengeChange]] = {}
@@ -142,7 +149,8 @@ def _views(session: Session, challenges: Sequence[Challenge], *, full: bool = Fa
         ):
             changes.setdefault(change.challenge_id, []).append(change)
         for view in views:
-            view.ip_terms = terms.get((view.challenge.id or 0, view.challenge.terms_version), "")
+            view.terms = terms.get((view.challenge.id or 0, view.challenge.terms_version))
+            view.ip_terms = view.terms.ip_terms if view.terms else ""
             view.changes = changes.get(view.challenge.id or 0, [])
     return views
 
@@ -390,8 +398,8 @@ def create_challenge(session: Session, actor: Actor, data: ChallengeCreate) -> C
         ChallengeTerms(
             challenge_id=challenge.id or 0,
             version=1,
-            ip_terms=data.ip_terms or DEFAULT_IP_TERMS,
             created_by_id=actor.user_id,
+            **challenge_terms.terms_values(data.ip_terms),
         )
     )
     session.flush()
@@ -497,13 +505,16 @@ def _set_ip_terms(session: Session, actor: Actor, challenge: Challenge, text: st
         )
     ).one()
     if current.frozen_at is None and challenge.status == ChallengeStatus.draft:
-        current.ip_terms = text
+        challenge_terms.set_text(current, text)
         session.add(current)
         return
     challenge.terms_version += 1
     session.add(
         ChallengeTerms(
-            challenge_id=challenge.id or 0, version=challenge.terms_version, ip_terms=text, created_by_id=actor.user_id
+            challenge_id=challenge.id or 0,
+            version=challenge.terms_version,
+            created_by_id=actor.user_id,
+            **challenge_terms.terms_values(text),
         )
     )
 

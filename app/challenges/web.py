@@ -14,6 +14,7 @@ from app import storage
 from app.accounts.models import Organisation
 from app.challenges import forms, service
 from app.challenges import permissions as can
+from app.challenges import terms as challenge_terms
 from app.challenges.models import THEMES, ChallengeStatus
 from app.challenges.permissions import is_public
 from app.challenges.schemas import AnswerCreate, ChallengeCreate, ChallengeUpdate, QuestionCreate
@@ -176,7 +177,7 @@ def challenge_new(request: Request, session: SessionDep, actor: SignedInDep) -> 
     choices = _form_choices(session, actor)
     if not choices["programme_choices"]:
         raise NotFound()
-    form = {"ip_terms": service.DEFAULT_IP_TERMS}
+    form = {"ip_terms": challenge_terms.default_terms()}
     return render(request, "challenges/form.html", {**choices, "form": form, "view": None})
 
 

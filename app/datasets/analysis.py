@@ -10,14 +10,21 @@ Rules:
     VALIDATE_CELLS cells (it takes microseconds per cell), and infers types from at most SAMPLE_CELLS;
   - CSV rows are split here with the csv module, never with Frictionless's CSV parser, whose dialect
     sniffer is quadratic in the length of its sample; the delimiter is guessed here from the first rows;
+  - a CSV's encoding is detected here: UTF-8 (with or without a BOM) when its first EXACT_COUNT_BYTES
+    decode as UTF-8, else Windows-1252 (what Excel writes in French and Arabic locales on Windows) when
+    every byte is defined there, else Latin-1; the report's `dialect` says which, with the delimiter;
   - JSON is read as a stream, one element at a time: the first rows are kept, the others only counted,
     and an element larger than MAX_ELEMENT_CHARS stops the reading;
   - all of it within TIME_BUDGET seconds, checked between rows: when time runs out, what was found until
     then is kept and the row count becomes an estimate.
 - Where a bound stops the analysis, the file is kept whole and the report carries `notices`, each a
   message id with its variables (translated where it is shown), saying what was not done and why.
+- Validation errors are kept as our own message ids with their variables (row, field, position, value),
+  by Frictionless error type, so that they are shown in the reader's language; a type without a message
+  of ours keeps Frictionless's English text.
 """
 
+import codecs
 import csv
 import io
 import json
@@ -29,6 +36,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as day_time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -58,6 +66,41 @@ ROW_TOO_LONG = "The fields were not inferred: the first row of the file is longe
 ELEMENT_TOO_LARGE = "The analysis stopped at an element larger than %(limit)s; the row count is an estimate."
 OUT_OF_TIME = "The analysis stopped after %(seconds)s seconds; what is shown may be incomplete."
 COUNT_CUT = "The rows were counted for %(seconds)s seconds only; the row count is an estimate."
+
+
+# Frictionless error types → our message ids (variables: row, field, position, value)
+ERROR_MESSAGES = {
+    "missing-cell": "Row %(row)s has no value for the field “%(field)s” (column %(position)s).",
+    "extra-cell": "Row %(row)s has more values than the header: one is in column %(position)s.",
+    "type-error": "Row %(row)s: the value “%(value)s” of the field “%(field)s” (column %(position)s) is not of the field's type.",  # noqa: E501 - one literal, for the extractor
+    "constraint-error": "Row %(row)s: the value “%(value)s” of the field “%(field)s” (column %(position)s) breaks a rule of the field.",  # noqa: E501
+    "unique-error": "Row %(row)s repeats a value of the field “%(field)s” (column %(position)s), which must be unique.",
+    "primary-key": "Row %(row)s repeats the key of another row.",
+    "blank-row": "Row %(row)s is empty.",
+    "blank-label": "The header of column %(position)s is empty.",
+    "duplicate-label": "The header of column %(position)s repeats the name of another column.",
+    "missing-label": "Column %(position)s has no header.",
+    "extra-label": "The header of column %(position)s has no column of values.",
+    "incorrect-label": "The header of column %(position)s does not match the expected field.",
+    "blank-header": "The header row is empty.",
+}
+
+
+def _error(row: Any, kind: str, message: str, field_name: Any, position: Any, cell: Any) -> dict[str, Any]:
+    """A validation error as our message id and its variables; Frictionless's English text kept as `detail`."""
+    error: dict[str, Any] = {"row": row, "type": kind, "detail": message}
+    if kind in ERROR_MESSAGES:
+        value = "" if cell is None else str(cell)
+        error["message"] = ERROR_MESSAGES[kind]
+        error["variables"] = {
+            "row": row,
+            "field": field_name or "",
+            "position": position,
+            "value": value if len(value) <= 80 else value[:79] + "…",
+        }
+    else:
+        error["message"] = message
+    return error
 
 
 def _notice(kind: str, message: str, **variables: Any) -> dict[str, Any]:
@@ -105,6 +148,7 @@ class _Table:
     row_count: int | None
     exact: bool = True
     notices: list[dict[str, Any]] = field(default_factory=list)
+    dialect: dict[str, str] | None = None  # a CSV's encoding and delimiter, as detected
 
 
 def analyse(
@@ -125,6 +169,8 @@ def analyse(
 def _describe(table: _Table, budget: _Budget) -> dict[str, Any]:
     report: dict[str, Any] = {"row_count_exact": table.exact}
     result: dict[str, Any] = {"row_count": table.row_count, "report": report}
+    if table.dialect:
+        report["dialect"] = table.dialect
     if table.columns > MAX_COLUMNS:
         table.notices.append(_notice("too-many-columns", TOO_MANY_COLUMNS, columns=table.columns, limit=MAX_COLUMNS))
     elif table.data:
@@ -151,6 +197,8 @@ def _frictionless(table: _Table, budget: _Budget, result: dict[str, Any], report
     sample = max(1, min(SAMPLE_ROWS, SAMPLE_CELLS // max(1, table.columns)))
     described = frictionless.Resource(data=table.data, detector=frictionless.Detector(sample_size=sample))
     described.infer()
+    if table.dialect and table.dialect["delimiter"] == ";":
+        _read_decimal_commas(table, described.schema, sample)
     result["schema_fields"] = [{"name": f.name, "type": f.type} for f in described.schema.fields]
     budget.check()
     preview: list[list[Any]] = []
@@ -162,20 +210,39 @@ def _frictionless(table: _Table, budget: _Budget, result: dict[str, Any], report
 
     validation = frictionless.Resource(data=table.data, schema=described.schema).validate(on_row=on_row)
     task = validation.tasks[0] if validation.tasks else None
-    errors = validation.flatten(["rowNumber", "type", "message"])
+    errors = validation.flatten(["rowNumber", "type", "message", "fieldName", "fieldNumber", "cell"])
     report.update(
         valid=validation.valid,
         error_count=len(errors),
-        errors=[{"row": r, "type": t, "message": m} for r, t, m in errors[:5]],
+        errors=[_error(*e) for e in errors[:5]],
         rows_checked=int((task.stats.get("rows") if task else 0) or 0),
         limited=not table.complete,
     )
     result["preview"] = preview
 
 
+_DECIMAL_COMMA = re.compile(r"-?\d+(,\d+)?")
+
+
+def _read_decimal_commas(table: _Table, schema: Any, sample: int) -> None:
+    """In a semicolon-separated CSV (French Excel), "12,5" is a number with a decimal comma, not the
+    "longitude,latitude" point or the text Frictionless infers: a column of such numbers (one of them at
+    least with a comma) becomes numbers read with a comma."""
+    import frictionless
+
+    for index, spec in enumerate(schema.fields):
+        if spec.type not in ("geopoint", "string"):
+            continue
+        values = [row[index].strip() for row in table.data[1 : sample + 1] if index < len(row) and row[index]]
+        if any("," in v for v in values) and all(_DECIMAL_COMMA.fullmatch(v) for v in values):
+            schema.set_field(frictionless.fields.NumberField(name=spec.name, decimal_char=","))
+
+
 def _cell(value: Any) -> Any:
     if value is None or isinstance(value, bool | int):
         return value
+    if isinstance(value, Decimal):
+        value = float(value)
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
     if isinstance(value, datetime | date | day_time):
@@ -220,11 +287,49 @@ def _bounded_lines(handle: TextIO, limit: int, cut: list[bool]) -> Iterator[str]
         yield line
 
 
+def detect_encoding(path: Path) -> str:
+    """The encoding of a text file, as a Python codec name (see the rules above)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    read = 0
+    with path.open("rb") as handle:
+        head = handle.read(len(codecs.BOM_UTF8))
+        if head == codecs.BOM_UTF8:
+            return "utf-8-sig"
+        chunk = head
+        try:
+            while chunk and read < EXACT_COUNT_BYTES:
+                decoder.decode(chunk)
+                read += len(chunk)
+                chunk = handle.read(READ_CHARS)
+            if not chunk:
+                decoder.decode(b"", final=True)
+            return "utf-8"
+        except UnicodeDecodeError:
+            pass
+        handle.seek(0)
+        while chunk := handle.read(READ_CHARS):
+            try:
+                chunk.decode("cp1252")
+            except UnicodeDecodeError:
+                return "latin-1"
+            if handle.tell() >= EXACT_COUNT_BYTES:
+                break
+    return "cp1252"
+
+
 def _read_csv(path: Path, budget: _Budget) -> _Table | None:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    encoding = detect_encoding(path)
+    with path.open(encoding=encoding, errors="replace", newline="") as handle:
         delimiter = guess_delimiter(handle.read(SNIFF_CHARS))
+    table = _read_csv_rows(path, budget, encoding, delimiter)
+    if table is not None:
+        table.dialect = {"encoding": encoding, "delimiter": delimiter}
+    return table
+
+
+def _read_csv_rows(path: Path, budget: _Budget, encoding: str, delimiter: str) -> _Table | None:
     cut = [False]
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    with path.open(encoding=encoding, errors="replace", newline="") as handle:
         reader = csv.reader(_bounded_lines(handle, ANALYSE_CHARS, cut), delimiter=delimiter)
         header = next(reader, None)
         if header is None:
@@ -233,7 +338,7 @@ def _read_csv(path: Path, budget: _Budget) -> _Table | None:
             notice = _notice("row-too-long", ROW_TOO_LONG, limit=human_size(ANALYSE_CHARS))
             return _Table([], 0, False, None, notices=[notice])
         if len(header) > MAX_COLUMNS:
-            return _Table([], len(header), False, *_count_csv_rows(path, delimiter, budget))
+            return _Table([], len(header), False, *_count_csv_rows(path, encoding, delimiter, budget))
         rows: list[list[str]] = []
         cells = chars = 0
         for row in reader:
@@ -249,10 +354,10 @@ def _read_csv(path: Path, budget: _Budget) -> _Table | None:
                 rows = rows[:-1]
             else:
                 return _Table([header, *rows], len(header), True, sum(1 for r in rows if r))
-    return _Table([header, *rows], len(header), False, *_count_csv_rows(path, delimiter, budget))
+    return _Table([header, *rows], len(header), False, *_count_csv_rows(path, encoding, delimiter, budget))
 
 
-def _count_csv_rows(path: Path, delimiter: str, budget: _Budget) -> tuple[int, bool]:
+def _count_csv_rows(path: Path, encoding: str, delimiter: str, budget: _Budget) -> tuple[int, bool]:
     """Data rows of a CSV (header excluded) and whether the count is exact. Line breaks are counted fast;
     that is exact when no field is quoted (a quoted field may hold a line break), else the csv module
     counts files up to 64 MiB exactly and bigger ones keep the estimate. When time runs out, the count is
@@ -272,7 +377,7 @@ def _count_csv_rows(path: Path, delimiter: str, budget: _Budget) -> tuple[int, b
         return max(0, lines - 1), True
     if size <= EXACT_COUNT_BYTES:
         count = 0
-        with path.open(encoding="utf-8-sig", newline="") as text:
+        with path.open(encoding=encoding, errors="replace", newline="") as text:
             for row in csv.reader(text, delimiter=delimiter):
                 count += bool(row)
                 if count % 10_000 == 0 and budget.counting_expired():

@@ -5,27 +5,35 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.i18n import N_
+
 AccessLevel = Literal["public", "registered", "applicants", "selected"]
-ACCESS_LABELS: dict[str, str] = {
-    "public": "Public: anyone",
-    "registered": "Registered users",
-    "applicants": "Applicants who accepted the challenge's terms",
-    "selected": "Selected startups only",
+ACCESS_LABELS: dict[str, str] = {  # message ids, translated where shown
+    "public": N_("Public: anyone"),
+    "registered": N_("Registered users"),
+    "applicants": N_("Applicants who accepted the challenge's terms"),
+    "selected": N_("Selected startups only"),
 }
 
-# SPDX and Open Data Commons ids, plus the platform's own "restricted" licence.
+# SPDX and Open Data Commons ids, plus the platform's own "restricted" licence; the titles are message ids.
 LICENCES: dict[str, tuple[str, str | None]] = {
-    "CC-BY-4.0": ("Creative Commons Attribution 4.0", "https://creativecommons.org/licenses/by/4.0/"),
+    "CC-BY-4.0": (N_("Creative Commons Attribution 4.0"), "https://creativecommons.org/licenses/by/4.0/"),
     "CC-BY-SA-4.0": (
-        "Creative Commons Attribution-ShareAlike 4.0",
+        N_("Creative Commons Attribution-ShareAlike 4.0"),
         "https://creativecommons.org/licenses/by-sa/4.0/",
     ),
-    "CC0-1.0": ("Creative Commons Zero 1.0 (public domain)", "https://creativecommons.org/publicdomain/zero/1.0/"),
-    "ODbL-1.0": ("Open Database License 1.0", "https://opendatacommons.org/licenses/odbl/1-0/"),
-    "ODC-By-1.0": ("Open Data Commons Attribution 1.0", "https://opendatacommons.org/licenses/by/1-0/"),
-    "PDDL-1.0": ("Open Data Commons Public Domain Dedication 1.0", "https://opendatacommons.org/licenses/pddl/1-0/"),
-    "etalab-2.0": ("Licence Ouverte / Open Licence 2.0", "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"),
-    "restricted": ("Restricted: programme use only", None),
+    "CC0-1.0": (N_("Creative Commons Zero 1.0 (public domain)"), "https://creativecommons.org/publicdomain/zero/1.0/"),
+    "ODbL-1.0": (N_("Open Database License 1.0"), "https://opendatacommons.org/licenses/odbl/1-0/"),
+    "ODC-By-1.0": (N_("Open Data Commons Attribution 1.0"), "https://opendatacommons.org/licenses/by/1-0/"),
+    "PDDL-1.0": (
+        N_("Open Data Commons Public Domain Dedication 1.0"),
+        "https://opendatacommons.org/licenses/pddl/1-0/",
+    ),
+    "etalab-2.0": (
+        N_("Licence Ouverte / Open Licence 2.0"),
+        "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+    ),
+    "restricted": (N_("Restricted: programme use only"), None),
 }
 Licence = Literal[
     "CC-BY-4.0", "CC-BY-SA-4.0", "CC0-1.0", "ODbL-1.0", "ODC-By-1.0", "PDDL-1.0", "etalab-2.0", "restricted"

@@ -121,6 +121,7 @@ def public(request: Request, view: ProposalView) -> ProposalPublic:
                 sha256=v.sha256,
                 terms_version=v.terms_version,
                 terms_sha256=v.terms_sha256,
+                terms_language=v.terms_language,
                 accepted_by=v.accepted_by_name,
                 submitted_at=v.submitted_at,
             )
@@ -229,7 +230,14 @@ def proposal_submit(
     data: SubmitRequest,
 ) -> ProposalPublic:  # fmt: skip
     view = service.get_proposal(session, actor, proposal_id)
-    service.submit_proposal(session, actor, view, accept_terms=data.accept_terms, terms_version=data.terms_version)
+    service.submit_proposal(
+        session,
+        actor,
+        view,
+        accept_terms=data.accept_terms,
+        terms_version=data.terms_version,
+        terms_language=data.terms_language,
+    )
     view = service.get_proposal(session, actor, proposal_id)
     response.headers["ETag"] = etag(view)
     return public(request, view)

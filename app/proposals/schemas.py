@@ -72,6 +72,11 @@ class SubmitRequest(BaseModel):
         default=None,
         description="The version of the terms you read (the challenge's `terms_version`); 409 if it changed",
     )
+    terms_language: Literal["fr", "en", "ar"] | None = Field(
+        default=None,
+        description="The language of the terms you read (in `ip_terms_translations` or `ip_terms_language`); "
+        "the request's language when omitted",
+    )
 
 
 class EligibilityDecision(BaseModel):
@@ -137,6 +142,7 @@ class VersionPublic(BaseModel):
     sha256: str
     terms_version: int
     terms_sha256: str
+    terms_language: str | None
     accepted_by: str
     submitted_at: datetime
 

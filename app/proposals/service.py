@@ -23,16 +23,10 @@ Rules:
 - Fields the user may not set (status, challenge after creation, startup) are not in the update shapes.
 """
 
-import csv
 import hashlib
-import io
 import json
 import math
-import os
 import secrets
-import tempfile
-import zipfile
-from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -53,7 +47,7 @@ from app.challenges import terms as challenge_terms
 from app.challenges.models import Challenge, ChallengeTerms
 from app.challenges.service import ChallengeView
 from app.config import site_url
-from app.db import after_commit, insert_unique, release_locks, utcnow
+from app.db import after_commit, insert_unique, utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.notifications import service as notifications
 from app.proposals import drafts
@@ -1115,94 +1109,6 @@ def attachment_path(attachment: ProposalAttachment) -> Path:
         raise NotFound() from None
     if not path.is_file():
         raise NotFound()
-    return path
-
-
-# ---- exports ---------------------------------------------------------------------------------------------
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-
-def safe_cell(value: Any) -> str:
-    """A CSV cell a spreadsheet will not run: text starting like a formula gets a leading apostrophe."""
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        value = "; ".join(" — ".join(str(x) for x in v.values()) if isinstance(v, dict) else str(v) for v in value)
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
-def export_csv(session: Session, actor: Actor, challenge: ChallengeView) -> str:
-    """Every submitted proposal of the challenge (last version), one row each, extra questions as columns."""
-    listing = challenge_proposals(session, actor, challenge)
-    if not listing.reviewable:
-        raise Forbidden("Proposals can be exported once the deadline has passed.")
-    questions = _questions(session, challenge.challenge.id or 0)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    header = [
-        "proposal_id", "startup", "status", "receipt_number", "version", "submitted_at", "sha256", "title",
-        "summary", "description", "data_use", "experimentation_plan", "team", "trl", "needs", "plan", "kpis",
-        "video_url", "attachments", "eligibility_reason",
-    ]  # fmt: skip
-    writer.writerow([safe_cell(h) for h in header + [q.label for q in questions]])
-    for view in listing.proposals:
-        latest = view.latest
-        if latest is None:
-            continue
-        c = latest.content
-        row: list[Any] = [
-            view.proposal.id, view.startup.name, view.status, latest.receipt_number, latest.number,
-            latest.submitted_at.isoformat(), latest.sha256, c.get("title"), c.get("summary"), c.get("description"),
-            c.get("data_use"), c.get("experimentation_plan"), c.get("team"), c.get("trl"), c.get("needs"),
-            c.get("plan"), c.get("kpis"), c.get("video_url"), [a["name"] for a in c.get("attachments", [])],
-            view.proposal.eligibility_reason,
-        ]  # fmt: skip
-        for q in questions:
-            if q.kind == QuestionKind.file:
-                row.append([a["name"] for a in c.get("attachments", []) if a.get("question") == q.id])
-            else:
-                row.append(c.get("answers", {}).get(str(q.id)))
-        writer.writerow([safe_cell(v) for v in row])
-    audit.record(session, "proposals.exported", actor=actor, target=("challenge", challenge.challenge.id), format="csv")
-    return "\ufeff" + out.getvalue()  # a BOM so that spreadsheets read the UTF-8 (Arabic, accents) right
-
-
-def export_zip(session: Session, actor: Actor, challenge: ChallengeView) -> Path:
-    """A ZIP of the attachments of every submitted proposal's last version, one folder per proposal, in a
-    temporary file the caller removes once sent."""
-    listing = challenge_proposals(session, actor, challenge)
-    if not listing.reviewable:
-        raise Forbidden("Proposals can be exported once the deadline has passed.")
-    fd, name = tempfile.mkstemp(prefix="proposals-", suffix=".zip", dir=storage.tmp_dir())
-    os.close(fd)
-    path = Path(name)
-    storage.remove_on_rollback(session, path)  # the audit row below may still fail to commit
-    try:
-        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-            for view in listing.proposals:
-                latest = view.latest
-                if latest is None:
-                    continue
-                folder = f"{view.proposal.id}-{storage.sanitise_name(view.startup.name) or 'startup'}"
-                by_id = {a.id: a for a in view.attachments}
-                used: Counter[str] = Counter()
-                for entry in latest.content.get("attachments", []):
-                    attachment = by_id.get(entry["id"])
-                    if attachment is None:
-                        continue
-                    used[attachment.name] += 1
-                    name = (
-                        attachment.name if used[attachment.name] == 1 else f"{used[attachment.name]}-{attachment.name}"
-                    )
-                    archive.write(attachment_path(attachment), f"{folder}/{name}")
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    release_locks(session)  # the archive was built in a read transaction; the audit row gets a short write one
-    storage.remove_on_rollback(session, path)  # again: the commit above settled the first registration
-    audit.record(session, "proposals.exported", actor=actor, target=("challenge", challenge.challenge.id), format="zip")
     return path
 
 

@@ -1,0 +1,103 @@
+"""Browser walk of "French and Arabic throughout": a challenge page, a dataset page and a startup's proposal
+review with its IP terms, in French, English and Arabic (Arabic also at phone width), on the demo data.
+
+What is checked: the IP terms are in the reader's language (and marked with it), sizes and counts are
+written the language's way, dates carry no seconds, and user text on Arabic pages is isolated.
+"""
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.conftest import SCREENSHOTS
+
+pytestmark = pytest.mark.e2e
+
+DEMO_PASSWORD = "casablanca-demo-2017"
+WIDE = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+LOCALES = {"fr": "fr-FR", "en": "en-GB", "ar": "ar-MA"}
+TERMS_START = {"fr": "La propriété intellectuelle", "en": "The intellectual property", "ar": "تظل الملكية الفكرية"}
+
+
+@contextmanager
+def _reader(browser: Browser, base_url: str, language: str, viewport: dict[str, int]) -> Iterator[Page]:
+    context = browser.new_context(base_url=base_url, locale=LOCALES[language], viewport=viewport)
+    context.set_default_timeout(10_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def _challenge_path(page: Page) -> str:
+    page.goto("/challenges")
+    link = page.locator("main a[href$='/challenges/collecte-dechets']").first
+    return str(link.get_attribute("href"))
+
+
+def _sign_in(page: Page, email: str) -> None:
+    page.goto("/login")
+    page.fill("#f-email", email)
+    page.fill("#f-password", DEMO_PASSWORD)
+    with page.expect_navigation():
+        page.click("form[action='/login'] button[type=submit]")
+    expect(page.locator("form[action='/logout']")).to_have_count(1)
+
+
+@pytest.mark.parametrize(
+    ("language", "viewport"), [("fr", WIDE), ("en", WIDE), ("ar", WIDE), ("ar", PHONE)], ids=lambda v: str(v)
+)
+def test_challenge_and_dataset_pages_speak_the_readers_language(browser, live_server, shot, language, viewport):
+    width = "phone" if viewport is PHONE else "wide"
+    with _reader(browser, live_server, language, viewport) as page:
+        page.goto(_challenge_path(page))
+        expect(page.locator("html")).to_have_attribute("lang", language)
+        terms = page.locator("section[aria-labelledby='ip'] div[dir='auto']")
+        expect(terms).to_have_attribute("lang", language)
+        expect(terms).to_contain_text(TERMS_START[language])
+        aside = page.locator(".challenge-aside").inner_text()
+        assert not re.search(r"\d:\d\d:\d\d", aside), aside  # no seconds
+        unit = page.locator("section[aria-labelledby='kpis'] td[dir='auto']", has_text="% des points de collecte")
+        expect(unit).to_have_count(1)
+        shot(page, f"languages-challenge-{language}-{width}")
+        for part in ("challenge-aside", "kpis", "ip"):  # close-ups, readable at phone width
+            target = page.locator(".challenge-aside" if part == "challenge-aside" else f"[aria-labelledby='{part}']")
+            target.screenshot(path=str(SCREENSHOTS / f"languages-challenge-{language}-{width}-{part}.png"))
+
+        page.locator("#datasets h3 a").first.click()
+        page.wait_for_load_state()
+        files = page.locator("#files").inner_text()
+        expected_unit = {"fr": "Kio", "en": "KiB", "ar": "ك.ب"}[language]
+        assert expected_unit in files, files
+        if language == "fr":
+            assert re.search(r"\d,\d Kio", files) and "KiB" not in files
+        expect(page.locator("h1[dir='auto']")).to_have_count(1)
+        expect(page.locator("section[aria-label][dir='auto']")).to_have_count(1)
+        shot(page, f"languages-dataset-{language}-{width}")
+
+
+@pytest.mark.parametrize(
+    ("language", "viewport"), [("fr", WIDE), ("en", WIDE), ("ar", PHONE)], ids=lambda v: str(v)
+)
+def test_the_proposal_review_shows_the_terms_accepted_in_the_readers_language(
+    browser, live_server, shot, language, viewport
+):
+    width = "phone" if viewport is PHONE else "wide"
+    with _reader(browser, live_server, language, viewport) as page:
+        _sign_in(page, "startup3@medina.test")
+        page.goto("/my/applications")
+        page.locator("main a[href^='/proposals/']").first.click()
+        page.wait_for_load_state()
+        details = page.locator("details.proposal-terms")
+        expect(details).to_have_count(1)
+        if details.get_attribute("open") is None:
+            details.locator("summary").click()
+        terms = details.locator("div[dir='auto'][lang]")
+        expect(terms).to_have_attribute("lang", language)
+        expect(terms).to_contain_text(TERMS_START[language])
+        expect(page.locator("input[name='terms_language']")).to_have_value(language)
+        shot(page, f"languages-proposal-{language}-{width}")
