@@ -3,13 +3,17 @@
 The demo password is public (printed by `make run`); never load the demo on a production database.
 """
 
+import json
 from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.accounts import service as accounts
-from app.accounts.models import User
+from app.accounts.models import Organisation, User
+from app.db import utcnow
 from app.security.passwords import hash_password
 
 DEMO_PASSWORD = "casablanca-demo-2017"  # noqa: S105  (public on purpose)
@@ -98,8 +102,8 @@ def load(session: Session) -> DemoResult:
 
 
 def load_proposals(session: Session) -> None:
-    """AquaSense's profile and a draft proposal to the water-leaks challenge, written by its two members
-    (idempotent). Needs the demo programme imported."""
+    """AquaSense's profile and a draft proposal to the water-leaks challenge, written by its two members, and
+    the closed street-lighting call (idempotent). Needs the demo programme imported."""
     from app.challenges.models import Challenge
     from app.proposals import service as proposals
     from app.proposals.models import Proposal
@@ -121,6 +125,59 @@ def load_proposals(session: Session) -> None:
     ).first()
     if exists is None and challenge.status == "published":
         proposals.create_proposal(session, actor, ProposalCreate(challenge=challenge.id or 0, **AQUASENSE_DRAFT))
+    load_closed_call(session)
+
+
+# The proposals that demo startups submitted to the closed street-lighting call, by the submitting account:
+# how many days before the deadline, and their content (French, like the demo programme).
+LIGHTING_PROPOSALS = Path(__file__).with_name("demo_lighting.json")
+
+
+def load_closed_call(session: Session) -> None:
+    """The street-lighting challenge's call is over (its deadline is in the programme's files): Wayz and
+    AquaSense submitted proposals before it, and the city found Wayz's eligible, so that the sponsors' side
+    after the deadline shows at once (idempotent). The submissions are history, loaded through the proposals
+    service at the times they happened; the eligibility decision is taken now, after the deadline."""
+    from app.challenges.models import Challenge
+    from app.proposals import service as proposals
+    from app.proposals.models import Proposal, ProposalStatus
+    from app.proposals.schemas import EligibilityDecision, ProposalCreate
+
+    challenge = session.exec(select(Challenge).where(Challenge.slug == "eclairage-hay-hassani")).first()
+    if challenge is None or challenge.status != "published":
+        return
+    for email, submitted in json.loads(LIGHTING_PROPOSALS.read_text(encoding="utf-8")).items():
+        days_before, content = submitted["days_before"], submitted["content"]
+        user = accounts.get_user_by_email(session, email)
+        if user is None:
+            continue
+        actor = accounts.build_actor(session, user, ip=None)
+        startup_ids = actor.organisation_ids("startup")
+        if session.exec(
+            select(Proposal.id).where(Proposal.challenge_id == challenge.id, col(Proposal.startup_id).in_(startup_ids))
+        ).first():
+            continue
+        then = challenge.deadline - timedelta(days=days_before)
+        view = proposals.create_proposal(
+            session, actor, ProposalCreate(challenge=challenge.id or 0, **content), now=then
+        )
+        view = proposals.get_proposal(session, actor, view.proposal.id or 0, now=then)
+        proposals.submit_proposal(session, actor, view, accept_terms=True, now=then)
+    city = accounts.get_user_by_email(session, "city@medina.test")
+    wayz = session.exec(
+        select(Proposal)
+        .join(Organisation, col(Organisation.id) == Proposal.startup_id)
+        .where(Proposal.challenge_id == challenge.id, Organisation.slug == "wayz")
+    ).first()
+    if (
+        city is not None
+        and wayz is not None
+        and wayz.status == ProposalStatus.submitted
+        and utcnow() >= challenge.deadline
+    ):
+        actor = accounts.build_actor(session, city, ip=None)
+        view = proposals.get_proposal(session, actor, wayz.id or 0)
+        proposals.decide_eligibility(session, actor, view, EligibilityDecision(eligible=True))
 
 
 def describe() -> str:

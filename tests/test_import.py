@@ -73,11 +73,11 @@ def problems(exc: pytest.ExceptionInfo[ImportFailed]) -> list[str]:
 def test_the_demo_programme_imports(db: Session, organisations: None) -> None:
     result = import_folder(db, DEMO, shown="challenges/casablanca-2017")
     assert result.programme_created
-    assert len(result.challenges_created) == 6
+    assert len(result.challenges_created) == 7  # one of them closed: its deadline has passed
     assert (result.datasets_created, result.files_stored) == (7, 7)
     n = counts(db)
     assert (n["Programme"], n["ProgrammePartner"], n["ProgrammePhase"]) == (1, 5, 9)
-    assert (n["Challenge"], n["ChallengeTerms"], n["ChallengeChange"]) == (6, 6, 0)
+    assert (n["Challenge"], n["ChallengeTerms"], n["ChallengeChange"]) == (7, 7, 0)
     assert (n["Dataset"], n["DatasetFile"]) == (7, 7)
 
     programme = db.exec(select(Programme).where(Programme.slug == "casablanca-2017")).one()
@@ -122,7 +122,7 @@ def test_importing_twice_changes_nothing(db: Session, organisations: None) -> No
     before = snapshot(db)
     result = import_folder(db, DEMO)
     assert not result.changed
-    assert len(result.challenges_unchanged) == 6 and result.files_unchanged == 7
+    assert len(result.challenges_unchanged) == 7 and result.files_unchanged == 7
     assert snapshot(db) == before
 
 
@@ -139,7 +139,7 @@ def test_an_edited_file_updates_its_challenge_and_its_change_log(
 
     result = import_folder(db, folder)
 
-    assert result.challenges_updated == ["fuites-reseau-eau"] and len(result.challenges_unchanged) == 5
+    assert result.challenges_updated == ["fuites-reseau-eau"] and len(result.challenges_unchanged) == 6
     after = snapshot(db)
     revision, updated_at, _ = after["challenges"]["fuites-reseau-eau"]
     assert revision == before["challenges"]["fuites-reseau-eau"][0] + 1
@@ -367,7 +367,7 @@ def test_medina_import_and_demo_from_the_command_line(tmp_path: Path) -> None:
     assert first.returncode == 0, first.stderr
     assert "demo loaded: 9 organisations and 8 users created" in first.stdout
     assert "programme casablanca-2017: created" in first.stdout
-    assert "challenges: 6 created, 0 updated, 0 unchanged" in first.stdout
+    assert "challenges: 7 created, 0 updated, 0 unchanged" in first.stdout
     assert "operator@medina.test" in first.stdout
 
     engine = make_engine(url, pool_size=1)
@@ -381,7 +381,7 @@ def test_medina_import_and_demo_from_the_command_line(tmp_path: Path) -> None:
         before = state()
         second = medina("demo")
         assert second.returncode == 0, second.stderr
-        assert "challenges: 0 created, 0 updated, 6 unchanged" in second.stdout
+        assert "challenges: 0 created, 0 updated, 7 unchanged" in second.stdout
         assert "files: 0 stored, 7 unchanged" in second.stdout
         assert state() == before
 

@@ -589,9 +589,12 @@ def _check_kpis(challenge: ChallengeView, data: ProposalFields) -> None:
             raise Invalid({"kpis": "Choose among the challenge's indicators."})
 
 
-def create_proposal(session: Session, actor: Actor, data: ProposalCreate) -> ProposalView:
+def create_proposal(
+    session: Session, actor: Actor, data: ProposalCreate, *, now: datetime | None = None
+) -> ProposalView:
+    """`now`: when the proposal was created, for loading history (the demo); the rules hold at that time."""
     challenge = challenges.get_challenge(session, actor, data.challenge)
-    now = utcnow()
+    now = now or utcnow()
     startup_id = _startup_for(session, actor, data.startup)
     if not can.can_create_proposal(actor, challenge.challenge, now):
         if can.deadline_passed(challenge.challenge, now):

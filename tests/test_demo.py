@@ -1,0 +1,38 @@
+"""The demo shows the sponsors' side after a deadline at once: its street-lighting call is closed, with
+proposals that demo startups submitted before the deadline and an eligibility decision; loading it again
+changes nothing."""
+
+from sqlmodel import Session, col, select
+
+from app import demo
+from app.accounts import service as accounts
+from app.challenges.importer import import_folder
+from app.challenges.models import Challenge
+from app.challenges.service import effective_status
+from app.cli import DEMO_PROGRAMME
+from app.proposals import service as proposals
+from app.proposals.models import Proposal, ProposalVersion
+
+
+def _load(db: Session) -> None:
+    demo.load(db)
+    import_folder(db, DEMO_PROGRAMME)
+    demo.load_proposals(db)
+    db.flush()
+
+
+def test_the_demo_has_a_closed_call_with_submitted_proposals_for_the_sponsors(db: Session) -> None:
+    _load(db)
+    lighting = db.exec(select(Challenge).where(Challenge.slug == "eclairage-hay-hassani")).one()
+    assert effective_status(lighting) == "closed"
+    rows = db.exec(select(Proposal).where(Proposal.challenge_id == lighting.id).order_by(col(Proposal.id))).all()
+    assert sorted(p.status for p in rows) == ["eligible", "submitted"]
+    versions = db.exec(select(ProposalVersion).where(col(ProposalVersion.proposal_id).in_([p.id for p in rows])))
+    assert all(v.submitted_at < lighting.deadline for v in versions)  # submitted in time, as history
+
+    city = accounts.build_actor(db, accounts.get_user_by_email(db, "city@medina.test"))
+    view = proposals.challenge_proposals(db, city, proposals.challenges.get_challenge(db, city, lighting.id))
+    assert view.reviewable and len(view.proposals) == 2  # the sponsor reads them now
+
+    _load(db)
+    assert len(db.exec(select(Proposal).where(Proposal.challenge_id == lighting.id)).all()) == 2
