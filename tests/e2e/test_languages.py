@@ -64,9 +64,14 @@ def test_challenge_and_dataset_pages_speak_the_readers_language(browser, live_se
         unit = page.locator("section[aria-labelledby='kpis'] td[dir='auto']", has_text="% des points de collecte")
         expect(unit).to_have_count(1)
         shot(page, f"languages-challenge-{language}-{width}")
-        for part in ("challenge-aside", "kpis", "ip"):  # close-ups, readable at phone width
-            target = page.locator(".challenge-aside" if part == "challenge-aside" else f"section[aria-labelledby='{part}']")
-            target.screenshot(path=str(SCREENSHOTS / f"languages-challenge-{language}-{width}-{part}.png"))
+        close_ups = {
+            "aside": ".challenge-aside",
+            "kpis": "section[aria-labelledby='kpis']",
+            "ip": "section[aria-labelledby='ip']",
+        }
+        for part, selector in close_ups.items():  # close-ups, readable at phone width
+            close_up = SCREENSHOTS / f"languages-challenge-{language}-{width}-{part}.png"
+            page.locator(selector).screenshot(path=str(close_up))
 
         page.locator("#datasets h3 a").first.click()
         page.wait_for_load_state()
@@ -80,9 +85,7 @@ def test_challenge_and_dataset_pages_speak_the_readers_language(browser, live_se
         shot(page, f"languages-dataset-{language}-{width}")
 
 
-@pytest.mark.parametrize(
-    ("language", "viewport"), [("fr", WIDE), ("en", WIDE), ("ar", PHONE)], ids=lambda v: str(v)
-)
+@pytest.mark.parametrize(("language", "viewport"), [("fr", WIDE), ("en", WIDE), ("ar", PHONE)], ids=lambda v: str(v))
 def test_the_proposal_review_shows_the_terms_accepted_in_the_readers_language(
     browser, live_server, shot, language, viewport
 ):
