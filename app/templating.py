@@ -9,6 +9,7 @@ from markupsafe import Markup
 from app import countries, i18n
 from app.config import LANGUAGES
 from app.markdown import render_markdown
+from app.web import confirm
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -44,6 +45,7 @@ def _make_environment() -> Environment:
     env.globals["country_options"] = countries.options
     env.globals["LANGUAGES"] = LANGUAGES
     env.globals["LANGUAGE_NAMES"] = i18n.LANGUAGE_NAMES
+    env.globals["CONFIRM_LABEL"] = confirm.LABEL
     return env
 
 

@@ -4,6 +4,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.errors import DomainError
+from app.i18n import N_
+
+LABEL = N_("I confirm")  # the box's label (templates/_macros/confirm.html), a global of the templates
 
 
 class NotConfirmed(DomainError):
