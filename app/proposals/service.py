@@ -703,8 +703,8 @@ def save_draft(
     mine, current = drafts.field_values(probe), drafts.field_values(proposal)
     posted = _posted_fields(data)
     since: set[str] = set()
-    if base != proposal.revision:
-        since = drafts.changed_by_others(session, proposal.id or 0, base or 0, editor)
+    if base is not None and base != proposal.revision:  # a form without a revision is read as current
+        since = drafts.changed_by_others(session, proposal.id or 0, base, editor)
     at_base = drafts.values_at(session, proposal.id or 0, base or 0, since & posted)
     long_answers = {f"answers.{q.id}" for q in view.questions if q.kind == QuestionKind.long_text}
     taken: dict[str, Any] = {}
