@@ -393,7 +393,7 @@ def test_form_errors_keep_the_input(client, db, make, setting):
         headers={"Accept-Language": "en"},
     )
     assert response.status_code == 422 and 'id="e-city"' in response.text
-    assert "Enter a valid value." in response.text.split('id="f-partners"')[1].split("</fieldset>")[0]
+    assert "Enter a number of at most 2147483647." in response.text.split('id="f-partners"')[1].split("</fieldset>")[0]
     assert service.list_programmes(db, make.actor(None)) == []
 
 

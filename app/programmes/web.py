@@ -204,15 +204,16 @@ def _parse(model: type[Any], data: dict[str, Any], date_errors: dict[str, str]) 
         parsed = parse(model, data)
     except InvalidInput as exc:
         kinds = [phase["kind"].value for phase in data["phases"]]
-        errors: dict[str, str] = {}
+        errors: dict[str, tuple[str, dict[str, Any]]] = {}
         for name, message in exc.errors.items():
             field, _, position = name.partition(".")
+            variables = exc.field_variables.get(name, {})
             if field == "phases" and position.split(".")[0].isdigit():
                 name = f"phases.{kinds[int(position.split('.')[0])]}"
             elif field in ("partners", "city", "operator"):
                 name = field
-            errors.setdefault(name, message)
-        raise Invalid({**date_errors, **errors}) from None
+            errors.setdefault(name, (message, variables))
+        raise InvalidInput({**{name: (message, {}) for name, message in date_errors.items()}, **errors}) from None
     if date_errors:
         raise Invalid(date_errors)
     return parsed
