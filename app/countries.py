@@ -1,7 +1,9 @@
 """Countries: ISO 3166-1 two-letter codes as every face takes them, and their names in the user's language.
 
 Names come from Babel's territory names (CLDR). CLDR also names regions that are no country (EU, UN, ZZ…),
-which are left out; Kosovo's XK, user-assigned but what everyone uses, stays.
+which are left out; Kosovo's XK, user-assigned but what everyone uses, stays. Western Sahara (EH) is not
+offered as a country of its own: the platform serves Moroccan cities and programmes, and Morocco counts it as
+its southern provinces (an organisation there chooses Morocco), as Moroccan public services do.
 """
 
 import unicodedata
@@ -13,7 +15,7 @@ from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 
 from app.i18n import get_language, gettext
 
-_NOT_COUNTRIES = frozenset({"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "ZZ"})
+_NOT_COUNTRIES = frozenset({"AC", "CP", "CQ", "DG", "EA", "EH", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "ZZ"})
 CODES: frozenset[str] = frozenset(
     code
     for code in map(str, Locale("en").territories)
