@@ -36,3 +36,25 @@ def test_sponsors_members_are_emailed_a_new_question_without_the_askers_identity
             mail.body
         )
         assert "Fatima" not in mail.body and "Bennani" not in mail.body and asker.email not in mail.body
+
+
+def test_each_sponsor_member_is_emailed_in_their_own_language_whatever_the_askers(db, make):
+    from app import i18n
+
+    lydec = make.organisation("partner", name="Lydec")
+    challenge = make.published_challenge(lydec, title="Fuites d'eau")
+    french, arabic = make.user(organisation=lydec), make.user(organisation=lydec)
+    french.preferred_language, arabic.preferred_language = "fr", "ar"
+    db.add_all([french, arabic])
+    asker = make.user(organisation=make.organisation("startup"))
+    view = service.get_challenge(db, make.actor(asker), challenge.id)
+    i18n.set_language("en")  # the asker reads the site in English
+    try:
+        service.ask_question(db, make.actor(asker), view, QuestionCreate(body=QUESTION))
+    finally:
+        i18n.set_language("fr")
+
+    mails = {m.to_address: m for m in db.exec(select(OutboxMessage))}
+    assert "Nouvelle question" in mails[french.email].subject
+    assert "سؤال جديد" in mails[arabic.email].subject
+    assert "New question" not in mails[french.email].body + mails[arabic.email].body

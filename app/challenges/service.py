@@ -33,7 +33,7 @@ from sqlalchemy import String, cast, false, func, or_
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
-from app import i18n, storage
+from app import storage
 from app.accounts.models import Membership, Organisation, User
 from app.accounts.service import slugify
 from app.audit import service as audit
@@ -52,6 +52,7 @@ from app.challenges.schemas import AnswerCreate, ChallengeCreate, ChallengeUpdat
 from app.config import site_url
 from app.db import after_commit, utcnow
 from app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from app.i18n import N_
 from app.notifications import service as notifications
 from app.programmes.models import Programme, ProgrammePartner
 from app.search import contains_text
@@ -786,16 +787,16 @@ def _notify_sponsors(session: Session, actor: Actor, view: ChallengeView, questi
         .order_by(col(User.id))
     ).all()
     link = site_url(f"/programmes/{view.programme.slug}/challenges/{view.challenge.slug}#q-{question.id}")
-    for user in members:
-        notifications.send_email(
-            session,
-            user.email,
-            f"Medina — {i18n.gettext('New question')} — {view.challenge.title}",
-            "emails/question_asked.txt",
-            challenge=view.challenge,
-            question=question,
-            link=link,
-        )
+    notifications.email_each(
+        session,
+        members,
+        N_("New question on “%(title)s”"),
+        "emails/question_asked.txt",
+        subject_vars={"title": view.challenge.title},
+        challenge=view.challenge,
+        question=question,
+        link=link,
+    )
 
 
 def get_question(session: Session, actor: Actor, question_id: int) -> tuple[Question, ChallengeView]:
@@ -830,13 +831,13 @@ def _notify_followers(session: Session, view: ChallengeView, question: Question)
         .join(ChallengeFollower, col(ChallengeFollower.user_id) == User.id)
         .where(ChallengeFollower.challenge_id == view.challenge.id, col(User.is_active).is_(True))
     ).all()
-    for user in followers:
-        notifications.send_email(
-            session,
-            user.email,
-            f"Medina — {view.challenge.title}",
-            "emails/question_answered.txt",
-            challenge=view.challenge,
-            programme=view.programme,
-            question=question,
-        )
+    notifications.email_each(
+        session,
+        followers,
+        N_("A question on “%(title)s” is answered"),
+        "emails/question_answered.txt",
+        subject_vars={"title": view.challenge.title},
+        challenge=view.challenge,
+        programme=view.programme,
+        question=question,
+    )

@@ -10,8 +10,10 @@ a developer can follow the link; in production it is not written anywhere.
 import logging
 import smtplib
 import ssl
+from collections.abc import Iterable
 from email.message import EmailMessage
 from email.utils import make_msgid
+from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 from sqlmodel import Session, col, select
@@ -19,7 +21,7 @@ from sqlmodel import Session, col, select
 from app.config import get_settings
 from app.db import after_commit, open_session, utcnow
 from app.errors import NotFound
-from app.i18n import gettext
+from app.i18n import get_language, gettext, set_language
 from app.notifications.models import OutboxMessage
 from app.notifications.permissions import can_read_outbox
 from app.security.actor import Actor
@@ -57,6 +59,34 @@ def send_email(
             session, lambda: log.warning("email %s to %s (no MEDINA_SMTP_URL, not sent):\n%s", message_id, to, body)
         )
     return message
+
+
+class Recipient(Protocol):
+    email: str
+    preferred_language: str | None
+
+
+def email_each(
+    session: Session,
+    recipients: Iterable[Recipient],
+    subject: str,
+    template: str,
+    *,
+    subject_vars: dict[str, object] | None = None,
+    **context: object,
+) -> None:
+    """Email each recipient in their own language (else the request's): the subject, a message id with its
+    `subject_vars`, and the template are translated for each; a context value that is a function of no
+    argument is called for each recipient, in their language (a date written out, say)."""
+    asked = get_language()
+    try:
+        for recipient in recipients:
+            set_language(recipient.preferred_language or asked)
+            values: dict[str, Any] = {k: v() if callable(v) else v for k, v in context.items()}
+            title = "Medina — " + gettext(subject, **(subject_vars or {}))
+            send_email(session, recipient.email, title, template, **values)
+    finally:
+        set_language(asked)
 
 
 def _deliver_and_mark(message_id: int | None, smtp_url: str, body: str) -> None:

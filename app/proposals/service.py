@@ -893,16 +893,16 @@ def _startup_members(session: Session, view: ProposalView) -> Sequence[User]:
 
 
 def _send_receipts(session: Session, view: ProposalView, version: ProposalVersion) -> None:
-    for user in _startup_members(session, view):
-        notifications.send_email(
-            session,
-            user.email,
-            f"Medina — {i18n.gettext('Receipt')} {version.receipt_number}",
-            "emails/proposal_receipt.txt",
-            view=view,
-            version=version,
-            deadline=format_deadline(view.challenge),
-        )
+    notifications.email_each(
+        session,
+        _startup_members(session, view),
+        i18n.N_("Receipt %(number)s"),
+        "emails/proposal_receipt.txt",
+        subject_vars={"number": version.receipt_number},
+        view=view,
+        version=version,
+        deadline=lambda: format_deadline(view.challenge),
+    )
 
 
 def withdraw_proposal(session: Session, actor: Actor, view: ProposalView) -> ProposalView:
@@ -953,25 +953,16 @@ def decide_eligibility(session: Session, actor: Actor, view: ProposalView, data:
 def _send_eligibility_decision(session: Session, view: ProposalView) -> None:
     """Each member of the startup is told the decision (and the reason) in their own language."""
     eligible = view.proposal.status == ProposalStatus.eligible
-    asked = i18n.get_language()
-    try:
-        for user in _startup_members(session, view):
-            i18n.set_language(user.preferred_language or asked)
-            subject = (
-                i18n.gettext("Your proposal is eligible") if eligible else i18n.gettext("Your proposal is not eligible")
-            )
-            notifications.send_email(
-                session,
-                user.email,
-                f"Medina — {subject}",
-                "emails/proposal_eligibility.txt",
-                view=view,
-                eligible=eligible,
-                title=view.latest.content.get("title", "") if view.latest else view.proposal.title,
-                link=site_url(f"/proposals/{view.proposal.id}"),
-            )
-    finally:
-        i18n.set_language(asked)
+    notifications.email_each(
+        session,
+        _startup_members(session, view),
+        i18n.N_("Your proposal is eligible") if eligible else i18n.N_("Your proposal is not eligible"),
+        "emails/proposal_eligibility.txt",
+        view=view,
+        eligible=eligible,
+        title=view.latest.content.get("title", "") if view.latest else view.proposal.title,
+        link=site_url(f"/proposals/{view.proposal.id}"),
+    )
 
 
 def eligibility_decider(session: Session, view: ProposalView) -> str | None:
