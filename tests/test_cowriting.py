@@ -7,6 +7,7 @@ import pytest
 from sqlmodel import delete
 
 from app.proposals import service as proposals
+from app.proposals.drafts import field_values as drafts_values
 from app.proposals.models import Proposal, ProposalRevision
 from app.proposals.schemas import ProposalCreate
 from tests.conftest import sign_in
@@ -62,7 +63,11 @@ class Editor:
         self._as_me()
         self.hidden["csrf_token"] = dict(HIDDEN.findall(self.client.get(self.edit).text))["csrf_token"]
         self.form.update(typed)
-        return self.client.post(self.edit, data={**self.hidden, **self.form}, headers=ORIGIN)
+        response = self.client.post(self.edit, data={**self.hidden, **self.form}, headers=ORIGIN)
+        seen = re.search(r'name="seen" value="(\d+)"', response.text)
+        if seen:  # the conflict screen: what it shows is what the editor's choices are made on
+            self.hidden["seen"] = seen.group(1)
+        return response
 
     def autosave(self, **typed: str):
         self._as_me()
@@ -199,3 +204,35 @@ def test_a_change_made_through_the_api_merges_with_the_web_form(client, db, worl
     assert omar.save(needs="Sensors.").status_code == 303
     saved = _saved(db, world)
     assert saved.team == [{"name": "Leila", "role": "CEO"}] and saved.needs == "Sensors."
+
+
+def test_a_choice_never_overwrites_a_teammates_text_the_editor_was_not_shown(client, db, world):
+    omar = Editor(client, world["omar"].email, world["proposal"].id)
+    leila = Editor(client, world["leila"].email, world["proposal"].id)
+    omar.save(summary="Omar v1")
+    conflict = leila.save(summary="Leila's summary")
+    assert conflict.status_code == 409 and "Omar v1" in conflict.text
+    omar.open()
+    omar.save(summary="Omar v2")  # after Leila's conflict screen was drawn
+    leila.form["keep.summary"] = "mine"
+    response = leila.save()
+    assert response.status_code == 409 and "Omar v2" in response.text  # shown again, with the newer text
+    assert _saved(db, world).summary == "Omar v2"
+    assert leila.save().status_code == 303  # chosen on what she was shown
+    assert _saved(db, world).summary == "Leila's summary"
+
+
+def test_line_endings_alone_are_no_change_so_no_conflict_with_a_teammate_who_edited_the_text(client, db, world):
+    proposal = _saved(db, world)
+    proposal.needs = "Line one.\r\nLine two."  # a draft saved before line endings were made one
+    db.add(proposal)
+    db.exec(delete(ProposalRevision))
+    changes = {**drafts_values(proposal), "needs": proposal.needs}
+    db.add(ProposalRevision(proposal_id=proposal.id, revision=proposal.revision, full=True, changes=changes))
+    db.flush()
+    leila = Editor(client, world["leila"].email, world["proposal"].id)
+    omar = Editor(client, world["omar"].email, world["proposal"].id)
+    leila.form["needs"] = omar.form["needs"] = "Line one.\r\nLine two."  # as the browsers send it back
+    assert leila.save(team="Leila | CEO").status_code == 303  # she did not touch the needs
+    assert omar.save(needs="Line one.\r\nLine two, longer.").status_code == 303
+    assert _saved(db, world).needs == "Line one.\nLine two, longer."

@@ -41,10 +41,15 @@ class Unknown:
 UNKNOWN = Unknown()
 
 
+def _same_lines(value: Any) -> Any:
+    """Texts compared and stored with one kind of line ending (browsers send CRLF; older drafts hold it)."""
+    return value.replace("\r\n", "\n") if isinstance(value, str) else value
+
+
 def field_values(proposal: Proposal) -> dict[str, Any]:
     """Every field of the working copy, one key per field and per answered question."""
-    values: dict[str, Any] = {name: getattr(proposal, name) for name in (*SCALARS, *LISTS)}
-    values.update({ANSWER + key: value for key, value in proposal.answers.items()})
+    values: dict[str, Any] = {name: _same_lines(getattr(proposal, name)) for name in (*SCALARS, *LISTS)}
+    values.update({ANSWER + key: _same_lines(value) for key, value in proposal.answers.items()})
     return values
 
 
@@ -123,7 +128,7 @@ def values_at(session: Session, proposal_id: int, revision: int, keys: Iterable[
     for full, changes in rows:
         for key in wanted - set(found):
             if key in changes:
-                found[key] = changes[key]
+                found[key] = _same_lines(changes[key])
             elif full:
                 found[key] = None if key.startswith(ANSWER) else UNKNOWN
         if len(found) == len(wanted):

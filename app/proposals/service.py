@@ -582,11 +582,17 @@ def _apply(
     return changed
 
 
+UNKNOWN_KPI = "Choose among the challenge's indicators."
+
+
+def _unknown_kpis(challenge: ChallengeView, data: ProposalFields) -> bool:
+    known = {k.get("name") for k in challenge.challenge.kpis}
+    return bool(data.kpis) and any(k not in known for k in data.kpis or [])
+
+
 def _check_kpis(challenge: ChallengeView, data: ProposalFields) -> None:
-    if data.kpis:
-        known = {k.get("name") for k in challenge.challenge.kpis}
-        if any(k not in known for k in data.kpis):
-            raise Invalid({"kpis": "Choose among the challenge's indicators."})
+    if _unknown_kpis(challenge, data):
+        raise Invalid({"kpis": UNKNOWN_KPI})
 
 
 def create_proposal(
@@ -680,19 +686,19 @@ def save_draft(
     base: int | None,
     editor: str | None,
     choices: dict[str, str] | None = None,
+    seen: int | None = None,
     problems: dict[str, tuple[str, dict[str, Any]]] | None = None,
 ) -> DraftSave:
     """Save a proposal form drawn at revision `base` by the editing page `editor`: every field that can be
     taken is saved, merged with what teammates saved since; `problems` are the form's fields that could not
-    be read (kept out of `data`). `choices` say, for fields changed by both, which text to keep."""
+    be read (kept out of `data`). `choices` say, for fields changed by both, which text to keep; they were made
+    on a conflict screen drawn at revision `seen`, and a field a teammate changed again since is shown again."""
     check_editable(view)
     proposal = _lock(session, view.proposal)
     problems = dict(problems or {})
-    if data.kpis:
-        known = {k.get("name") for k in view.challenge.challenge.kpis}
-        if any(k not in known for k in data.kpis):
-            problems["kpis"] = ("Choose among the challenge's indicators.", {})
-            data = data.model_copy(update={"kpis": None})
+    if _unknown_kpis(view.challenge, data):
+        problems["kpis"] = (UNKNOWN_KPI, {})
+        data = data.model_copy(update={"kpis": None})
     if data.answers is not None:
         _, answer_problems = _check_answers(view.questions, data.answers)
         problems.update(answer_problems)
@@ -707,6 +713,10 @@ def save_draft(
         since = drafts.changed_by_others(session, proposal.id or 0, base, editor)
     at_base = drafts.values_at(session, proposal.id or 0, base or 0, since & posted)
     long_answers = {f"answers.{q.id}" for q in view.questions if q.kind == QuestionKind.long_text}
+    choices = dict(choices or {})
+    if choices:  # a choice stands for the teammate's text the editor was shown, not for a newer one
+        newer = drafts.changed_by_others(session, proposal.id or 0, seen, editor) if seen is not None else set(choices)
+        choices = {k: v for k, v in choices.items() if k not in newer}
     taken: dict[str, Any] = {}
     kept: list[str] = []
     conflicts: dict[str, Any] = {}
@@ -719,7 +729,7 @@ def save_draft(
         elif at_base[key] is not drafts.UNKNOWN and ours == at_base[key]:
             kept.append(key)
         else:
-            choice = (choices or {}).get(key)
+            choice = choices.get(key)
             if choice == "mine":
                 taken[key] = ours
             elif choice == "both" and drafts.may_join(key, long_answers):

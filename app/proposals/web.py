@@ -156,6 +156,7 @@ def _save(session: Session, actor: Actor, view: ProposalView, form: dict[str, An
         base=whole_number(str(form.get("revision", ""))),
         editor=forms.editor_of(form),
         choices=forms.choices_from_form(form),
+        seen=whole_number(str(form.get("seen", ""))),
         problems={**problems, **refused},
     )
 
