@@ -591,9 +591,15 @@ def delete_draft(session: Session, actor: Actor, view: ChallengeView) -> None:
     from app.datasets.models import Dataset, DatasetFile
     from app.proposals.models import Proposal
 
-    challenge = view.challenge
     if not view.may_edit(actor):
         raise Forbidden("Only the challenge's sponsors and the programme operator may delete it.")
+    # read again under a row lock: a publication committing at this moment is seen (and refused below)
+    challenge = session.exec(
+        select(Challenge)
+        .where(Challenge.id == view.challenge.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
     if not can.can_delete_challenge(actor, challenge, view.programme, view.sponsor_ids):
         raise Conflict("Only a draft can be deleted. A published challenge stays on record: archive it instead.")
     if session.exec(select(Proposal.id).where(Proposal.challenge_id == challenge.id)).first() is not None:

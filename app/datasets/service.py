@@ -469,6 +469,11 @@ def remove_file(session: Session, actor: Actor, dataset_id: int, file_id: int) -
     found = next((f for f in view.versions if f.id == file_id), None)
     if found is None:
         raise NotFound()
+    # The row lock waits for a download being recorded right now (its insert holds a key-share lock on the
+    # file on PostgreSQL), so that a file someone has just received is never deleted under them.
+    found = session.exec(
+        select(DatasetFile).where(DatasetFile.id == file_id).with_for_update().execution_options(populate_existing=True)
+    ).one()
     downloaded = session.exec(select(DatasetDownload.id).where(DatasetDownload.file_id == file_id)).first()
     kept = downloaded is not None
     audit.record(

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from app.audit import service as audit
 from app.challenges import service as challenges
+from app.challenges.models import Challenge
 from app.challenges.service import ChallengeView
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.proposals.models import Proposal, ProposalQuestion, ProposalVersion, QuestionKind
@@ -55,6 +56,8 @@ def has_submissions(session: Session, challenge: ChallengeView) -> bool:
 def _check_changeable(session: Session, actor: Actor, challenge: ChallengeView) -> None:
     if not challenge.may_edit(actor):
         raise Forbidden("Only the challenge's sponsors and the programme operator may change its questions.")
+    # a submission holds the challenge row in share mode (submit_proposal): none is half-way while we check
+    session.exec(select(Challenge.id).where(Challenge.id == challenge.challenge.id).with_for_update()).one()
     if has_submissions(session, challenge):
         raise Conflict(FROZEN)
 

@@ -821,6 +821,10 @@ def submit_proposal(
     now = now or utcnow()
     if not view.member:
         raise Forbidden("Only the startup's members may submit its proposal.")
+    # the challenge in share mode: its extra questions cannot change while this submission is made
+    session.exec(
+        select(Challenge.id).where(Challenge.id == view.challenge.challenge.id).with_for_update(read=True)
+    ).one()
     view = _relock(session, actor, view, now)
     if can.deadline_passed(view.challenge.challenge, now):
         raise Conflict(

@@ -46,6 +46,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    kept = op.get_bind().execute(sa.text("SELECT count(*) FROM dataset_file WHERE removed_at IS NOT NULL")).scalar()
+    if kept:
+        # Before this revision a file row is a listed file: dropping removed_at would list them for everyone.
+        raise RuntimeError(
+            f"{kept} dataset file(s) were removed but kept for those who downloaded them; the schema before this "
+            "revision cannot hide them. Delete them (and their stored bytes) before downgrading."
+        )
     op.drop_table("dataset_download")
     with op.batch_alter_table("dataset_file", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_dataset_file_removed_by_id_user"), type_="foreignkey")
