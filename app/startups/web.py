@@ -53,7 +53,14 @@ def _editable(session: Session, actor: Actor, slug: str) -> tuple[Organisation, 
 
 
 def _context(organisation: Organisation, profile: StartupProfile, **extra: Any) -> dict[str, Any]:
-    return {"organisation": organisation, "profile": profile, "logo_error": None, "logo_error_vars": {}, **extra}
+    return {
+        "organisation": organisation,
+        "profile": profile,
+        "logo_error": None,
+        "logo_error_vars": {},
+        "logo_limit": storage.human_size(storage.MAX_IMAGE_BYTES),
+        **extra,
+    }
 
 
 @router.get("/organisations/{slug}/profile", response_class=HTMLResponse)
