@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match, Mount
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import i18n
 from app.accounts import api as accounts_api
@@ -61,6 +62,27 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
     return web_errors.domain_error_page(request, exc)
 
 
+class HeadAsGet:
+    """HEAD answered as GET without its body (RFC 9110 §9.3.2): the routes declare GET only, and monitoring
+    tools and link checkers ask HEAD. The headers, Content-Length included, are those of the GET."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] != "http.response.body":
+                await send(message)
+            elif not message.get("more_body", False):
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)
+
+
 def _allowed_methods(request: Request) -> str | None:
     """The methods the request's path answers to. Starlette's 405 names only those of the first route that
     has the path, and the GET and the PATCH of a record are two routes. None when no route says (a mount)."""
@@ -70,6 +92,8 @@ def _allowed_methods(request: Request) -> str | None:
         for method in HTTP_METHODS
         if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes)
     ]
+    if "GET" in allowed and "HEAD" not in allowed:
+        allowed.insert(allowed.index("GET") + 1, "HEAD")
     return ", ".join(allowed) or None
 
 
@@ -156,6 +180,7 @@ def create_app() -> FastAPI:
     )
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(HeadAsGet)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

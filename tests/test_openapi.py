@@ -124,9 +124,19 @@ def test_a_405_names_every_method_of_the_path(client):
     for path, operations in client.get("/openapi.json").json()["paths"].items():
         response = client.options(re.sub(r"\{[^}]+\}", "1", path))
         assert response.status_code == 405, path
-        assert response.headers["allow"] == ", ".join(sorted(m.upper() for m in operations)), path
+        methods = {m.upper() for m in operations} | ({"HEAD"} if "get" in operations else set())
+        assert response.headers["allow"] == ", ".join(sorted(methods)), path
     page = client.put("/challenges/1/edit")
-    assert page.status_code == 405 and page.headers["allow"] == "GET, POST"
+    assert page.status_code == 405 and page.headers["allow"] == "GET, HEAD, POST"
+
+
+def test_head_answers_what_get_answers_without_the_body(client):
+    """Monitoring tools and link checkers ask HEAD (it was a 405 on every page)."""
+    for path in ("/", "/challenges", "/healthz", "/api/v1/challenges"):
+        got, head = client.get(path), client.head(path)
+        assert head.status_code == got.status_code, path
+        assert head.content == b"" and head.headers["content-type"] == got.headers["content-type"], path
+    assert client.head("/logout").status_code == 405  # a path without GET has no HEAD either
 
 
 def test_a_body_that_is_not_utf8_json_is_a_documented_400(client, db, make):
