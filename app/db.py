@@ -67,10 +67,17 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _translate(text: str | None, source: str, target: str) -> str | None:
+    """SQL's translate(text, source, target), which PostgreSQL has and SQLite lacks (app/search.py folds
+    accents with it): each character of `source` in `text` becomes the one of `target` at the same place."""
+    return None if text is None else text.translate(str.maketrans(source, target[: len(source)]))
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, see below
+        dbapi_connection.create_function("translate", 3, _translate, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=15000")

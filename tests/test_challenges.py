@@ -413,3 +413,24 @@ def test_a_kpi_line_with_too_many_separators_is_explained(client, db, make, sett
     )
     assert response.status_code == 422
     assert "Line 1 has too many “|” separators." in response.text and "Loss | % | 24 | 18 | extra" in response.text
+
+
+@pytest.mark.parametrize(
+    ("q", "found"),
+    [
+        ("dechets menagers", ["Collecte des déchets ménagers"]),
+        ("DÉCHETS", ["Collecte des déchets ménagers"]),
+        ("eclairage", ["ÉCLAIRAGE intelligent à Aïn Diab"]),
+        ("ain diab", ["ÉCLAIRAGE intelligent à Aïn Diab"]),
+        ("Éclairage", ["ÉCLAIRAGE intelligent à Aïn Diab"]),
+        ("dechet eclairage", []),
+    ],
+)
+def test_the_challenge_search_ignores_accents_and_case_as_people_type(client, make, q, found):
+    city = make.organisation("city", name="Ville")
+    titles = ("Collecte des déchets ménagers", "ÉCLAIRAGE intelligent à Aïn Diab")
+    for title in titles:
+        make.published_challenge(city, title=title)
+    page = client.get("/challenges", params={"q": q})
+    assert page.status_code == 200
+    assert [t for t in titles if t in page.text] == found
