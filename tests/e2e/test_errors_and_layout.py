@@ -3,6 +3,7 @@ test-site line and KPI line each mark their own field and are named in the summa
 question holding a long unbroken URL, is never wider than a 390 px screen in French or Arabic, and its
 scrollable tables take the keyboard focus. Screenshots in French, English and Arabic."""
 
+import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -126,3 +127,29 @@ def test_the_challenge_page_fits_a_phone_with_a_long_url_in_a_question(
         page.goto("/challenges")
         expect(page.locator(".challenge-card__image--empty")).to_have_count(0)
         shot(page, "layout-en-list-phone")
+
+
+def test_a_table_that_scrolls_on_a_phone_takes_the_keyboard_focus_and_is_named(
+    browser: Browser, live_server: str, shot
+) -> None:
+    with _visit(browser, live_server, "fr-FR", width=390, height=844) as page:
+        _sign_in(page, "admin@medina.test")
+        page.goto("/admin/users")
+        wrap = page.locator(".table-wrap").first
+        assert page.evaluate(
+            "document.querySelector('.table-wrap').scrollWidth > document.querySelector('.table-wrap').clientWidth"
+        )
+        expect(wrap).to_have_attribute("tabindex", "0")
+        expect(wrap).to_have_attribute("role", "region")
+        expect(wrap).to_have_attribute("aria-label", re.compile(r"\w"))
+        wrap.focus()
+        page.keyboard.press("ArrowRight")
+        expect(wrap).to_be_focused()
+        shot(page, "layout-fr-phone-admin-users-table")
+    with _visit(browser, live_server, "fr-FR") as page:  # wide enough: nothing to scroll, no tab stop
+        _sign_in(page, "admin@medina.test")
+        page.goto("/admin/users")
+        if not page.evaluate(
+            "document.querySelector('.table-wrap').scrollWidth > document.querySelector('.table-wrap').clientWidth + 1"
+        ):
+            expect(page.locator(".table-wrap").first).not_to_have_attribute("tabindex", "0")

@@ -66,11 +66,33 @@
     });
   }
 
+  // (e) A table wider than its box scrolls sideways: its box can then take keyboard focus (arrow keys scroll
+  // it) and is a region named by the table's caption or the nearest heading above it. Templates mark the
+  // tables they know are wide themselves (tabindex="0"); this covers the others, and only when they scroll.
+  function focusableScrollingTables(root) {
+    root.querySelectorAll(".table-wrap:not([tabindex])").forEach(function (wrap) {
+      if (wrap.scrollWidth <= wrap.clientWidth + 1) return;
+      wrap.tabIndex = 0;
+      wrap.setAttribute("role", "region");
+      if (wrap.hasAttribute("aria-label") || wrap.hasAttribute("aria-labelledby")) return;
+      const caption = wrap.querySelector("caption");
+      let heading = null;
+      for (let node = wrap; node && !heading; node = node.parentElement) {
+        for (let sibling = node.previousElementSibling; sibling && !heading; sibling = sibling.previousElementSibling) {
+          if (/^H[1-6]$/.test(sibling.tagName)) heading = sibling;
+        }
+      }
+      const name = (caption || heading || document.querySelector("h1") || {}).textContent;
+      if (name) wrap.setAttribute("aria-label", name.trim());
+    });
+  }
+
   document.addEventListener("htmx:afterSwap", function (event) { askInsteadOfBoxes(event.target); });
 
   function init() {
     addLocalTimes(document);
     askInsteadOfBoxes(document);
+    focusableScrollingTables(document);
     // (b) Language switcher auto-submits on change; hide its fallback button.
     document.querySelectorAll("form.lang-switch").forEach(function (form) {
       const select = form.querySelector("select");
