@@ -132,23 +132,6 @@ def shown_value(key: str, value: Any) -> Any:
     return "" if value is None else str(value)
 
 
-def form_errors(error: Invalid) -> Invalid:
-    """Errors on list items (team.0.name, plan.2.month) shown on their field (team, plan)."""
-    errors: dict[str, str] = {}
-    for name, message in error.errors.items():
-        head = name.split(".")[0]
-        key = head if head in ("team", "plan", "kpis") else name
-        errors.setdefault(key, message)
-    if isinstance(error, InvalidInput):
-        variables: dict[str, dict[str, Any]] = {}
-        for name, values in error.field_variables.items():
-            head = name.split(".")[0]
-            variables.setdefault(head if head in ("team", "plan", "kpis") else name, values)
-        error.field_variables = variables
-    error.errors = errors
-    return error
-
-
 def form_from_proposal(proposal: Proposal) -> dict[str, Any]:
     form: dict[str, Any] = {name: getattr(proposal, name) or "" for name in TEXT_FIELDS}
     form["trl"] = str(proposal.trl) if proposal.trl else ""

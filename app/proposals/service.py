@@ -427,13 +427,7 @@ def challenge_proposals(
     if not challenge.is_staff(actor):
         raise NotFound()
     now = utcnow()
-    counts = dict(
-        session.exec(
-            select(Proposal.status, func.count())
-            .where(Proposal.challenge_id == challenge.challenge.id)
-            .group_by(Proposal.status)
-        ).all()
-    )
+    counts = proposal_counts(session, actor, [challenge])[challenge.challenge.id or 0]
     reviewable = can.can_review_proposals(challenge.challenge, staff=True, now=now)
     proposals: list[ProposalView] = []
     if reviewable and not counts_only:
@@ -449,7 +443,7 @@ def challenge_proposals(
             )
         rows = list(session.exec(query.order_by(col(Proposal.submitted_at), col(Proposal.id))))
         proposals = _views(session, actor, rows, {challenge.challenge.id or 0: challenge}, now)
-    return ChallengeProposals(challenge, {str(k): int(v) for k, v in counts.items()}, proposals, reviewable)
+    return ChallengeProposals(challenge, counts, proposals, reviewable)
 
 
 def proposal_counts(session: Session, actor: Actor, views: Sequence[ChallengeView]) -> dict[int, dict[str, int]]:
