@@ -29,6 +29,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 DEFAULT_TIMEOUT_MS = 10_000
+DEMO_PASSWORD = "casablanca-demo-2017"  # every demo account's (app/demo.py)
 
 
 def _in_ci() -> bool:
@@ -112,3 +113,15 @@ def shot() -> Callable[[object, str], Path]:
         return path
 
     return take
+
+
+def sign_in(page, email: str, password: str = DEMO_PASSWORD) -> None:  # type: ignore[no-untyped-def]
+    """Sign in through the form (a demo account unless told) and wait for the signed-in page."""
+    from playwright.sync_api import expect
+
+    page.goto("/login")
+    page.fill("#f-email", email)
+    page.fill("#f-password", password)
+    with page.expect_navigation():
+        page.click("form[action='/login'] button[type=submit]")
+    expect(page.locator("form[action='/logout']")).to_have_count(1)

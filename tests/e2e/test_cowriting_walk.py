@@ -8,7 +8,8 @@ from contextlib import contextmanager
 
 from playwright.sync_api import Browser, Page, expect
 
-DEMO_PASSWORD = "casablanca-demo-2017"
+from tests.e2e.conftest import sign_in
+
 SAVE = "#proposal-form .form__actions button[type=submit]:not([name])"
 
 
@@ -23,11 +24,7 @@ def _person(browser: Browser, base_url: str, *, locale: str, width: int, height:
 
 
 def _open_draft(page: Page, email: str) -> str:
-    page.goto("/login")
-    page.fill("#f-email", email)
-    page.fill("#f-password", DEMO_PASSWORD)
-    with page.expect_navigation():
-        page.click("form[action='/login'] button[type=submit]")
+    sign_in(page, email)
     page.goto("/my/applications")
     links = page.locator("main a[href^='/proposals/']:not([href*='/versions/'])")
     for address in {re.sub(r"/edit$", "", links.nth(i).get_attribute("href") or "") for i in range(links.count())}:

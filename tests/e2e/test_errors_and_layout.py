@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.e2e.conftest import sign_in
+
 pytestmark = pytest.mark.e2e
 
-DEMO_PASSWORD = "casablanca-demo-2017"
 CHALLENGE = "/programmes/casablanca-2017/challenges/fuites-reseau-eau"
 LONG_URL = "https://example.org/" + "donnees-des-fuites-du-reseau-de-distribution-" * 6 + "casablanca.csv"
 
@@ -27,14 +28,6 @@ def _visit(browser: Browser, base_url: str, locale: str, width: int = 1280, heig
         yield context.new_page()
     finally:
         context.close()
-
-
-def _sign_in(page: Page, email: str) -> None:
-    page.goto("/login")
-    page.fill("#f-email", email)
-    page.fill("#f-password", DEMO_PASSWORD)
-    with page.expect_navigation():
-        page.click("form[action='/login'] button[type=submit]")
 
 
 def _submit(page: Page, form: str) -> None:
@@ -51,7 +44,7 @@ def _assert_marked(page: Page, name: str) -> None:
 
 def test_bad_inputs_mark_their_fields(browser: Browser, live_server: str, shot) -> None:
     with _visit(browser, live_server, "fr-FR") as page:
-        _sign_in(page, "startup2@medina.test")
+        sign_in(page, "startup2@medina.test")
         page.goto("/organisations/aquasense/profile")
         expect(page.locator("#f-country option[value='MA']")).to_have_text("Maroc")
         # a value the list does not offer (an old bookmark, a tampered form) is refused on the field
@@ -72,7 +65,7 @@ def test_bad_inputs_mark_their_fields(browser: Browser, live_server: str, shot) 
         shot(page, "errors-fr-video")
 
     with _visit(browser, live_server, "en-GB") as page:
-        _sign_in(page, "lydec@medina.test")
+        sign_in(page, "lydec@medina.test")
         page.goto("/challenges/new")
         page.select_option("#f-lead_sponsor", label="Lydec")
         page.fill("#f-title", f"Essai {secrets.token_hex(3)}")
@@ -97,12 +90,12 @@ def test_the_challenge_page_fits_a_phone_with_a_long_url_in_a_question(
     browser: Browser, live_server: str, shot
 ) -> None:
     with _visit(browser, live_server, "fr-FR") as page:
-        _sign_in(page, "startup@medina.test")
+        sign_in(page, "startup@medina.test")
         page.goto(CHALLENGE)
         page.fill("#f-body", f"Où trouver ce fichier ? {LONG_URL}")
         _submit(page, "form[action$='/questions']")
         page.context.clear_cookies()
-        _sign_in(page, "lydec@medina.test")
+        sign_in(page, "lydec@medina.test")
         page.goto(CHALLENGE)
         answer = page.locator("#qa textarea[name=answer]").last
         answer.fill(f"Le voici : {LONG_URL}")
@@ -133,7 +126,7 @@ def test_a_table_that_scrolls_on_a_phone_takes_the_keyboard_focus_and_is_named(
     browser: Browser, live_server: str, shot
 ) -> None:
     with _visit(browser, live_server, "fr-FR", width=390, height=844) as page:
-        _sign_in(page, "admin@medina.test")
+        sign_in(page, "admin@medina.test")
         page.goto("/admin/users")
         wrap = page.locator(".table-wrap").first
         assert page.evaluate(
@@ -147,7 +140,7 @@ def test_a_table_that_scrolls_on_a_phone_takes_the_keyboard_focus_and_is_named(
         expect(wrap).to_be_focused()
         shot(page, "layout-fr-phone-admin-users-table")
     with _visit(browser, live_server, "fr-FR") as page:  # wide enough: nothing to scroll, no tab stop
-        _sign_in(page, "admin@medina.test")
+        sign_in(page, "admin@medina.test")
         page.goto("/admin/users")
         if not page.evaluate(
             "document.querySelector('.table-wrap').scrollWidth > document.querySelector('.table-wrap').clientWidth + 1"

@@ -12,11 +12,10 @@ from contextlib import contextmanager
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import SCREENSHOTS
+from tests.e2e.conftest import SCREENSHOTS, sign_in
 
 pytestmark = pytest.mark.e2e
 
-DEMO_PASSWORD = "casablanca-demo-2017"
 WIDE = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 LOCALES = {"fr": "fr-FR", "en": "en-GB", "ar": "ar-MA"}
@@ -37,15 +36,6 @@ def _challenge_path(page: Page) -> str:
     page.goto("/challenges")
     link = page.locator("main a[href$='/challenges/collecte-dechets']").first
     return str(link.get_attribute("href"))
-
-
-def _sign_in(page: Page, email: str) -> None:
-    page.goto("/login")
-    page.fill("#f-email", email)
-    page.fill("#f-password", DEMO_PASSWORD)
-    with page.expect_navigation():
-        page.click("form[action='/login'] button[type=submit]")
-    expect(page.locator("form[action='/logout']")).to_have_count(1)
 
 
 @pytest.mark.parametrize(
@@ -91,7 +81,7 @@ def test_the_proposal_review_shows_the_terms_accepted_in_the_readers_language(
 ):
     width = "phone" if viewport is PHONE else "wide"
     with _reader(browser, live_server, language, viewport) as page:
-        _sign_in(page, "startup3@medina.test")
+        sign_in(page, "startup3@medina.test")
         page.goto("/my/applications")
         links = page.locator("main a[href^='/proposals/']:not([href*='/versions/'])")
         addresses = [links.nth(i).get_attribute("href") for i in range(links.count())]

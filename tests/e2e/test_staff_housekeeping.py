@@ -9,17 +9,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.conftest import DEMO_PASSWORD, sign_in
+
 pytestmark = pytest.mark.e2e
-
-DEMO_PASSWORD = "casablanca-demo-2017"
-
-
-def _sign_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
-    page.goto("/login")
-    page.fill("#f-email", email)
-    page.fill("#f-password", password)
-    with page.expect_navigation():
-        page.click("form[action='/login'] button[type=submit]")
 
 
 def _confirming(page: Page, messages: list[str]) -> None:
@@ -36,7 +28,7 @@ def test_a_sponsor_removes_a_wrong_file_reorders_questions_and_deletes_the_draft
     page: Page, shot, tmp_path: Path
 ) -> None:
     title = f"Brouillon à supprimer {secrets.token_hex(3)}"
-    _sign_in(page, "lydec@medina.test")
+    sign_in(page, "lydec@medina.test")
     page.goto("/challenges/new")
     page.select_option("#f-programme", label="DataCity Casablanca 2017")
     page.select_option("#f-lead_sponsor", label="Lydec")
@@ -111,7 +103,7 @@ def test_a_member_changes_name_language_and_password_on_a_phone(browser, live_se
     email, new_password = "tram@medina.test", f"tram-nouveau-{secrets.token_hex(4)}"
     old_name = "Karim Casa Tram"
     try:
-        _sign_in(page, email)
+        sign_in(page, email)
         page.goto("/account")
         page.fill("#f-full_name", "كريم الترامواي")
         page.select_option("#f-preferred_language", "ar")
@@ -134,7 +126,7 @@ def test_a_member_changes_name_language_and_password_on_a_phone(browser, live_se
         shot(page, "h4-06-account-changed-ar-phone")
 
         page.context.clear_cookies()
-        _sign_in(page, email, new_password)
+        sign_in(page, email, new_password)
         page.goto("/account")
         expect(page.locator("#f-full_name")).to_have_value("كريم الترامواي")
     finally:  # the demo account goes back as it was, for the other journeys

@@ -9,11 +9,10 @@ from contextlib import contextmanager
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import SCREENSHOTS
+from tests.e2e.conftest import SCREENSHOTS, sign_in
 
 pytestmark = pytest.mark.e2e
 
-DEMO_PASSWORD = "casablanca-demo-2017"
 WATER = "/programmes/casablanca-2017/challenges/fuites-reseau-eau"
 
 
@@ -29,14 +28,6 @@ def _visit(
         context.close()
 
 
-def _sign_in(page: Page, email: str) -> None:
-    page.goto("/login")
-    page.fill("#f-email", email)
-    page.fill("#f-password", DEMO_PASSWORD)
-    with page.expect_navigation():
-        page.click("form[action='/login'] button[type=submit]")
-
-
 def test_visitor_startup_and_sponsor_homes(browser, live_server, shot):
     with _visit(browser, live_server) as page:
         page.goto("/")
@@ -47,7 +38,7 @@ def test_visitor_startup_and_sponsor_homes(browser, live_server, shot):
         expect(page.locator(f"section[aria-labelledby='open-challenges'] a[href='{WATER}']")).to_be_visible()
         shot(page, "where-01-visitor-home-fr")
 
-        _sign_in(page, "startup2@medina.test")  # AquaSense: a draft to the water challenge, a submitted proposal
+        sign_in(page, "startup2@medina.test")  # AquaSense: a draft to the water challenge, a submitted proposal
         page.goto("/")
         expect(page.locator("a[href='/organisations/aquasense/profile#logo']")).to_be_visible()
         expect(page.locator("section[aria-labelledby='my-drafts'] a[href$='/edit']")).to_have_count(1)
@@ -56,14 +47,14 @@ def test_visitor_startup_and_sponsor_homes(browser, live_server, shot):
         shot(page, "where-02-startup-home-fr")
 
     with _visit(browser, live_server, locale="en-GB") as page:
-        _sign_in(page, "city@medina.test")  # the city leads the closed street-lighting call
+        sign_in(page, "city@medina.test")  # the city leads the closed street-lighting call
         page.goto("/")
         sponsored = page.locator("section[aria-labelledby='sponsored']")
         expect(sponsored.locator("a[href$='/proposals']")).to_have_count(1)
         expect(sponsored.locator(".badge--warn").first).to_be_visible()  # one proposal still to check
         shot(page, "where-03-sponsor-home-en")
     with _visit(browser, live_server, locale="en-GB") as page:
-        _sign_in(page, "operator@medina.test")
+        sign_in(page, "operator@medina.test")
         page.goto("/")
         expect(page.locator(".home-todo a[href$='/proposals']")).to_have_count(1)
         shot(page, "where-04-operator-home-en")
