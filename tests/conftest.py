@@ -5,7 +5,8 @@ MEDINA_TEST_DATABASE_URL is set."""
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 _TMP = Path(tempfile.mkdtemp(prefix="medina-tests-"))
@@ -16,7 +17,7 @@ os.environ.pop("MEDINA_SMTP_URL", None)
 
 import pytest  # noqa: E402
 from alembic import command  # noqa: E402
-from fastapi import Request  # noqa: E402
+from fastapi import FastAPI, Request  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import Engine, text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
@@ -82,15 +83,40 @@ def unit_of_work(request: Request, db: Session) -> Iterator[Session]:
     run_after_commit(db)
 
 
-@pytest.fixture
-def app(db: Session):
+class UnitOfWork:
+    """The app's session dependency in the tests: the unit of work of whoever holds the app now — a test's `db`
+    (the `app` fixture) or a matrix case (tests/test_permission_matrix.py). The app is built once per test
+    session (create_app takes ~0.1 s and a thousand tests use it); each test only points this at its session."""
+
+    def __init__(self) -> None:
+        self.current: Callable[[Request], Iterator[Session]] | None = None
+
+    def __call__(self, request: Request) -> Iterator[Session]:
+        assert self.current is not None, "a request to the shared app outside a test that holds it"
+        yield from self.current(request)
+
+    @contextmanager
+    def held_by(self, current: Callable[[Request], Iterator[Session]]) -> Iterator[None]:
+        self.current = current
+        try:
+            yield
+        finally:
+            self.current = None
+
+
+@pytest.fixture(scope="session")
+def shared_app() -> tuple[FastAPI, UnitOfWork]:
     application = create_app()
+    unit = UnitOfWork()
+    application.dependency_overrides[get_session] = unit
+    return application, unit
 
-    def _session(request: Request) -> Iterator[Session]:
-        yield from unit_of_work(request, db)
 
-    application.dependency_overrides[get_session] = _session
-    return application
+@pytest.fixture
+def app(shared_app: tuple[FastAPI, UnitOfWork], db: Session) -> Iterator[FastAPI]:
+    application, unit = shared_app
+    with unit.held_by(lambda request: unit_of_work(request, db)):
+        yield application
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from httpx import Response
@@ -31,12 +31,12 @@ from app.accounts import auth
 from app.accounts.models import Invitation, Membership, User
 from app.api import deps as api_deps
 from app.challenges.models import Challenge, ChallengeTerms
-from app.db import get_session, utcnow
+from app.db import utcnow
 from app.main import create_app
 from app.notifications.models import OutboxMessage
 from app.programmes.models import Programme, ProgrammePartner
 from tests import factories
-from tests.conftest import csrf_token, unit_of_work
+from tests.conftest import UnitOfWork, csrf_token, unit_of_work
 from tests.matrix import CONFIRMED, ROLES, expect
 
 
@@ -302,7 +302,7 @@ class Stage:
 
 
 @pytest.fixture(scope="module")
-def stage(engine: Engine) -> Iterator[Stage]:
+def stage(engine: Engine, shared_app: tuple[FastAPI, UnitOfWork]) -> Iterator[Stage]:
     connection = engine.connect()
     transaction = connection.begin()
     before = stored_files()
@@ -313,11 +313,11 @@ def stage(engine: Engine) -> Iterator[Stage]:
         db.commit()  # releases the build's savepoint; the world stays in the module's transaction
         db.close()
         world.files = {path: path.read_bytes() for path in stored_files() - before}
-        application = create_app()
+        application, unit = shared_app
         with TestClient(application, base_url="http://testserver", follow_redirects=False) as client:
             stage = Stage(connection, world, client)
-            application.dependency_overrides[get_session] = stage.request_session
-            yield stage
+            with unit.held_by(stage.request_session):
+                yield stage
     finally:
         db.close()
         transaction.rollback()

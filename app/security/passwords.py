@@ -5,11 +5,26 @@ from functools import lru_cache
 from pathlib import Path
 
 from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+from app.config import get_settings
 
 MIN_LENGTH = 10
 MAX_LENGTH = 256  # argon2 has no limit; this only bounds the work an attacker can ask of us
 
-_hasher = PasswordHash.recommended()
+
+
+def _make_hasher() -> PasswordHash:
+    """argon2id with pwdlib's recommended cost; the test suite (MEDINA_ENV=test) uses the same algorithm and code
+    path at argon2's lowest cost, as Django's test settings swap in a fast hasher: a sign-in there costs under
+    a millisecond instead of ~100 ms, and tests sign in hundreds of times. Tests of behaviour under load put the
+    real cost back (tests/test_under_load.py)."""
+    if get_settings().env == "test":
+        return PasswordHash((Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1),))
+    return PasswordHash.recommended()
+
+
+_hasher = _make_hasher()
 # Verified against when the email is unknown, so that both answers take the same time.
 _DUMMY_HASH = _hasher.hash("medina-dummy-password-for-timing")
 
