@@ -3,6 +3,7 @@
 import itertools
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from sqlmodel import Session
 
@@ -13,10 +14,24 @@ from app.accounts.schemas import TokenCreate
 from app.challenges.models import Challenge, ChallengeSponsor, ChallengeTerms
 from app.db import utcnow
 from app.programmes.models import Programme, ProgrammePartner
+from app.proposals import service as proposal_service
+from app.proposals.models import Proposal
+from app.proposals.schemas import ProposalCreate
 from app.security.actor import Actor
 from app.security.passwords import hash_password
 
 PASSWORD = "correct-horse-battery-42"
+# What a complete proposal holds (the fields a submission requires, and a team, a TRL and a plan).
+COMPLETE_PROPOSAL: dict[str, Any] = {
+    "title": "LeakSense",
+    "summary": "Acoustic sensors find leaks early.",
+    "description": "Sensors on valves, a model that listens.",
+    "data_use": "We train on the network's pressure data.",
+    "experimentation_plan": "Twelve sensors in Ain Sebaâ for three months.",
+    "team": [{"name": "Salma", "role": "CEO"}],
+    "trl": 5,
+    "plan": [{"month": 1, "milestone": "Sensors installed"}],
+}
 _PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: argon2 is slow on purpose
 _counter = itertools.count(1)
 
@@ -66,28 +81,45 @@ class Factory:
     def token(self, user: User, scope: str = "read") -> tuple[ApiToken, str]:
         return tokens.create_token(self.session, self.actor(user), TokenCreate(name="test", scope=scope))  # type: ignore[arg-type]
 
+    def programme(
+        self,
+        operator: Organisation | None = None,
+        *,
+        partners: Sequence[Organisation] = (),
+        slug: str | None = None,
+        name: str | None = None,
+        **fields: object,
+    ) -> Programme:
+        """A programme run by `operator` (else a new operator), with `partners` as its partners."""
+        n = next(_counter)
+        operator = operator or self.organisation("operator")
+        programme = Programme(
+            slug=slug or f"programme-{n}", name=name or f"Programme {n}", operator_id=operator.id, **fields
+        )
+        self.session.add(programme)
+        self.session.flush()
+        for partner in partners:
+            self.session.add(ProgrammePartner(programme_id=programme.id, organisation_id=partner.id))
+        self.session.flush()
+        return programme
+
     def published_challenge(
         self,
         sponsor: Organisation,
         *,
         slug: str | None = None,
-        programme: int | None = None,
+        programme: Programme | int | None = None,
         co_sponsors: Sequence[Organisation] = (),
         terms: dict[str, object] | None = None,
         **fields: object,
     ) -> Challenge:
         """A challenge open for proposals (deadline in ten days, terms version 1) led by `sponsor` (with
-        `co_sponsors`), in the programme given by id or else a new programme run by a new operator with the
-        sponsor as partner. `terms`: the columns of its terms (app.challenges.terms.terms_values), else one
-        short English text."""
+        `co_sponsors`), in the given programme or else a new programme run by a new operator with the sponsor as
+        partner. `terms`: the columns of its terms (app.challenges.terms.terms_values), else one short English
+        text. `fields`: any other column (a `status="draft"` challenge has no publication time)."""
         n = next(_counter)
         if programme is None:
-            operator = self.organisation("operator")
-            new = Programme(slug=f"programme-{n}", name=f"Programme {n}", operator_id=operator.id)
-            self.session.add(new)
-            self.session.flush()
-            self.session.add(ProgrammePartner(programme_id=new.id, organisation_id=sponsor.id))
-            programme = new.id
+            programme = self.programme(partners=[sponsor])
         values: dict[str, object] = {
             "slug": slug or f"challenge-{n}",
             "title": f"Challenge {n}",
@@ -96,10 +128,11 @@ class Factory:
             "themes": ["water"],
             "deadline": utcnow() + timedelta(days=10),
             "status": "published",
-            "published_at": utcnow(),
             **fields,
         }
-        challenge = Challenge(programme_id=programme, lead_sponsor_id=sponsor.id, **values)
+        values.setdefault("published_at", utcnow() if values["status"] == "published" else None)
+        programme_id = programme if isinstance(programme, int) else programme.id
+        challenge = Challenge(programme_id=programme_id, lead_sponsor_id=sponsor.id, **values)
         self.session.add(challenge)
         self.session.flush()
         for organisation in co_sponsors:
@@ -108,3 +141,19 @@ class Factory:
         self.session.add(ChallengeTerms(challenge_id=challenge.id, version=1, **terms))  # type: ignore[arg-type]
         self.session.flush()
         return challenge
+
+    def draft_challenge(self, sponsor: Organisation, **fields: object) -> Challenge:
+        """A challenge its staff are still writing (not public), otherwise as published_challenge."""
+        return self.published_challenge(sponsor, status="draft", **fields)
+
+    def proposal(self, author: User, challenge: Challenge, *, submitted: bool = False, **fields: object) -> Proposal:
+        """A draft written by `author` (a member of one startup) for `challenge`, complete unless `fields` say
+        otherwise (COMPLETE_PROPOSAL); `submitted=True` submits it, accepting the challenge's current terms.
+        Through the proposals service, as a startup would."""
+        actor = self.actor(author)
+        view = proposal_service.create_proposal(
+            self.session, actor, ProposalCreate(challenge=challenge.id, **{**COMPLETE_PROPOSAL, **fields})
+        )
+        if submitted:
+            view = proposal_service.submit_proposal(self.session, actor, view, accept_terms=True)
+        return view.proposal

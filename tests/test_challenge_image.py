@@ -9,10 +9,9 @@ from sqlmodel import select
 
 from app import storage
 from app.challenges import service
-from app.challenges.models import Challenge, ChallengeChange, ChallengeTerms
+from app.challenges.models import Challenge, ChallengeChange
 from app.db import utcnow
 from app.errors import Forbidden
-from app.programmes.models import Programme, ProgrammePartner
 from tests.conftest import csrf_token, sign_in
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 200
@@ -25,15 +24,12 @@ ORIGIN = {"Origin": "http://testserver"}
 def setting(db, make):
     operator_org = make.organisation("operator")
     casatram = make.organisation("partner", name="Casa Tram")
-    programme = Programme(slug="casa-images", name="Casablanca images", operator_id=operator_org.id)
-    db.add(programme)
-    db.flush()
-    db.add(ProgrammePartner(programme_id=programme.id, organisation_id=casatram.id))
+    programme = make.programme(operator_org, partners=[casatram], slug="casa-images", name="Casablanca images")
     challenges = {}
     for slug, status in (("tram-ridership", "published"), ("quiet-draft", "draft")):
-        challenge = Challenge(
-            programme_id=programme.id,
-            lead_sponsor_id=casatram.id,
+        challenges[status] = make.published_challenge(
+            casatram,
+            programme=programme,
             slug=slug,
             title=f"Challenge {slug}",
             summary="Grow ridership.",
@@ -41,13 +37,7 @@ def setting(db, make):
             themes=["mobility"],
             deadline=utcnow() + timedelta(days=30),
             status=status,
-            published_at=utcnow() if status == "published" else None,
         )
-        db.add(challenge)
-        db.flush()
-        db.add(ChallengeTerms(challenge_id=challenge.id, version=1, ip_terms="IP stays with the startup."))
-        challenges[status] = challenge
-    db.flush()
     return {
         "published": challenges["published"],
         "draft": challenges["draft"],

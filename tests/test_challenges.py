@@ -12,7 +12,6 @@ from app.challenges.service import ChallengeFilters
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.notifications.models import OutboxMessage
-from app.programmes.models import Programme, ProgrammePartner
 from tests.conftest import post_form, sign_in
 
 
@@ -22,11 +21,7 @@ def setting(db, make):
     operator_org = make.organisation("operator")
     lydec = make.organisation("partner", slug="lydec", name="Lydec")
     inwi = make.organisation("partner", slug="inwi", name="inwi")
-    programme = Programme(slug="casa-2017", name="Casablanca 2017", operator_id=operator_org.id)
-    db.add(programme)
-    db.flush()
-    db.add(ProgrammePartner(programme_id=programme.id, organisation_id=lydec.id))
-    db.flush()
+    programme = make.programme(operator_org, partners=[lydec], slug="casa-2017", name="Casablanca 2017")
     return {
         "programme": programme,
         "lydec": lydec,

@@ -18,13 +18,11 @@ from sqlmodel import select
 
 from app import i18n, storage
 from app.challenges import service as challenges
-from app.challenges.models import Challenge, ChallengeTerms
 from app.datasets import analysis, service
 from app.datasets.models import Dataset, DatasetField, DatasetFile
 from app.datasets.schemas import DatasetCreate, DatasetUpdate, DictionaryEntry
 from app.db import utcnow
 from app.errors import Forbidden, NotFound, Unauthenticated
-from app.programmes.models import Programme, ProgrammePartner
 from app.security import csrf
 from tests.conftest import csrf_token, post_form, sign_in
 
@@ -41,26 +39,17 @@ def setting(db, make):
     operator_org = make.organisation("operator")
     casatram = make.organisation("partner", name="Casa Tram")
     other = make.organisation("partner", name="Other partner")
-    programme = Programme(slug="casa-data", name="Casablanca data", operator_id=operator_org.id)
-    db.add(programme)
-    db.flush()
-    db.add(ProgrammePartner(programme_id=programme.id, organisation_id=casatram.id))
-    challenge = Challenge(
-        programme_id=programme.id,
-        lead_sponsor_id=casatram.id,
+    programme = make.programme(operator_org, partners=[casatram], slug="casa-data", name="Casablanca data")
+    challenge = make.published_challenge(
+        casatram,
+        programme=programme,
         slug="tram-ridership",
         title="Tram ridership",
         summary="Grow ridership.",
         problem="Riders.",
         themes=["mobility"],
         deadline=utcnow() + timedelta(days=30),
-        status="published",
-        published_at=utcnow(),
     )
-    db.add(challenge)
-    db.flush()
-    db.add(ChallengeTerms(challenge_id=challenge.id, version=1, ip_terms="IP stays with the startup."))
-    db.flush()
     sponsor = make.user(organisation=casatram, role="member")
     return {
         "challenge": challenge,

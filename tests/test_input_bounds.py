@@ -16,7 +16,6 @@ from app.api.pagination import CURSOR_PATTERN, _encode, offset_of
 from app.challenges import service
 from app.challenges.schemas import ChallengeCreate
 from app.db import utcnow
-from app.programmes.models import Programme, ProgrammePartner
 from app.proposals import service as proposals
 from app.proposals.schemas import ProposalCreate
 from app.validation import MAX_ID, id_or_slug
@@ -45,11 +44,7 @@ def world(db: Session, make: Factory) -> dict:
     operator = make.organisation("operator")
     lydec = make.organisation("partner", slug="lydec-bounds", name="Lydec")
     inwi = make.organisation("partner", slug="inwi-bounds", name="inwi")
-    programme = Programme(slug="bounds-2017", name="Bounds 2017", operator_id=operator.id)
-    db.add(programme)
-    db.flush()
-    db.add(ProgrammePartner(programme_id=programme.id, organisation_id=lydec.id))
-    db.flush()
+    programme = make.programme(operator, partners=[lydec], slug="bounds-2017", name="Bounds 2017")
     sponsor = make.user(organisation=lydec)
     actor = make.actor(sponsor)
     challenges = []
@@ -236,10 +231,7 @@ def test_challenge_search_matches_its_text_literally_on_both_faces(client, world
 def test_the_staff_proposal_list_matches_startup_names_literally(client, db, world, make):
     challenge = world["water"]
     for name in ("Leak_Sense", "Aqua 100%"):
-        member = make.user(organisation=make.organisation("startup", name=name))
-        actor = make.actor(member)
-        draft = proposals.create_proposal(db, actor, ProposalCreate(challenge=challenge.id or 0, **COMPLETE))
-        proposals.submit_proposal(db, actor, draft, accept_terms=True)
+        make.proposal(make.user(organisation=make.organisation("startup", name=name)), challenge, submitted=True)
     challenge.deadline = utcnow() - timedelta(minutes=1)
     db.add(challenge)
     db.commit()

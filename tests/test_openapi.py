@@ -15,9 +15,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from app.challenges.models import Challenge, ChallengeTerms
+from app.challenges.models import Challenge
 from app.db import utcnow
-from app.programmes.models import Programme
 from app.proposals import service as proposals
 from app.proposals.schemas import ProposalCreate
 
@@ -26,24 +25,9 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 
 
 def _open_challenge(db, make) -> Challenge:
-    operator = make.organisation("operator")
-    programme = Programme(slug="fuzz", name="Fuzz", operator_id=operator.id)
-    db.add(programme)
-    db.flush()
-    challenge = Challenge(
-        programme_id=programme.id,
-        lead_sponsor_id=make.organisation("partner").id,
-        slug="fuzz",
-        title="Fuzz",
-        summary="Fuzz.",
-        deadline=utcnow() + timedelta(days=5),
-        status="published",
+    return make.published_challenge(
+        make.organisation("partner"), programme=make.programme(slug="fuzz"), slug="fuzz", title="Fuzz", summary="Fuzz."
     )
-    db.add(challenge)
-    db.flush()
-    db.add(ChallengeTerms(challenge_id=challenge.id, version=1, ip_terms="Terms."))
-    db.flush()
-    return challenge
 
 
 def _documented(client, method: str, path: str) -> set[str]:

@@ -30,11 +30,9 @@ from app import storage
 from app.accounts import auth
 from app.accounts.models import Invitation, Membership, User
 from app.api import deps as api_deps
-from app.challenges.models import Challenge, ChallengeTerms
 from app.db import utcnow
 from app.main import create_app
 from app.notifications.models import OutboxMessage
-from app.programmes.models import Programme, ProgrammePartner
 from tests import factories
 from tests.conftest import UnitOfWork, csrf_token, unit_of_work
 from tests.matrix import CONFIRMED, ROLES, expect
@@ -192,25 +190,19 @@ def build_world(db: Session, make: factories.Factory) -> World:
     }
     organisations["startup"] = startup_a
     # a programme run by the operator with the sponsor as partner, and a published challenge it leads
-    programme = Programme(slug="matrix-programme", name="Matrix programme", operator_id=organisations["operator"].id)
-    db.add(programme)
-    db.flush()
-    db.add(ProgrammePartner(programme_id=programme.id, organisation_id=organisations["partner"].id))
-    challenge = Challenge(
-        programme_id=programme.id,
-        lead_sponsor_id=organisations["partner"].id,
+    programme = make.programme(
+        organisations["operator"], partners=[organisations["partner"]], slug="matrix-programme", name="Matrix programme"
+    )
+    challenge = make.published_challenge(
+        organisations["partner"],
+        programme=programme,
         slug="tram-ridership",
         title="Tram ridership",
         summary="Grow tram ridership with better feeder buses.",
         problem="Riders.",
         themes=["mobility"],
         deadline=utcnow() + timedelta(days=30),
-        status="published",
-        published_at=utcnow(),
     )
-    db.add(challenge)
-    db.flush()
-    db.add(ChallengeTerms(challenge_id=challenge.id, version=1, ip_terms="IP stays with the startup."))
     colleague = make.user(organisation=startup_a, role="member")
     users["startup_member"] = colleague
     membership = next(m for m in db.exec(Membership.__table__.select()) if m.user_id == colleague.id)

@@ -11,7 +11,6 @@ from pydantic import ValidationError
 from sqlmodel import select
 
 from app.audit.models import AuditEvent
-from app.challenges.models import Challenge, ChallengeTerms
 from app.db import utcnow
 from app.errors import Forbidden, Invalid, NotFound
 from app.programmes import service
@@ -248,24 +247,12 @@ def test_timeline_bars_are_proportional_and_mirrored_right_to_left(db, make, set
 # ---- pages ------------------------------------------------------------------------------------------------
 
 
-def _challenge(db, view, lead, **fields):
-    challenge = Challenge(
-        programme_id=view.programme.id,
-        lead_sponsor_id=lead.id,
-        slug=fields.get("slug", "water-leaks"),
-        title=fields.get("title", "Water-network leaks"),
-        summary="Find leaks before they surface.",
-        problem="Leaks.",
-        themes=["water"],
-        deadline=utcnow() + timedelta(days=30),
-        status=fields.get("status", "published"),
-        published_at=utcnow(),
-    )
-    db.add(challenge)
-    db.flush()
-    db.add(ChallengeTerms(challenge_id=challenge.id, version=1, ip_terms="IP stays with the startup."))
-    db.flush()
-    return challenge
+def _challenge(make, view, lead, **fields):
+    values = {"slug": "water-leaks", "title": "Water-network leaks", "summary": "Find leaks before they surface."}
+    return make.published_challenge(
+        lead, programme=view.programme, deadline=utcnow() + timedelta(days=30), published_at=utcnow(),
+        **{**values, **fields},
+    )  # fmt: skip
 
 
 def _running(db, make, setting, **overrides):
@@ -285,8 +272,8 @@ def test_list_page_shows_programmes_with_their_current_phase(client, db, make, s
 
 def test_programme_page_has_the_timeline_with_the_current_phase_and_today(client, db, make, setting):
     view = _running(db, make, setting, description="The **first** edition.<script>alert(1)</script>")
-    _challenge(db, view, setting["lydec"])
-    _challenge(db, view, setting["lydec"], slug="secret-draft", title="Secret draft", status="draft")
+    _challenge(make, view, setting["lydec"])
+    _challenge(make, view, setting["lydec"], slug="secret-draft", title="Secret draft", status="draft")
     page = client.get("/programmes/casablanca-2027", headers={"Accept-Language": "en"})
     assert page.status_code == 200
     html = page.text

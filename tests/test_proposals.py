@@ -11,11 +11,10 @@ import pytest
 from sqlmodel import select
 
 from app import i18n
-from app.challenges.models import Challenge, ChallengeTerms
+from app.challenges.models import ChallengeTerms
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.notifications.models import OutboxMessage
-from app.programmes.models import Programme, ProgrammePartner
 from app.proposals import export, questions, service
 from app.proposals.models import Proposal, ProposalVersion
 from app.proposals.schemas import EligibilityDecision, ProposalCreate, ProposalUpdate, QuestionCreate
@@ -36,26 +35,10 @@ COMPLETE = {
 def world(db, make):
     operator_org = make.organisation("operator")
     lydec = make.organisation("partner", slug="lydec-p", name="Lydec")
-    programme = Programme(slug="casa-p", name="Casablanca", operator_id=operator_org.id)
-    db.add(programme)
-    db.flush()
-    db.add(ProgrammePartner(programme_id=programme.id, organisation_id=lydec.id))
-    challenge = Challenge(
-        programme_id=programme.id,
-        lead_sponsor_id=lydec.id,
-        slug="leaks",
-        title="Water leaks",
-        summary="Find leaks.",
-        problem="Leaks.",
-        themes=["water"],
-        kpis=[{"name": "Non-revenue water", "unit": "%"}],
-        deadline=utcnow() + timedelta(days=10),
-        status="published",
-        published_at=utcnow(),
+    programme = make.programme(operator_org, partners=[lydec], slug="casa-p", name="Casablanca")
+    challenge = make.published_challenge(
+        lydec, programme=programme, slug="leaks", title="Water leaks", kpis=[{"name": "Non-revenue water", "unit": "%"}]
     )
-    db.add(challenge)
-    db.flush()
-    db.add(ChallengeTerms(challenge_id=challenge.id, version=1, ip_terms="IP stays with the startup."))
     startup_a = make.organisation("startup", name="LeakSense SARL")
     startup_b = make.organisation("startup", name="Other startup")
     db.flush()

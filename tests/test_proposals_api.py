@@ -11,9 +11,7 @@ import pytest
 from sqlmodel import select
 
 from app import storage
-from app.challenges.models import Challenge, ChallengeTerms
 from app.db import utcnow
-from app.programmes.models import Programme, ProgrammePartner
 from app.proposals import service
 from app.proposals.models import Proposal, ProposalAttachment, ProposalQuestion, ProposalVersion
 
@@ -36,43 +34,19 @@ def leftovers() -> set[Path]:
     return {p for p in root.rglob("*") if p.is_file()} if root.exists() else set()
 
 
-def _challenge(db, programme, sponsor, slug):
-    challenge = Challenge(
-        programme_id=programme.id,
-        lead_sponsor_id=sponsor.id,
-        slug=slug,
-        title=slug.title(),
-        summary="Find leaks.",
-        problem="Leaks.",
-        themes=["water"],
-        kpis=[{"name": "Non-revenue water", "unit": "%"}],
-        deadline=utcnow() + timedelta(days=10),
-        status="published",
-        published_at=utcnow(),
-    )
-    db.add(challenge)
-    db.flush()
-    db.add(ChallengeTerms(challenge_id=challenge.id, version=1, ip_terms="IP stays with the startup."))
-    db.flush()
-    return challenge
-
-
 @pytest.fixture
 def world(db, make):
     operator_org = make.organisation("operator")
     lydec = make.organisation("partner", slug="lydec-api", name="Lydec")
     inwi = make.organisation("partner", slug="inwi-api", name="inwi")
-    programme = Programme(slug="casa-api", name="Casablanca", operator_id=operator_org.id)
-    db.add(programme)
-    db.flush()
-    db.add(ProgrammePartner(programme_id=programme.id, organisation_id=lydec.id))
-    db.add(ProgrammePartner(programme_id=programme.id, organisation_id=inwi.id))
-    db.flush()
+    programme = make.programme(operator_org, partners=[lydec, inwi], slug="casa-api", name="Casablanca")
+    kpis = [{"name": "Non-revenue water", "unit": "%"}]
     startup_a = make.organisation("startup", name="LeakSense SARL")
     startup_b = make.organisation("startup", name="Other startup")
     return {
-        "challenge": _challenge(db, programme, lydec, "leaks"),
-        "wifi": _challenge(db, programme, inwi, "wifi"),  # another sponsor's challenge
+        "challenge": make.published_challenge(lydec, programme=programme, slug="leaks", title="Leaks", kpis=kpis),
+        # another sponsor's challenge
+        "wifi": make.published_challenge(inwi, programme=programme, slug="wifi", title="Wifi", kpis=kpis),
         "sponsor": make.user(organisation=lydec),
         "alice": make.user(organisation=startup_a, role="admin", name="Alice"),
         "bob": make.user(organisation=startup_a, name="Bob"),

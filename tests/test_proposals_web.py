@@ -6,9 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from app.challenges.models import Challenge, ChallengeTerms
 from app.db import utcnow
-from app.programmes.models import Programme, ProgrammePartner
 from app.proposals.models import Proposal, ProposalVersion
 from tests.conftest import CSRF_RE, sign_in
 
@@ -30,26 +28,14 @@ FORM = {
 def world(db, make):
     operator_org = make.organisation("operator")
     lydec = make.organisation("partner", name="Lydec")
-    programme = Programme(slug="casa-w", name="Casablanca", operator_id=operator_org.id)
-    db.add(programme)
-    db.flush()
-    db.add(ProgrammePartner(programme_id=programme.id, organisation_id=lydec.id))
-    challenge = Challenge(
-        programme_id=programme.id,
-        lead_sponsor_id=lydec.id,
+    programme = make.programme(operator_org, partners=[lydec], slug="casa-w", name="Casablanca")
+    challenge = make.published_challenge(
+        lydec,
+        programme=programme,
         slug="leaks",
         title="Water leaks",
-        summary="Find leaks.",
-        problem="Leaks.",
-        themes=["water"],
         kpis=[{"name": "Non-revenue water", "unit": "%", "baseline": "24", "target": "18"}],
-        deadline=utcnow() + timedelta(days=10),
-        status="published",
-        published_at=utcnow(),
     )
-    db.add(challenge)
-    db.flush()
-    db.add(ChallengeTerms(challenge_id=challenge.id, version=1, ip_terms="IP stays with the startup."))
     startup = make.organisation("startup", name="LeakSense SARL")
     db.flush()
     return {

@@ -58,29 +58,16 @@ def _bulk_proposals(db, make, count: int):
 
     from app.challenges.models import Challenge, ChallengeTerms
     from app.db import utcnow
-    from app.programmes.models import Programme
     from app.proposals.models import Proposal, ProposalVersion
 
     sponsor, partner = make.member("partner")
     applicant, startup = make.member("startup")
-    programme = Programme(slug=f"qc-{count}", name="QC", operator_id=make.organisation("operator").id)
-    db.add(programme)
-    db.flush()
+    programme = make.programme(slug=f"qc-{count}", name="QC")
 
     def challenge(n: int, deadline) -> Challenge:
-        row = Challenge(
-            programme_id=programme.id,
-            lead_sponsor_id=partner.id,
-            slug=f"c-{n}",
-            title=f"Challenge {n}",
-            summary="S.",
-            deadline=deadline,
-            status="published",
+        return make.published_challenge(
+            partner, programme=programme, slug=f"c-{n}", title=f"Challenge {n}", summary="S.", deadline=deadline
         )
-        db.add(row)
-        db.flush()
-        db.add(ChallengeTerms(challenge_id=row.id, version=1, ip_terms="T."))
-        return row
 
     closed = challenge(0, utcnow() - timedelta(days=1))
     terms_id = db.exec(select(ChallengeTerms.id).where(ChallengeTerms.challenge_id == closed.id)).one()

@@ -25,8 +25,13 @@ def _make_hasher() -> PasswordHash:
 
 
 _hasher = _make_hasher()
-# Verified against when the email is unknown, so that both answers take the same time.
-_DUMMY_HASH = _hasher.hash("medina-dummy-password-for-timing")
+
+
+@lru_cache
+def _dummy_hash() -> str:
+    """Verified against when the email is unknown, so that both answers take the same time. Made on first use,
+    not at import: every `medina` command would otherwise spend an argon2 hash before doing anything."""
+    return _hasher.hash("medina-dummy-password-for-timing")
 
 
 def hash_password(password: str) -> str:
@@ -35,7 +40,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password: str, password_hash: str | None) -> bool:
     if password_hash is None:
-        _hasher.verify(password, _DUMMY_HASH)
+        _hasher.verify(password, _dummy_hash())
         return False
     try:
         return _hasher.verify(password, password_hash)
