@@ -155,5 +155,5 @@ class Factory:
             self.session, actor, ProposalCreate(challenge=challenge.id, **{**COMPLETE_PROPOSAL, **fields})
         )
         if submitted:
-            view = proposal_service.submit_proposal(self.session, actor, view, accept_terms=True)
+            proposal_service.submit_proposal(self.session, actor, view, accept_terms=True)
         return view.proposal
