@@ -49,11 +49,21 @@ class LiveServer:
 
 
 def medina_command(*args: str) -> list[str]:
-    """The `medina` console script installed next to this interpreter, or the same entry point via -c."""
-    script = Path(sys.executable).with_name("medina")
-    if script.exists():
-        return [str(script), *args]
+    """The `medina` command of this checkout (run from REPO_ROOT, `app` is imported from it, not from wherever
+    the package was installed in editable mode)."""
     return [sys.executable, "-c", "from app.cli import main; main()", *args]
+
+
+def prepare(server: LiveServer) -> None:
+    """`medina db upgrade` then `medina demo`, in one process: a server start pays for one import of the app."""
+    script = (
+        "from app.cli import app; app(['db', 'upgrade'], standalone_mode=False); app(['demo'], standalone_mode=False)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO_ROOT, env=server.env, capture_output=True, text=True, timeout=120
+    )
+    if result.returncode != 0:
+        pytest.fail(f"medina db upgrade and demo failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
 
 
 def free_port() -> int:
@@ -107,8 +117,7 @@ def running_server(name: str, **settings: str) -> Iterator[LiveServer]:
     env.pop("MEDINA_SMTP_URL", None)  # never send mail from the tests (the outbox keeps it)
     log_path = tmp / "server.log"
     server = LiveServer(base_url, None, env, log_path)  # type: ignore[arg-type]
-    server.medina("db", "upgrade")
-    server.medina("demo")
+    prepare(server)
     log = log_path.open("wb")
     command = [sys.executable, "-m", "uvicorn", "app.asgi:app", "--host", "127.0.0.1", "--port", str(port)]
     server.process = subprocess.Popen(
