@@ -118,7 +118,7 @@ def test_submitting_records_terms_receipt_and_hash_and_emails_the_team(db, world
     assert terms.frozen_at is not None
     assert db.get(Proposal, view.proposal.id).status == "submitted"
     mails = db.exec(select(OutboxMessage).where(OutboxMessage.subject.contains(version.receipt_number))).all()
-    assert len(mails) == 2 and all(version.sha256 in m.body for m in mails)
+    assert len(mails) == 2 and all(f"\nSHA-256: {version.sha256}\n" in m.body for m in mails)
 
 
 def test_edits_after_submission_make_a_new_version_and_sponsors_see_the_last(db, world):
