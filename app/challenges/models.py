@@ -18,6 +18,15 @@ class ChallengeStatus(StrEnum):
     archived = "archived"
 
 
+STORED_PUBLIC_STATUSES = (ChallengeStatus.published, ChallengeStatus.awarded, ChallengeStatus.archived)
+"""The stored statuses of a public challenge (every one but draft; "closed" is never stored)."""
+IN_PROGRESS = (ChallengeStatus.draft, ChallengeStatus.published)
+"""Stored statuses of a challenge not yet awarded: drafts, open and closed calls (what staff work on)."""
+LISTED_STATUSES = (ChallengeStatus.published, ChallengeStatus.closed, ChallengeStatus.awarded, ChallengeStatus.archived)
+"""The statuses a challenge list filters by, as everyone sees them; staff of drafts also get draft
+(permissions.statuses_listed_for)."""
+
+
 THEMES = (
     "mobility",
     "energy",

@@ -2,14 +2,22 @@
 
 A challenge's sponsors are its lead sponsor and co-sponsors; its staff are the sponsors' members, the
 programme operator's members and platform admins. Drafts are visible to staff only (others get 404).
+
+A rule that also filters lists has its SQL form beside its predicate (public_challenges beside is_public,
+sponsored_challenges beside is_sponsor_staff, staff_challenges beside is_challenge_staff, visible_challenges
+beside can_view_challenge): a condition on Challenge that selects the same rows. tests/test_rule_agreement.py
+checks that each pair agrees.
 """
 
 from collections.abc import Collection
 
+from sqlalchemy import ColumnElement, false, or_, true
+from sqlmodel import col, select
+
 from app.accounts.permissions import is_platform_admin
-from app.challenges.models import Challenge, ChallengeStatus
+from app.challenges.models import STORED_PUBLIC_STATUSES, Challenge, ChallengeSponsor, ChallengeStatus
 from app.programmes.models import Programme
-from app.programmes.permissions import is_programme_operator, is_programme_staff
+from app.programmes.permissions import is_programme_operator, is_programme_staff, operated_programmes
 from app.security.actor import Actor
 
 
@@ -17,16 +25,45 @@ def is_sponsor_staff(actor: Actor, sponsor_ids: Collection[int]) -> bool:
     return actor.is_authenticated and bool(actor.organisation_ids() & set(sponsor_ids))
 
 
+def sponsored_challenges(actor: Actor) -> ColumnElement[bool]:
+    """The SQL form of is_sponsor_staff: the challenges that the actor's organisations lead or co-sponsor."""
+    if not actor.is_authenticated or not actor.organisation_ids():
+        return false()
+    mine = actor.organisation_ids()
+    co_sponsored = select(ChallengeSponsor.challenge_id).where(col(ChallengeSponsor.organisation_id).in_(mine))
+    return or_(col(Challenge.lead_sponsor_id).in_(mine), col(Challenge.id).in_(co_sponsored))
+
+
 def is_challenge_staff(actor: Actor, challenge: Challenge, programme: Programme, sponsor_ids: Collection[int]) -> bool:
     return is_platform_admin(actor) or is_programme_operator(actor, programme) or is_sponsor_staff(actor, sponsor_ids)
+
+
+def staff_challenges(actor: Actor) -> ColumnElement[bool]:
+    """The SQL form of is_challenge_staff."""
+    if is_platform_admin(actor):
+        return true()
+    operated = select(Programme.id).where(operated_programmes(actor))
+    return or_(sponsored_challenges(actor), col(Challenge.programme_id).in_(operated))
 
 
 def is_public(challenge: Challenge) -> bool:
     return challenge.status != ChallengeStatus.draft
 
 
+def public_challenges() -> ColumnElement[bool]:
+    """The SQL form of is_public."""
+    return col(Challenge.status).in_([s.value for s in STORED_PUBLIC_STATUSES])
+
+
 def can_view_challenge(actor: Actor, challenge: Challenge, programme: Programme, sponsor_ids: Collection[int]) -> bool:
     return is_public(challenge) or is_challenge_staff(actor, challenge, programme, sponsor_ids)
+
+
+def visible_challenges(actor: Actor) -> ColumnElement[bool]:
+    """The SQL form of can_view_challenge: public challenges, and the drafts the actor is staff of."""
+    if not actor.is_authenticated:
+        return public_challenges()
+    return or_(public_challenges(), staff_challenges(actor))
 
 
 def can_edit_challenge(actor: Actor, challenge: Challenge, programme: Programme, sponsor_ids: Collection[int]) -> bool:

@@ -40,6 +40,7 @@ from app.audit import service as audit
 from app.challenges import permissions as can
 from app.challenges import terms as challenge_terms
 from app.challenges.models import (
+    IN_PROGRESS,
     Challenge,
     ChallengeChange,
     ChallengeFollower,
@@ -66,7 +67,6 @@ class PreconditionFailed(DomainError):
 
 
 PAGE_SIZE = 20
-PUBLIC_STATUSES = (ChallengeStatus.published, ChallengeStatus.awarded, ChallengeStatus.archived)
 TEXT_FIELDS = ("title", "summary", "problem", "context", "expected_outcome", "eligibility")
 
 
@@ -207,28 +207,6 @@ class ChallengeFilters:
     q: str | None = None
 
 
-def _visible(actor: Actor) -> Any:
-    """The SQL condition for challenges the actor may see: public ones, plus drafts they are staff of."""
-    public = col(Challenge.status).in_([s.value for s in PUBLIC_STATUSES])
-    if not actor.is_authenticated:
-        return public
-    return or_(public, staff_challenges(actor))
-
-
-def staff_challenges(actor: Actor) -> Any:
-    """The SQL condition for challenges the actor is staff of (is_challenge_staff, in SQL)."""
-    if actor.user is not None and actor.user.is_platform_admin and actor.is_authenticated:
-        return True
-    mine = actor.organisation_ids() or {-1}
-    co_sponsored = select(ChallengeSponsor.challenge_id).where(col(ChallengeSponsor.organisation_id).in_(mine))
-    operated = select(Programme.id).where(col(Programme.operator_id).in_(mine))
-    return or_(
-        col(Challenge.lead_sponsor_id).in_(mine),
-        col(Challenge.id).in_(co_sponsored),
-        col(Challenge.programme_id).in_(operated),
-    )
-
-
 def _named(value: int | str, id_column: Any, slug_column: Any) -> Any:
     """The SQL condition for the record a filter names by id or slug (see id_or_slug); nothing matches a
     value that can be neither."""
@@ -243,7 +221,7 @@ def _has_theme(theme: str) -> Any:
 
 
 def _filtered(actor: Actor, filters: ChallengeFilters) -> Any:
-    query = select(Challenge).where(_visible(actor))
+    query = select(Challenge).where(can.visible_challenges(actor))
     now = utcnow()
     if filters.programme:
         programme = select(Programme.id).where(_named(filters.programme, Programme.id, Programme.slug))
@@ -277,21 +255,13 @@ def list_challenges(
     return _views(session, rows), total
 
 
-IN_PROGRESS = (ChallengeStatus.draft, ChallengeStatus.published)  # drafts, open and closed: not yet awarded
-
-
 def list_sponsored_challenges(session: Session, actor: Actor) -> list[ChallengeView]:
     """The draft and published (open or closed) challenges that the actor's organisations lead or co-sponsor,
     soonest deadline first: what their staff work on."""
-    mine = actor.organisation_ids() if actor.is_authenticated else set()
-    if not mine:
-        return []
-    co_sponsored = select(ChallengeSponsor.challenge_id).where(col(ChallengeSponsor.organisation_id).in_(mine))
     rows = session.exec(
         select(Challenge)
         .where(
-            _visible(actor),
-            or_(col(Challenge.lead_sponsor_id).in_(mine), col(Challenge.id).in_(co_sponsored)),
+            can.sponsored_challenges(actor),
             col(Challenge.status).in_([s.value for s in IN_PROGRESS]),
         )
         .order_by(col(Challenge.deadline), col(Challenge.id))
@@ -307,7 +277,7 @@ def list_programme_challenges(session: Session, actor: Actor, programme_ids: Seq
     rows = session.exec(
         select(Challenge)
         .where(
-            _visible(actor),
+            can.visible_challenges(actor),
             col(Challenge.programme_id).in_(programme_ids),
             col(Challenge.status).in_([s.value for s in IN_PROGRESS]),
         )

@@ -7,12 +7,11 @@ and SHA-256 checksum (spdx:checksum, as DCAT-AP 2 recommends).
 
 from typing import Any
 
-from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from app.accounts.models import Organisation
-from app.challenges.models import Challenge, ChallengeStatus
-from app.datasets.models import Access, Dataset, DatasetFile
+from app.datasets.models import Dataset, DatasetFile
+from app.datasets.permissions import harvestable_datasets
 from app.datasets.schemas import LICENCES
 
 CONTEXT = {
@@ -28,15 +27,7 @@ IANA = "https://www.iana.org/assignments/media-types/"
 
 def public_datasets(session: Session) -> list[tuple[Dataset, list[DatasetFile], Organisation | None]]:
     """Public datasets of public challenges (and catalogue datasets), with the latest version of each file."""
-    public_challenges = select(Challenge.id).where(col(Challenge.status) != ChallengeStatus.draft)
-    datasets = session.exec(
-        select(Dataset)
-        .where(
-            Dataset.access == Access.public,
-            or_(col(Dataset.challenge_id).is_(None), col(Dataset.challenge_id).in_(public_challenges)),
-        )
-        .order_by(col(Dataset.id))
-    ).all()
+    datasets = session.exec(select(Dataset).where(harvestable_datasets()).order_by(col(Dataset.id))).all()
     ids = [d.id for d in datasets]
     latest: dict[tuple[int, str], DatasetFile] = {}
     for f in session.exec(select(DatasetFile).where(col(DatasetFile.dataset_id).in_(ids or [-1]))):

@@ -13,9 +13,17 @@ Access levels for everyone else:
 
 An anonymous visitor may know that a registered dataset exists (its title and licence, to judge whether an
 account is worth it) and is asked to sign in; every other dataset they may not see stays unknown (404).
+
+The public DCAT catalogue lists the harvestable datasets: is_harvestable, and its SQL form
+harvestable_datasets beside it (tests/test_rule_agreement.py checks that they agree).
 """
 
+from sqlalchemy import ColumnElement, and_, or_
+from sqlmodel import col, select
+
 from app.accounts.permissions import is_platform_admin
+from app.challenges.models import Challenge
+from app.challenges.permissions import is_public, public_challenges
 from app.datasets.models import Access, Dataset
 from app.security.actor import Actor
 
@@ -51,6 +59,16 @@ def can_edit_dataset(actor: Actor, *, may_edit_challenge: bool, dataset: Dataset
     return may_edit_challenge
 
 
-def is_harvestable(dataset: Dataset, challenge_is_public: bool) -> bool:
-    """Listed in the public DCAT catalogue: public access, on a public challenge (or in a catalogue)."""
-    return dataset.access == Access.public and challenge_is_public
+def is_harvestable(dataset: Dataset, challenge: Challenge | None) -> bool:
+    """Listed in the public DCAT catalogue: public access, on a public challenge (or in a sponsor's catalogue,
+    `challenge` None)."""
+    return dataset.access == Access.public and (challenge is None or is_public(challenge))
+
+
+def harvestable_datasets() -> ColumnElement[bool]:
+    """The SQL form of is_harvestable."""
+    on_public_challenges = select(Challenge.id).where(public_challenges())
+    return and_(
+        col(Dataset.access) == Access.public,
+        or_(col(Dataset.challenge_id).is_(None), col(Dataset.challenge_id).in_(on_public_challenges)),
+    )

@@ -97,8 +97,7 @@ class DatasetView:
 
     @property
     def is_public(self) -> bool:
-        challenge_public = self.challenge is None or challenge_can.is_public(self.challenge.challenge)
-        return can.is_harvestable(self.dataset, challenge_public)
+        return can.is_harvestable(self.dataset, self.challenge.challenge if self.challenge else None)
 
 
 # ---- loading ------------------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from starlette.concurrency import run_in_threadpool
 from app import i18n, storage
 from app.accounts.models import Membership, Organisation, OrgKind, User
 from app.audit import service as audit
+from app.challenges import permissions as challenge_can
 from app.challenges import service as challenges
 from app.challenges import terms as challenge_terms
 from app.challenges.models import Challenge, ChallengeTerms
@@ -381,7 +382,7 @@ def list_visible_proposals(session: Session, actor: Actor, filters: ProposalFilt
     if not actor.is_authenticated:
         return own
     now = utcnow()
-    reviewable = select(Challenge.id).where(challenges.staff_challenges(actor), col(Challenge.deadline) <= now)
+    reviewable = select(Challenge.id).where(challenge_can.staff_challenges(actor), col(Challenge.deadline) <= now)
     query = select(Proposal).where(
         col(Proposal.status).in_([s.value for s in can.REVIEWABLE]),
         col(Proposal.challenge_id).in_(reviewable),
