@@ -130,8 +130,9 @@ def test_the_programme_rules_select_in_sql_what_their_predicates_allow(db, world
     for name, actor in _each_actor(world):
         operated = {p.id for p in programmes if programme_can.is_programme_operator(actor, p)}
         staffed = {p.id for p in programmes if programme_can.is_programme_staff(actor, p, partners.get(p.id, set()))}
-        assert _selected(db, Programme, programme_can.operated_programmes(actor), world["programmes"]) == operated
-        assert _selected(db, Programme, programme_can.staffed_programmes(actor), world["programmes"]) == staffed
+        selected = _selected(db, Programme, programme_can.operated_programmes(actor), world["programmes"])
+        assert selected == operated, name
+        assert _selected(db, Programme, programme_can.staffed_programmes(actor), world["programmes"]) == staffed, name
         seen.add((frozenset(operated), frozenset(staffed)))
     assert len(seen) >= 4
 
