@@ -139,6 +139,7 @@ def load_closed_call(session: Session) -> None:
     after the deadline shows at once (idempotent). The submissions are history, loaded through the proposals
     service at the times they happened; the eligibility decision is taken now, after the deadline."""
     from app.challenges.models import Challenge
+    from app.proposals import records as proposal_records
     from app.proposals import service as proposals
     from app.proposals.models import Proposal, ProposalStatus
     from app.proposals.schemas import EligibilityDecision, ProposalCreate
@@ -161,7 +162,7 @@ def load_closed_call(session: Session) -> None:
         view = proposals.create_proposal(
             session, actor, ProposalCreate(challenge=challenge.id or 0, **content), now=then
         )
-        view = proposals.get_proposal(session, actor, view.proposal.id or 0, now=then)
+        view = proposal_records.get_proposal(session, actor, view.proposal.id or 0, now=then)
         proposals.submit_proposal(session, actor, view, accept_terms=True, now=then)
     city = accounts.get_user_by_email(session, "city@medina.test")
     wayz = session.exec(
@@ -176,7 +177,7 @@ def load_closed_call(session: Session) -> None:
         and utcnow() >= challenge.deadline
     ):
         actor = accounts.build_actor(session, city, ip=None)
-        view = proposals.get_proposal(session, actor, wayz.id or 0)
+        view = proposal_records.get_proposal(session, actor, wayz.id or 0)
         proposals.decide_eligibility(session, actor, view, EligibilityDecision(eligible=True))
 
 

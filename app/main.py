@@ -30,6 +30,7 @@ from app.datasets import web as datasets_web
 from app.db import WRITE_OPTION, db_slot, get_engine
 from app.errors import DomainError, Forbidden
 from app.notifications import web as notifications_web
+from app.pages import challenge as challenge_page
 from app.pages import web as pages_web
 from app.programmes import api as programmes_api
 from app.programmes import web as programmes_web
@@ -168,6 +169,7 @@ def _web_router() -> APIRouter:
 def create_app() -> FastAPI:
     settings = get_settings()
     i18n.compile_catalogues()
+    challenge_page.install()
     app = FastAPI(
         title="Medina API",
         version="1",

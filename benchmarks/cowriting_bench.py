@@ -50,6 +50,7 @@ def main() -> None:
     from app.accounts import service as accounts
     from app.cli import alembic_config
     from app.db import get_engine
+    from app.proposals import records as proposal_records
     from app.proposals import service as proposals
     from app.proposals.schemas import ProposalCreate, ProposalUpdate
     from tests.factories import Factory
@@ -66,18 +67,18 @@ def main() -> None:
         paragraph = "Des capteurs acoustiques sur les vannes écoutent le réseau. " * 40  # about 2,400 characters
         for n in range(args.history):
             actor, field = (leila, "description") if n % 2 else (omar, "data_use")
-            view = proposals.get_proposal(session, actor, proposal_id)
+            view = proposal_records.get_proposal(session, actor, proposal_id)
             data = ProposalUpdate.model_validate({field: f"{paragraph} ({n})"})
             proposals.save_draft(session, actor, view, data, base=view.proposal.revision, editor=f"editor-{field}")
         session.commit()
         head = view.proposal.revision
 
         def load(_: int) -> None:
-            proposals.get_proposal(session, omar, proposal_id)
+            proposal_records.get_proposal(session, omar, proposal_id)
 
         def save(base: Callable[[], int]) -> Callable[[int], None]:
             def step(n: int) -> None:
-                view = proposals.get_proposal(session, omar, proposal_id)
+                view = proposal_records.get_proposal(session, omar, proposal_id)
                 data = ProposalUpdate.model_validate({"needs": f"Access to the valve chambers ({n})."})
                 proposals.save_draft(session, omar, view, data, base=base(), editor="bench-editor")
                 session.rollback()  # every run starts from the same history

@@ -10,6 +10,7 @@ from app.challenges.importer import import_folder
 from app.challenges.models import Challenge
 from app.challenges.service import effective_status
 from app.cli import DEMO_PROGRAMME
+from app.proposals import queries as proposal_queries
 from app.proposals import service as proposals
 from app.proposals.models import Proposal, ProposalVersion
 
@@ -31,7 +32,7 @@ def test_the_demo_has_a_closed_call_with_submitted_proposals_for_the_sponsors(db
     assert all(v.submitted_at < lighting.deadline for v in versions)  # submitted in time, as history
 
     city = accounts.build_actor(db, accounts.get_user_by_email(db, "city@medina.test"))
-    view = proposals.challenge_proposals(db, city, proposals.challenges.get_challenge(db, city, lighting.id))
+    view = proposal_queries.challenge_proposals(db, city, proposals.challenges.get_challenge(db, city, lighting.id))
     assert view.reviewable and len(view.proposals) == 2  # the sponsor reads them now
 
     _load(db)

@@ -17,7 +17,7 @@ from app.challenges.terms import DEFAULT_IP_TERMS, terms_values
 from app.datasets import service as datasets
 from app.datasets.schemas import DatasetCreate
 from app.db import utcnow
-from app.proposals import export
+from app.proposals import exports
 from app.proposals import service as proposals
 from app.proposals.models import ProposalVersion
 from app.proposals.schemas import ProposalCreate, ProposalUpdate
@@ -261,18 +261,18 @@ def _submitted_and_closed(db, make, world):
 
 def test_the_semicolon_export_speaks_french_in_the_programmes_time_zone(db, make, world):
     challenge = _submitted_and_closed(db, make, world)
-    body = speaking("fr", export.export_csv, db, make.actor(world["sponsor"]), challenge, separator="semicolon")
+    body = speaking("fr", exports.export_csv, db, make.actor(world["sponsor"]), challenge, separator="semicolon")
     assert body.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(body[1:]), delimiter=";"))
     header, row = rows[0], dict(zip(rows[0], rows[1], strict=False))
     assert header[:3] == ["Numéro de la proposition", "Startup", "Statut"]
     assert row["Statut"] == "Soumise" and row["Startup"] == "CasaFlow"
     submitted = db.exec(select(ProposalVersion)).one().submitted_at
-    assert row["Date de soumission"] == submitted.astimezone(export.ZoneInfo("Africa/Casablanca")).isoformat(
+    assert row["Date de soumission"] == submitted.astimezone(exports.ZoneInfo("Africa/Casablanca")).isoformat(
         timespec="seconds"
     )
     assert row["Date de soumission"].endswith("+01:00")
-    english = speaking("en", export.export_csv, db, make.actor(world["sponsor"]), challenge)
+    english = speaking("en", exports.export_csv, db, make.actor(world["sponsor"]), challenge)
     assert english[1:].startswith("Proposal number,Startup,Status,")
 
 

@@ -15,7 +15,7 @@ from app.challenges.models import ChallengeTerms
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.notifications.models import OutboxMessage
-from app.proposals import export, questions, service
+from app.proposals import exports, queries, questions, records, service
 from app.proposals.models import Proposal, ProposalVersion
 from app.proposals.schemas import EligibilityDecision, ProposalCreate, ProposalUpdate, QuestionCreate
 
@@ -68,10 +68,10 @@ def _close(db, world):
 def test_a_member_creates_a_draft_that_only_its_startup_sees(db, world):
     view = _draft(db, world)
     assert view.status == "draft" and view.startup.id == world["startup_a"].id
-    assert service.get_proposal(db, world["bob"], view.proposal.id).proposal.title == "LeakSense"
+    assert records.get_proposal(db, world["bob"], view.proposal.id).proposal.title == "LeakSense"
     for outsider in ("other", "sponsor", "operator"):
         with pytest.raises(NotFound):
-            service.get_proposal(db, world[outsider], view.proposal.id)
+            records.get_proposal(db, world[outsider], view.proposal.id)
 
 
 def test_one_proposal_per_startup_per_challenge(db, world):
@@ -89,7 +89,7 @@ def test_a_stale_save_is_refused_and_keeps_the_other_save(db, world):
     view = _draft(db, world)
     loaded = view.proposal.revision
     service.update_proposal(db, world["alice"], view, ProposalUpdate(summary="Alice's"), expected_revision=loaded)
-    bob_view = service.get_proposal(db, world["bob"], view.proposal.id)
+    bob_view = records.get_proposal(db, world["bob"], view.proposal.id)
     with pytest.raises(service.StaleRevision) as caught:
         service.update_proposal(db, world["bob"], bob_view, ProposalUpdate(summary="Bob's"), expected_revision=loaded)
     assert caught.value.current.summary == "Alice's"
@@ -112,7 +112,7 @@ def test_submitting_records_terms_receipt_and_hash_and_emails_the_team(db, world
     view = service.update_proposal(db, world["alice"], _draft(db, world), ProposalUpdate(**COMPLETE))
     version = service.submit_proposal(db, world["bob"], view, accept_terms=True)
     assert version.number == 1 and version.terms_version == 1 and version.accepted_by_name == "Bob"
-    assert version.sha256 == service.content_sha256(version.content) and len(version.sha256) == 64
+    assert version.sha256 == records.content_sha256(version.content) and len(version.sha256) == 64
     assert version.receipt_number.startswith(f"MDN-{world['challenge'].id}-")
     terms = db.exec(select(ChallengeTerms).where(ChallengeTerms.challenge_id == world["challenge"].id)).one()
     assert terms.frozen_at is not None
@@ -124,14 +124,14 @@ def test_submitting_records_terms_receipt_and_hash_and_emails_the_team(db, world
 def test_edits_after_submission_make_a_new_version_and_sponsors_see_the_last(db, world):
     view = service.update_proposal(db, world["alice"], _draft(db, world), ProposalUpdate(**COMPLETE))
     service.submit_proposal(db, world["alice"], view, accept_terms=True)
-    view = service.get_proposal(db, world["alice"], view.proposal.id)
+    view = records.get_proposal(db, world["alice"], view.proposal.id)
     view = service.update_proposal(db, world["alice"], view, ProposalUpdate(summary="Second thoughts."))
     assert view.has_unsubmitted_changes and view.status == "submitted"
     service.submit_proposal(db, world["alice"], view, accept_terms=True)
-    view = service.get_proposal(db, world["alice"], view.proposal.id)
+    view = records.get_proposal(db, world["alice"], view.proposal.id)
     service.update_proposal(db, world["alice"], view, ProposalUpdate(summary="Never submitted."))
     _close(db, world)
-    seen = service.get_proposal(db, world["sponsor"], view.proposal.id)
+    seen = records.get_proposal(db, world["sponsor"], view.proposal.id)
     assert [v.number for v in seen.versions] == [1, 2]
     assert seen.content["summary"] == "Second thoughts."
 
@@ -139,7 +139,7 @@ def test_edits_after_submission_make_a_new_version_and_sponsors_see_the_last(db,
 def test_after_the_deadline_the_proposal_is_read_only_and_late_submission_is_refused(db, world):
     view = service.update_proposal(db, world["alice"], _draft(db, world), ProposalUpdate(**COMPLETE))
     _close(db, world)
-    view = service.get_proposal(db, world["alice"], view.proposal.id)
+    view = records.get_proposal(db, world["alice"], view.proposal.id)
     with pytest.raises(Conflict) as caught:
         service.submit_proposal(db, world["alice"], view, accept_terms=True)
     assert "deadline" in caught.value.variables
@@ -149,7 +149,7 @@ def test_after_the_deadline_the_proposal_is_read_only_and_late_submission_is_ref
     assert db.exec(select(ProposalVersion)).all() == []
     # a draft was never submitted: the sponsors may not know it exists
     with pytest.raises(NotFound):
-        service.get_proposal(db, world["sponsor"], view.proposal.id)
+        records.get_proposal(db, world["sponsor"], view.proposal.id)
 
 
 def test_the_server_clock_decides_a_submission_racing_the_deadline(db, world):
@@ -166,11 +166,11 @@ def test_the_server_clock_decides_a_submission_racing_the_deadline(db, world):
 def test_withdrawal_before_the_deadline_hides_the_proposal_from_sponsors(db, world):
     view = service.update_proposal(db, world["alice"], _draft(db, world), ProposalUpdate(**COMPLETE))
     service.submit_proposal(db, world["alice"], view, accept_terms=True)
-    view = service.withdraw_proposal(db, world["alice"], service.get_proposal(db, world["alice"], view.proposal.id))
+    view = service.withdraw_proposal(db, world["alice"], records.get_proposal(db, world["alice"], view.proposal.id))
     assert view.status == "withdrawn"
     _close(db, world)
     with pytest.raises(NotFound):
-        service.get_proposal(db, world["sponsor"], view.proposal.id)
+        records.get_proposal(db, world["sponsor"], view.proposal.id)
 
 
 def test_staff_see_counts_before_the_deadline_and_proposals_after(db, world):
@@ -180,12 +180,12 @@ def test_staff_see_counts_before_the_deadline_and_proposals_after(db, world):
     service.submit_proposal(db, world["alice"], view, accept_terms=True)
     service.create_proposal(db, world["other"], ProposalCreate(challenge=world["challenge"].id, title="Draft"))
     challenge = challenges.get_challenge(db, world["sponsor"], world["challenge"].id)
-    before = service.challenge_proposals(db, world["sponsor"], challenge)
+    before = queries.challenge_proposals(db, world["sponsor"], challenge)
     assert before.counts == {"submitted": 1, "draft": 1} and before.proposals == [] and not before.reviewable
     with pytest.raises(NotFound):
-        service.challenge_proposals(db, world["other"], challenge)
+        queries.challenge_proposals(db, world["other"], challenge)
     _close(db, world)
-    after = service.challenge_proposals(db, world["operator"], challenge)
+    after = queries.challenge_proposals(db, world["operator"], challenge)
     assert [v.startup.name for v in after.proposals] == ["LeakSense SARL"]
 
 
@@ -193,7 +193,7 @@ def test_eligibility_is_recorded_with_who_and_when(db, world):
     view = service.update_proposal(db, world["alice"], _draft(db, world), ProposalUpdate(**COMPLETE))
     service.submit_proposal(db, world["alice"], view, accept_terms=True)
     _close(db, world)
-    seen = service.get_proposal(db, world["sponsor"], view.proposal.id)
+    seen = records.get_proposal(db, world["sponsor"], view.proposal.id)
     with pytest.raises(Invalid):
         service.decide_eligibility(db, world["sponsor"], seen, EligibilityDecision(eligible=False))
     service.decide_eligibility(
@@ -203,7 +203,7 @@ def test_eligibility_is_recorded_with_who_and_when(db, world):
     assert proposal.status == "ineligible" and proposal.eligibility_by_id == world["sponsor"].user_id
     assert proposal.eligibility_at is not None
     with pytest.raises(Forbidden):
-        mine = service.get_proposal(db, world["alice"], view.proposal.id)
+        mine = records.get_proposal(db, world["alice"], view.proposal.id)
         service.decide_eligibility(db, world["alice"], mine, EligibilityDecision(eligible=True))
 
 
@@ -233,7 +233,7 @@ def test_extra_questions_are_checked_and_required_to_submit(db, world):
         db, world["alice"], view.proposal.id, "deck.pdf", b"%PDF-1.4 deck", question_id=deck.id
     )
     version = service.submit_proposal(
-        db, world["alice"], service.get_proposal(db, world["alice"], view.proposal.id), accept_terms=True
+        db, world["alice"], records.get_proposal(db, world["alice"], view.proposal.id), accept_terms=True
     )
     assert version.content["answers"] == {str(choice.id): "Rabat"}
     assert [a["question"] for a in version.content["attachments"]] == [deck.id]
@@ -256,15 +256,15 @@ def test_exports_are_safe_and_hold_the_last_version(db, world):
         db, world["alice"], _draft(db, world), ProposalUpdate(**{**COMPLETE, "title": '=HYPERLINK("x")'})
     )
     service.store_attachment_bytes(db, world["alice"], view.proposal.id, "deck.pdf", b"%PDF-1.4 deck")
-    view = service.get_proposal(db, world["alice"], view.proposal.id)
+    view = records.get_proposal(db, world["alice"], view.proposal.id)
     service.submit_proposal(db, world["alice"], view, accept_terms=True)
     challenge = challenges.get_challenge(db, world["sponsor"], world["challenge"].id)
     with pytest.raises(Forbidden):
-        export.export_csv(db, world["sponsor"], challenge)
+        exports.export_csv(db, world["sponsor"], challenge)
     _close(db, world)
-    rows = list(csv.DictReader(io.StringIO(in_english(export.export_csv, db, world["sponsor"], challenge)[1:])))
+    rows = list(csv.DictReader(io.StringIO(in_english(exports.export_csv, db, world["sponsor"], challenge)[1:])))
     assert len(rows) == 1 and rows[0]["Title"] == '\'=HYPERLINK("x")' and rows[0]["Startup"] == "LeakSense SARL"
-    path = export.export_zip(db, world["sponsor"], challenge)
+    path = exports.export_zip(db, world["sponsor"], challenge)
     try:
         with zipfile.ZipFile(path) as archive:
             assert [n.split("/")[-1] for n in archive.namelist()] == ["deck.pdf"]
@@ -307,7 +307,7 @@ def test_a_stale_save_that_changes_nothing_is_no_conflict(db, world):
     view = _draft(db, world)
     loaded = view.proposal.revision
     service.update_proposal(db, world["alice"], view, ProposalUpdate(summary="Same"), expected_revision=loaded)
-    again = service.get_proposal(db, world["alice"], view.proposal.id)
+    again = records.get_proposal(db, world["alice"], view.proposal.id)
     service.update_proposal(db, world["alice"], again, ProposalUpdate(summary="Same"), expected_revision=loaded)
     assert db.get(Proposal, view.proposal.id).summary == "Same"
 

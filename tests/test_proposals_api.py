@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from app import storage
 from app.db import utcnow
-from app.proposals import service
+from app.proposals import records, service
 from app.proposals.models import Proposal, ProposalAttachment, ProposalQuestion, ProposalVersion
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -160,7 +160,6 @@ def test_a_second_proposal_by_the_same_startup_is_409(client, db, world, auth):
 def test_two_members_creating_the_proposal_at_once_get_201_and_409(client, db, world, auth, monkeypatch):
     """On PostgreSQL both requests pass the check for an existing proposal; the unique constraint decides.
     Here the teammate's row is inserted between this request's check and its insert."""
-    from app.proposals import service
 
     check = service._check_kpis
 
@@ -334,7 +333,7 @@ def test_submit_records_a_version_with_receipt_and_sha256(client, db, world, aut
     assert version["number"] == 1 and version["accepted_by"] == "Bob" and version["terms_version"] == 1
     assert version["receipt_number"] == row.receipt_number
     assert version["receipt_number"].startswith(f"MDN-{world['challenge'].id}-{proposal_id}-1-")
-    assert version["sha256"] == row.sha256 == service.content_sha256(row.content)
+    assert version["sha256"] == row.sha256 == records.content_sha256(row.content)
     assert len(version["sha256"]) == 64 and int(version["sha256"], 16) >= 0
     assert version["terms_sha256"] == hashlib.sha256(b"IP stays with the startup.").hexdigest()
     assert row.content["title"] == "LeakSense" and row.accepted_by_id == world["bob"].id

@@ -17,7 +17,7 @@ from app.datasets.models import Dataset, DatasetFile
 from app.datasets.schemas import DatasetCreate
 from app.db import utcnow
 from app.notifications.models import OutboxMessage
-from app.proposals import questions, service
+from app.proposals import questions, records, service
 from app.proposals.models import ProposalQuestion
 from app.proposals.schemas import EligibilityDecision, ProposalCreate, QuestionCreate
 from tests.conftest import post_form, sign_in
@@ -296,13 +296,13 @@ def test_the_startup_s_members_are_emailed_the_eligibility_decision_with_the_rea
             plan=[{"month": 1, "milestone": "Installed"}],
         ),
     )
-    service.submit_proposal(db, admin, service.get_proposal(db, admin, view.proposal.id), accept_terms=True)
+    service.submit_proposal(db, admin, records.get_proposal(db, admin, view.proposal.id), accept_terms=True)
     challenge.deadline = utcnow() - timedelta(seconds=1)
     db.add(challenge)
     db.flush()
     before = len(db.exec(select(OutboxMessage)).all())
     sponsor = make.actor(setting["sponsor"])
-    decided = service.get_proposal(db, sponsor, view.proposal.id)
+    decided = records.get_proposal(db, sponsor, view.proposal.id)
     service.decide_eligibility(db, sponsor, decided, EligibilityDecision(eligible=False, reason="No pilot site."))
     mails = {m.to_address: m for m in db.exec(select(OutboxMessage)).all()[before:]}
     assert set(mails) == {setting["startup"].email, colleague.email}

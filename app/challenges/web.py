@@ -1,5 +1,6 @@
 """HTML pages of challenges: the public list and page, the sponsor's form, the image, publication, follow, Q&A."""
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -35,6 +36,11 @@ from app.web.templating import redirect, render
 router = APIRouter()
 
 STATUSES = ("published", "closed", "awarded", "archived")
+
+PageSection = Callable[[Session, Actor, ChallengeView], dict[str, Any]]
+# What the domains built on challenges add to its page (datasets, proposals): app/pages/challenge.py installs
+# them, so that this domain imports none of those above it.
+PAGE_SECTIONS: list[PageSection] = []
 
 
 def challenge_path(view: ChallengeView) -> str:
@@ -108,18 +114,6 @@ def challenge_page(
     return _challenge_page(request, session, actor, view)
 
 
-def _datasets_context(session: Session, actor: Actor, view: ChallengeView) -> dict[str, Any]:
-    from app.datasets import service as datasets  # the datasets domain builds on challenges
-
-    return datasets.challenge_datasets_context(session, actor, view)
-
-
-def _proposals_context(session: Session, actor: Actor, view: ChallengeView) -> dict[str, Any]:
-    from app.proposals import service as proposals  # the proposals domain builds on challenges
-
-    return proposals.challenge_page_context(session, actor, view)
-
-
 def _challenge_page(
     request: Request, session: Session, actor: Actor, view: ChallengeView, status_code: int | None = None, **extra: Any
 ) -> HTMLResponse:
@@ -141,8 +135,7 @@ def _challenge_page(
         "image_error": None,
         "image_error_vars": {},
         "image_limit": storage.human_size(storage.MAX_IMAGE_BYTES),
-        **_datasets_context(session, actor, view),
-        **_proposals_context(session, actor, view),
+        **{k: v for section in PAGE_SECTIONS for k, v in section(session, actor, view).items()},
     }
     context.update(extra)
     if status_code is None:

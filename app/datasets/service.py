@@ -48,7 +48,7 @@ from app.datasets.models import Dataset, DatasetDownload, DatasetField, DatasetF
 from app.datasets.schemas import LICENCES, DatasetCreate, DatasetUpdate, DictionaryEntry
 from app.db import after_commit, utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
-from app.proposals import service as proposals
+from app.proposals import queries as proposal_queries
 from app.security.actor import Actor
 
 log = logging.getLogger(__name__)
@@ -156,7 +156,7 @@ def get_dataset(session: Session, actor: Actor, dataset_id: int) -> DatasetView:
         raise NotFound()
     challenge = challenges.get_challenge(session, actor, dataset.challenge_id) if dataset.challenge_id else None
     staff, may_edit = _staff_and_editor(actor, dataset, challenge)
-    applicant = challenge is not None and proposals.is_applicant(session, actor, challenge.challenge.id or 0)
+    applicant = challenge is not None and proposal_queries.is_applicant(session, actor, challenge.challenge.id or 0)
     if not can.can_view_dataset(actor, dataset, staff=staff, applicant=applicant):
         if can.needs_sign_in(actor, dataset):
             raise Unauthenticated("Sign in to access this dataset.")
@@ -181,7 +181,7 @@ def list_datasets(session: Session, actor: Actor, challenge: ChallengeView) -> l
         .order_by(func.lower(Dataset.title), col(Dataset.id))
     ).all()
     visible: list[tuple[Dataset, bool, bool]] = []
-    applicant = proposals.is_applicant(session, actor, challenge.challenge.id or 0)
+    applicant = proposal_queries.is_applicant(session, actor, challenge.challenge.id or 0)
     for dataset in rows:
         staff, may_edit = _staff_and_editor(actor, dataset, challenge)
         if can.can_view_dataset(actor, dataset, staff=staff, applicant=applicant):

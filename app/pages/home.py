@@ -37,9 +37,9 @@ from app.programmes import permissions as programme_can
 from app.programmes import service as programmes
 from app.programmes.service import ProgrammeView
 from app.proposals import permissions as proposal_can
-from app.proposals import service as proposals
+from app.proposals import queries as proposal_queries
 from app.proposals.models import ProposalStatus
-from app.proposals.service import ProposalView
+from app.proposals.records import ProposalView
 from app.security.actor import Actor
 from app.startups import permissions as startup_can
 from app.startups import service as startups
@@ -216,7 +216,7 @@ def _startup_sections(session: Session, actor: Actor, home: Home) -> None:
     shown = {v.challenge.id for v in home.matching}
     others, home.open_total = challenges.list_challenges(session, actor, open_filter, limit=OPEN_SHOWN + len(shown))
     home.others = [v for v in others if v.challenge.id not in shown][: max(0, OPEN_SHOWN - len(home.matching))]
-    for view in proposals.list_my_proposals(session, actor):
+    for view in proposal_queries.list_my_proposals(session, actor):
         if view.status in proposal_can.REVIEWABLE:
             home.submitted.append(view)
         elif view.may_edit:
@@ -225,7 +225,7 @@ def _startup_sections(session: Session, actor: Actor, home: Home) -> None:
 
 
 def _work(session: Session, actor: Actor, views: Sequence[ChallengeView], now: datetime) -> list[ChallengeWork]:
-    counts = proposals.proposal_counts(session, actor, views)
+    counts = proposal_queries.proposal_counts(session, actor, views)
     questions = challenges.waiting_questions(session, actor, views)
     return [
         ChallengeWork(v, counts.get(v.challenge.id or 0, {}), questions.get(v.challenge.id or 0, []), now)

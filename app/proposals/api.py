@@ -12,8 +12,10 @@ from app.api.pagination import Cursor, Limit, Page, paginate
 from app.challenges import service as challenges
 from app.challenges.schemas import OrganisationRef
 from app.db import SessionDep, between_transactions
-from app.proposals import questions, service
+from app.proposals import queries, questions, records, service
 from app.proposals.models import ProposalAttachment, ProposalQuestion
+from app.proposals.queries import ProposalFilters
+from app.proposals.records import ProposalView
 from app.proposals.schemas import (
     AttachmentPublic,
     EligibilityDecision,
@@ -28,7 +30,6 @@ from app.proposals.schemas import (
     SubmitRequest,
     VersionPublic,
 )
-from app.proposals.service import ProposalFilters, ProposalView
 from app.security.bodylimit import streamed_upload
 from app.validation import RecordId
 
@@ -162,7 +163,7 @@ def proposal_list(
     challenge: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     status_: Annotated[Status | None, Query(alias="status")] = None,
 ) -> Page[ProposalPublic]:
-    views = service.list_visible_proposals(session, actor, ProposalFilters(challenge=challenge, status=status_))
+    views = queries.list_visible_proposals(session, actor, ProposalFilters(challenge=challenge, status=status_))
     return paginate(request, [public(request, v) for v in views], limit=limit, cursor=cursor)
 
 
@@ -186,7 +187,7 @@ def proposal_create(
 def proposal_get(
     request: Request, response: Response, session: SessionDep, actor: ApiActor, proposal_id: RecordId
 ) -> ProposalPublic:
-    view = service.get_proposal(session, actor, proposal_id)
+    view = records.get_proposal(session, actor, proposal_id)
     if view.member:
         response.headers["ETag"] = etag(view)
     return public(request, view)
@@ -210,7 +211,7 @@ def proposal_patch(
     data: ProposalUpdate,
     if_match: Annotated[str | None, Header(max_length=200)] = None,
 ) -> ProposalPublic:
-    view = service.get_proposal(session, actor, proposal_id)
+    view = records.get_proposal(session, actor, proposal_id)
     try:
         view = service.update_proposal(session, actor, view, data, expected_revision=revision_from(if_match, view))
     except service.StaleRevision as exc:
@@ -229,7 +230,7 @@ def proposal_submit(
     request: Request, response: Response, session: SessionDep, actor: WriteActor, proposal_id: RecordId,
     data: SubmitRequest,
 ) -> ProposalPublic:  # fmt: skip
-    view = service.get_proposal(session, actor, proposal_id)
+    view = records.get_proposal(session, actor, proposal_id)
     service.submit_proposal(
         session,
         actor,
@@ -238,7 +239,7 @@ def proposal_submit(
         terms_version=data.terms_version,
         terms_language=data.terms_language,
     )
-    view = service.get_proposal(session, actor, proposal_id)
+    view = records.get_proposal(session, actor, proposal_id)
     response.headers["ETag"] = etag(view)
     return public(request, view)
 
@@ -252,7 +253,7 @@ def proposal_submit(
 def proposal_withdraw(
     request: Request, session: SessionDep, actor: WriteActor, proposal_id: RecordId
 ) -> ProposalPublic:
-    view = service.get_proposal(session, actor, proposal_id)
+    view = records.get_proposal(session, actor, proposal_id)
     return public(request, service.withdraw_proposal(session, actor, view))
 
 
@@ -264,7 +265,7 @@ def proposal_withdraw(
 def proposal_eligibility(
     request: Request, session: SessionDep, actor: WriteActor, proposal_id: RecordId, data: EligibilityDecision
 ) -> ProposalPublic:
-    view = service.get_proposal(session, actor, proposal_id)
+    view = records.get_proposal(session, actor, proposal_id)
     return public(request, service.decide_eligibility(session, actor, view, data))
 
 
@@ -294,7 +295,7 @@ async def attachment_upload(
         streaming=between_transactions(request, session),
     )
     response.headers["Location"] = api_url(request, f"/proposals/{proposal_id}/attachments/{stored.id}")
-    return _attachment_public(request, proposal_id, service.snapshot_entry(stored), stored.created_at)
+    return _attachment_public(request, proposal_id, records.snapshot_entry(stored), stored.created_at)
 
 
 @router.get(
@@ -306,7 +307,7 @@ def attachment_get(
     request: Request, session: SessionDep, actor: ApiActor, proposal_id: RecordId, attachment_id: RecordId
 ) -> AttachmentPublic:
     found = service.get_attachment(session, actor, proposal_id, attachment_id)
-    return _attachment_public(request, proposal_id, service.snapshot_entry(found), found.created_at)
+    return _attachment_public(request, proposal_id, records.snapshot_entry(found), found.created_at)
 
 
 @router.get(

@@ -13,7 +13,9 @@ Rules:
 - Every change is in the audit log, on the challenge.
 """
 
+import math
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -190,3 +192,61 @@ def remove_question(session: Session, actor: Actor, question_id: int) -> Challen
         question=question_id,
     )
     return challenge
+
+
+# ---- answers ------------------------------------------------------------------------------------------
+
+TEXT_KINDS = (QuestionKind.short_text, QuestionKind.long_text)
+
+
+def check_answers(
+    questions: Sequence[ProposalQuestion], answers: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, tuple[str, dict[str, Any]]]]:
+    """Answers keyed by question id, checked against each question's kind and choices; and the problems of the
+    answers that could not be taken (message and its variables, by field)."""
+    by_id = {str(q.id): q for q in questions}
+    clean: dict[str, Any] = {}
+    problems: dict[str, tuple[str, dict[str, Any]]] = {}
+    for key, value in answers.items():
+        question = by_id.get(str(key))
+        name = f"answers.{key}"
+        if question is None:
+            problems[name] = ("This question does not exist for this challenge.", {})
+            continue
+        if value in (None, "", []):
+            continue
+        problem = answer_problem(question, value)
+        if problem is not None:
+            problems[name] = problem
+            continue
+        if question.kind == QuestionKind.number:
+            number = float(str(value).replace(",", ".").strip())
+            clean[str(key)] = int(number) if number.is_integer() else number
+        elif question.kind == QuestionKind.multiple_choice:
+            clean[str(key)] = [str(v) for v in (value if isinstance(value, list) else [value])]
+        else:
+            clean[str(key)] = str(value).strip() if question.kind in TEXT_KINDS else str(value)
+    return clean, problems
+
+
+def answer_problem(question: ProposalQuestion, value: Any) -> tuple[str, dict[str, Any]] | None:
+    """Why `value` cannot answer `question`, or None."""
+    if question.kind == QuestionKind.file:
+        return "Answer this question by uploading a file.", {}
+    if question.kind == QuestionKind.number:
+        try:
+            number = float(str(value).replace(",", ".").strip())
+        except ValueError:
+            return "Enter a number.", {}
+        return None if math.isfinite(number) and abs(number) <= 1e15 else ("Enter a number.", {})
+    if question.kind == QuestionKind.multiple_choice:
+        values = value if isinstance(value, list) else [value]
+        return None if all(str(v) in question.choices for v in values) else ("Choose one of the options.", {})
+    if not isinstance(value, str):
+        return "Enter a valid value.", {}
+    if question.kind == QuestionKind.single_choice:
+        return None if value in question.choices else ("Choose one of the options.", {})
+    limit = 300 if question.kind == QuestionKind.short_text else 10_000
+    if len(value.strip()) > limit:
+        return "Use at most %(max_length)s characters.", {"max_length": limit}
+    return None

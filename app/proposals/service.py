@@ -1,4 +1,7 @@
-"""Proposals: startups apply to challenges; sponsors read them once the deadline has passed.
+"""Proposals: the working copy and the submission workflow (create, save and merge, submit, withdraw), the
+eligibility check and the attachments; startups apply to challenges, sponsors read them once the deadline has
+passed. What each reader sees of a proposal is records.py; the lists are queries.py; the extra questions and the
+checks of their answers, questions.py; the exports, exports.py; who may do what, permissions.py.
 
 Rules:
 - One proposal per startup per challenge; a startup may apply to many challenges. Any member of a startup
@@ -23,13 +26,10 @@ Rules:
 - Fields the user may not set (status, challenge after creation, startup) are not in the update shapes.
 """
 
-import hashlib
-import json
-import math
 import secrets
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -40,9 +40,8 @@ from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
 from app import i18n, storage
-from app.accounts.models import Membership, Organisation, OrgKind, User
+from app.accounts.models import Membership, OrgKind, User
 from app.audit import service as audit
-from app.challenges import permissions as challenge_can
 from app.challenges import service as challenges
 from app.challenges import terms as challenge_terms
 from app.challenges.models import Challenge, ChallengeTerms
@@ -51,7 +50,7 @@ from app.config import site_url
 from app.db import after_commit, insert_unique, utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.notifications import service as notifications
-from app.proposals import drafts
+from app.proposals import drafts, questions, records
 from app.proposals import permissions as can
 from app.proposals.models import (
     Proposal,
@@ -61,8 +60,9 @@ from app.proposals.models import (
     ProposalVersion,
     QuestionKind,
 )
+from app.proposals.questions import answer_problem, check_answers
+from app.proposals.records import ProposalView
 from app.proposals.schemas import EligibilityDecision, ProposalCreate, ProposalFields
-from app.search import contains_text
 from app.security.actor import Actor
 from app.validation import InvalidInput, field_errors, whole_number
 
@@ -79,208 +79,13 @@ class StaleRevision(Conflict):
         self.current = current
 
 
-@dataclass
-class ProposalView:
-    proposal: Proposal
-    challenge: ChallengeView
-    startup: Organisation
-    actor: Actor
-    staff: bool
-    now: datetime
-    attachments: list[ProposalAttachment] = field(default_factory=list)  # every attachment, removed included
-    versions: list[ProposalVersion] = field(default_factory=list)  # oldest first
-    questions: list[ProposalQuestion] = field(default_factory=list)
-
-    @property
-    def status(self) -> str:
-        return self.proposal.status
-
-    @property
-    def member(self) -> bool:
-        return can.is_startup_member(self.actor, self.proposal)
-
-    @property
-    def latest(self) -> ProposalVersion | None:
-        return self.versions[-1] if self.versions else None
-
-    @property
-    def current_attachments(self) -> list[ProposalAttachment]:
-        return [a for a in self.attachments if a.removed_at is None]
-
-    @property
-    def has_unsubmitted_changes(self) -> bool:
-        p = self.proposal
-        return p.submitted_revision is not None and p.revision != p.submitted_revision
-
-    @property
-    def content(self) -> dict[str, Any]:
-        """What this reader sees: the working copy for the startup, the last submitted version for staff."""
-        if self.member or self.latest is None:
-            return snapshot(self.proposal, self.current_attachments)
-        return self.latest.content
-
-    @property
-    def may_edit(self) -> bool:
-        return can.can_edit_proposal(self.actor, self.proposal, self.challenge.challenge, self.now)
-
-    @property
-    def may_withdraw(self) -> bool:
-        return can.can_withdraw_proposal(self.actor, self.proposal, self.challenge.challenge, self.now)
-
-    @property
-    def may_check_eligibility(self) -> bool:
-        return can.can_check_eligibility(
-            self.actor, self.proposal, self.challenge.challenge, staff=self.staff, now=self.now
-        )
-
-    @property
-    def deadline_passed(self) -> bool:
-        return can.deadline_passed(self.challenge.challenge, self.now)
-
-    def attachment_for(self, question_id: int) -> ProposalAttachment | None:
-        return next((a for a in self.current_attachments if a.question_id == question_id), None)
-
-
-# ---- content, hashes and receipts ------------------------------------------------------------------------
-
-
-def snapshot_entry(a: ProposalAttachment) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "name": a.name,
-        "size": a.size,
-        "sha256": a.sha256,
-        "media_type": a.media_type,
-        "question": a.question_id,
-    }
-
-
-def snapshot(proposal: Proposal, attachments: Sequence[ProposalAttachment]) -> dict[str, Any]:
-    """The proposal's content as submitted: every field the startup wrote, answers and attachment hashes."""
-    return {
-        "challenge": proposal.challenge_id,
-        "startup": proposal.startup_id,
-        "title": proposal.title,
-        "summary": proposal.summary,
-        "description": proposal.description,
-        "data_use": proposal.data_use,
-        "experimentation_plan": proposal.experimentation_plan,
-        "team": list(proposal.team),
-        "trl": proposal.trl,
-        "needs": proposal.needs,
-        "plan": list(proposal.plan),
-        "kpis": list(proposal.kpis),
-        "answers": dict(proposal.answers),
-        "video_url": proposal.video_url,
-        "attachments": [snapshot_entry(a) for a in sorted(attachments, key=lambda a: a.id or 0)],
-    }
-
-
-def content_sha256(content: dict[str, Any]) -> str:
-    """SHA-256 of the canonical JSON of a content (sorted keys, no spaces, UTF-8): anyone can recompute it."""
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
 def _receipt_number(proposal: Proposal, number: int) -> str:
     return f"MDN-{proposal.challenge_id}-{proposal.id}-{number}-{secrets.token_hex(3).upper()}"
 
 
-def format_deadline(view: ChallengeView) -> str:
-    """The deadline in the programme's time zone, named, in the current language."""
-    return i18n.format_datetime(view.challenge.deadline, "zoned", view.programme.timezone)
-
-
-# ---- loading ---------------------------------------------------------------------------------------------
-
-
-def _questions(session: Session, challenge_id: int) -> list[ProposalQuestion]:
-    return list(
-        session.exec(
-            select(ProposalQuestion)
-            .where(ProposalQuestion.challenge_id == challenge_id)
-            .order_by(col(ProposalQuestion.position), col(ProposalQuestion.id))
-        )
-    )
-
-
-def _views(
-    session: Session,
-    actor: Actor,
-    proposals: Sequence[Proposal],
-    challenge_views: dict[int, ChallengeView],
-    now: datetime,
-) -> list[ProposalView]:
-    """Views of many proposals in a constant number of queries (the challenges are loaded by the caller)."""
-    if not proposals:
-        return []
-    ids = [p.id for p in proposals]
-    startups = {
-        o.id: o
-        for o in session.exec(select(Organisation).where(col(Organisation.id).in_({p.startup_id for p in proposals})))
-    }
-    attachments: dict[int, list[ProposalAttachment]] = {}
-    for a in session.exec(
-        select(ProposalAttachment)
-        .where(col(ProposalAttachment.proposal_id).in_(ids))
-        .order_by(col(ProposalAttachment.id))
-    ):
-        attachments.setdefault(a.proposal_id, []).append(a)
-    versions: dict[int, list[ProposalVersion]] = {}
-    for v in session.exec(
-        select(ProposalVersion).where(col(ProposalVersion.proposal_id).in_(ids)).order_by(col(ProposalVersion.number))
-    ):
-        versions.setdefault(v.proposal_id, []).append(v)
-    questions: dict[int, list[ProposalQuestion]] = {}
-    for q in session.exec(
-        select(ProposalQuestion)
-        .where(col(ProposalQuestion.challenge_id).in_({p.challenge_id for p in proposals}))
-        .order_by(col(ProposalQuestion.position), col(ProposalQuestion.id))
-    ):
-        questions.setdefault(q.challenge_id, []).append(q)
-    views = []
-    for p in proposals:
-        challenge = challenge_views[p.challenge_id]
-        views.append(
-            ProposalView(
-                proposal=p,
-                challenge=challenge,
-                startup=startups[p.startup_id],
-                actor=actor,
-                staff=challenge.is_staff(actor),
-                now=now,
-                attachments=attachments.get(p.id or 0, []),
-                versions=versions.get(p.id or 0, []),
-                questions=questions.get(p.challenge_id, []),
-            )
-        )
-    return views
-
-
-def get_proposal(session: Session, actor: Actor, proposal_id: int, *, now: datetime | None = None) -> ProposalView:
-    """A proposal the actor may see; NotFound for everyone else (other startups, staff before the deadline)."""
-    now = now or utcnow()
-    proposal = session.get(Proposal, proposal_id)
-    if proposal is None:
-        raise NotFound()
-    challenge = challenges.get_challenge(session, actor, proposal.challenge_id)
-    if not can.can_view_proposal(actor, proposal, challenge.challenge, staff=challenge.is_staff(actor), now=now):
-        raise NotFound()
-    return _views(session, actor, [proposal], {challenge.challenge.id or 0: challenge}, now)[0]
-
-
-def get_member_proposal(session: Session, actor: Actor, proposal_id: int) -> ProposalView:
-    """A proposal for what only its startup does on the pages (edit, submit, withdraw): 404 to anyone else,
-    the staff who may read it included — those forms do not exist for them."""
-    view = get_proposal(session, actor, proposal_id)
-    if not view.member:
-        raise NotFound()
-    return view
-
-
 def get_editable_proposal(session: Session, actor: Actor, proposal_id: int) -> ProposalView:
     """A proposal for its edit form: 404 to non-members; Conflict once the call is over (read-only)."""
-    view = get_member_proposal(session, actor, proposal_id)
+    view = records.get_member_proposal(session, actor, proposal_id)
     check_editable(view)
     return view
 
@@ -291,19 +96,10 @@ def check_editable(view: ProposalView) -> None:
     if view.deadline_passed:
         raise Conflict(
             "The deadline (%(deadline)s) has passed: the proposal can no longer change.",
-            deadline=format_deadline(view.challenge),
+            deadline=records.format_deadline(view.challenge),
         )
     if not view.may_edit:
         raise Conflict("This proposal can no longer change.")
-
-
-def _lock(session: Session, proposal: Proposal) -> Proposal:
-    """Re-read the proposal with a row lock (PostgreSQL) so that concurrent saves and submissions queue;
-    SQLite's BEGIN IMMEDIATE already serialises writers."""
-    locked = session.exec(
-        select(Proposal).where(Proposal.id == proposal.id).with_for_update().execution_options(populate_existing=True)
-    ).one()
-    return locked
 
 
 def _touch(session: Session, actor: Actor, proposal: Proposal) -> None:
@@ -314,156 +110,7 @@ def _touch(session: Session, actor: Actor, proposal: Proposal) -> None:
     session.add(proposal)
 
 
-def startup_proposal(
-    session: Session, actor: Actor, challenge: ChallengeView, startup_id: int | None = None
-) -> Proposal | None:
-    """The proposal of the actor's startup (the one given, or any of theirs) to this challenge, if any."""
-    mine = actor.organisation_ids(OrgKind.startup)
-    if startup_id is not None:
-        mine &= {startup_id}
-    if not mine:
-        return None
-    return session.exec(
-        select(Proposal)
-        .where(Proposal.challenge_id == challenge.challenge.id, col(Proposal.startup_id).in_(mine))
-        .order_by(col(Proposal.id))
-    ).first()
-
-
-def is_applicant(session: Session, actor: Actor, challenge_id: int) -> bool:
-    """Whether one of the actor's startups has a submitted (not withdrawn) proposal to the challenge."""
-    mine = actor.organisation_ids(OrgKind.startup)
-    if not actor.is_authenticated or not mine:
-        return False
-    return (
-        session.exec(
-            select(Proposal.id).where(
-                Proposal.challenge_id == challenge_id,
-                col(Proposal.startup_id).in_(mine),
-                col(Proposal.status).in_([s.value for s in can.REVIEWABLE]),
-            )
-        ).first()
-        is not None
-    )
-
-
-@dataclass
-class ProposalFilters:
-    challenge: int | None = None
-    status: str | None = None
-
-
-def list_my_proposals(session: Session, actor: Actor, filters: ProposalFilters | None = None) -> list[ProposalView]:
-    """The proposals of the actor's startups ("my applications"), newest first."""
-    mine = actor.organisation_ids(OrgKind.startup)
-    if not actor.is_authenticated or not mine:
-        return []
-    query = select(Proposal).where(col(Proposal.startup_id).in_(mine))
-    if filters and filters.challenge:
-        query = query.where(Proposal.challenge_id == filters.challenge)
-    if filters and filters.status:
-        query = query.where(Proposal.status == filters.status)
-    proposals = list(session.exec(query.order_by(col(Proposal.updated_at).desc(), col(Proposal.id).desc())))
-    return _with_challenges(session, actor, proposals)
-
-
-def _with_challenges(session: Session, actor: Actor, proposals: list[Proposal]) -> list[ProposalView]:
-    now = utcnow()
-    challenge_views = {
-        v.challenge.id or 0: v for v in challenges.views_for(session, sorted({p.challenge_id for p in proposals}))
-    }
-    return _views(session, actor, proposals, challenge_views, now)
-
-
-def list_visible_proposals(session: Session, actor: Actor, filters: ProposalFilters) -> list[ProposalView]:
-    """For the API list: the actor's own proposals, plus the submitted ones to challenges they are staff of
-    whose deadline has passed (filtered in SQL; the predicates are checked again on each row)."""
-    own = sorted(list_my_proposals(session, actor, filters), key=lambda v: v.proposal.id or 0)  # stable pages
-    if not actor.is_authenticated:
-        return own
-    now = utcnow()
-    reviewable = select(Challenge.id).where(challenge_can.staff_challenges(actor), col(Challenge.deadline) <= now)
-    query = select(Proposal).where(
-        col(Proposal.status).in_([s.value for s in can.REVIEWABLE]),
-        col(Proposal.challenge_id).in_(reviewable),
-        col(Proposal.id).not_in([v.proposal.id for v in own] or [-1]),
-    )
-    if filters.challenge:
-        query = query.where(Proposal.challenge_id == filters.challenge)
-    if filters.status:
-        query = query.where(Proposal.status == filters.status)
-    rows = list(session.exec(query.order_by(col(Proposal.id))))
-    reviewed = [
-        v
-        for v in _with_challenges(session, actor, rows)
-        if can.can_view_proposal(actor, v.proposal, v.challenge.challenge, staff=v.staff, now=now)
-    ]
-    return own + reviewed
-
-
-@dataclass
-class ChallengeProposals:
-    """What the staff see of a challenge's proposals: counts always, the proposals after the deadline."""
-
-    challenge: ChallengeView
-    counts: dict[str, int]
-    proposals: list[ProposalView]
-    reviewable: bool
-
-    @property
-    def submitted_total(self) -> int:
-        return sum(n for s, n in self.counts.items() if s in can.REVIEWABLE)
-
-
-def challenge_proposals(
-    session: Session,
-    actor: Actor,
-    challenge: ChallengeView,
-    *,
-    status: str | None = None,
-    q: str | None = None,
-    counts_only: bool = False,
-) -> ChallengeProposals:
-    """The staff's view of a challenge's proposals; `counts_only` for the challenge page, which shows counts."""
-    if not challenge.is_staff(actor):
-        raise NotFound()
-    now = utcnow()
-    counts = proposal_counts(session, actor, [challenge])[challenge.challenge.id or 0]
-    reviewable = can.can_review_proposals(challenge.challenge, staff=True, now=now)
-    proposals: list[ProposalView] = []
-    if reviewable and not counts_only:
-        query = select(Proposal).where(
-            Proposal.challenge_id == challenge.challenge.id,
-            col(Proposal.status).in_([s.value for s in can.REVIEWABLE]),
-        )
-        if status:
-            query = query.where(Proposal.status == status)
-        if q:
-            query = query.join(Organisation, col(Organisation.id) == Proposal.startup_id).where(
-                contains_text(Organisation.name, q)
-            )
-        rows = list(session.exec(query.order_by(col(Proposal.submitted_at), col(Proposal.id))))
-        proposals = _views(session, actor, rows, {challenge.challenge.id or 0: challenge}, now)
-    return ChallengeProposals(challenge, counts, proposals, reviewable)
-
-
-def proposal_counts(session: Session, actor: Actor, views: Sequence[ChallengeView]) -> dict[int, dict[str, int]]:
-    """The counts by status of the proposals to those of these challenges the actor is staff of (counts are
-    all the staff see before the deadline), by challenge id, in one query; nothing of the others."""
-    ids = [v.challenge.id or 0 for v in views if v.is_staff(actor)]
-    out: dict[int, dict[str, int]] = {i: {} for i in ids}
-    if not ids:
-        return out
-    for challenge_id, status, n in session.exec(
-        select(Proposal.challenge_id, Proposal.status, func.count())
-        .where(col(Proposal.challenge_id).in_(ids))
-        .group_by(col(Proposal.challenge_id), col(Proposal.status))
-    ).all():
-        out[challenge_id][str(status)] = int(n)
-    return out
-
-
-# ---- writing ---------------------------------------------------------------------------------------------
+# ---- writing ------------------------------------------------------------------------------------------
 
 
 def _startup_for(session: Session, actor: Actor, wanted: int | None) -> int:
@@ -477,62 +124,6 @@ def _startup_for(session: Session, actor: Actor, wanted: int | None) -> int:
     if len(mine) > 1:
         raise Invalid({"startup": "You are a member of several startups: choose the one applying."})
     return next(iter(mine))
-
-
-def _check_answers(
-    questions: Sequence[ProposalQuestion], answers: dict[str, Any]
-) -> tuple[dict[str, Any], dict[str, tuple[str, dict[str, Any]]]]:
-    """Answers keyed by question id, checked against each question's kind and choices; and the problems of the
-    answers that could not be taken (message and its variables, by field)."""
-    by_id = {str(q.id): q for q in questions}
-    clean: dict[str, Any] = {}
-    problems: dict[str, tuple[str, dict[str, Any]]] = {}
-    for key, value in answers.items():
-        question = by_id.get(str(key))
-        name = f"answers.{key}"
-        if question is None:
-            problems[name] = ("This question does not exist for this challenge.", {})
-            continue
-        if value in (None, "", []):
-            continue
-        problem = _answer_problem(question, value)
-        if problem is not None:
-            problems[name] = problem
-            continue
-        if question.kind == QuestionKind.number:
-            number = float(str(value).replace(",", ".").strip())
-            clean[str(key)] = int(number) if number.is_integer() else number
-        elif question.kind == QuestionKind.multiple_choice:
-            clean[str(key)] = [str(v) for v in (value if isinstance(value, list) else [value])]
-        else:
-            clean[str(key)] = str(value).strip() if question.kind in TEXT_KINDS else str(value)
-    return clean, problems
-
-
-TEXT_KINDS = (QuestionKind.short_text, QuestionKind.long_text)
-
-
-def _answer_problem(question: ProposalQuestion, value: Any) -> tuple[str, dict[str, Any]] | None:
-    """Why `value` cannot answer `question`, or None."""
-    if question.kind == QuestionKind.file:
-        return "Answer this question by uploading a file.", {}
-    if question.kind == QuestionKind.number:
-        try:
-            number = float(str(value).replace(",", ".").strip())
-        except ValueError:
-            return "Enter a number.", {}
-        return None if math.isfinite(number) and abs(number) <= 1e15 else ("Enter a number.", {})
-    if question.kind == QuestionKind.multiple_choice:
-        values = value if isinstance(value, list) else [value]
-        return None if all(str(v) in question.choices for v in values) else ("Choose one of the options.", {})
-    if not isinstance(value, str):
-        return "Enter a valid value.", {}
-    if question.kind == QuestionKind.single_choice:
-        return None if value in question.choices else ("Choose one of the options.", {})
-    limit = 300 if question.kind == QuestionKind.short_text else 10_000
-    if len(value.strip()) > limit:
-        return "Use at most %(max_length)s characters.", {"max_length": limit}
-    return None
 
 
 def _raise_problems(problems: dict[str, tuple[str, dict[str, Any]]]) -> None:
@@ -568,7 +159,7 @@ def _apply(
         changed.append("kpis")
     if data.answers is not None:  # partial: the questions named are answered (or cleared), the others kept
         answers = {k: v for k, v in proposal.answers.items() if k not in {str(q) for q in data.answers}}
-        clean, problems = _check_answers(questions, data.answers)
+        clean, problems = check_answers(questions, data.answers)
         _raise_problems(problems)
         answers.update(clean)
         if answers != proposal.answers:
@@ -600,7 +191,8 @@ def create_proposal(
     if not can.can_create_proposal(actor, challenge.challenge, now):
         if can.deadline_passed(challenge.challenge, now):
             raise Conflict(
-                "The deadline (%(deadline)s) has passed: proposals are closed.", deadline=format_deadline(challenge)
+                "The deadline (%(deadline)s) has passed: proposals are closed.",
+                deadline=records.format_deadline(challenge),
             )
         raise Conflict("This challenge does not take proposals.")
     existing = session.exec(
@@ -615,7 +207,7 @@ def create_proposal(
         created_by_id=actor.user_id,
         updated_by_id=actor.user_id,
     )
-    _apply(session, proposal, data, _questions(session, challenge.challenge.id or 0))
+    _apply(session, proposal, data, questions.list_questions(session, actor, challenge))
     if not insert_unique(session, proposal):  # another member's request created it a moment ago
         twin = select(Proposal.id).where(
             Proposal.challenge_id == challenge.challenge.id, Proposal.startup_id == startup_id
@@ -623,7 +215,7 @@ def create_proposal(
         raise Conflict("Your startup already has a proposal for this challenge.", proposal=session.exec(twin).first())
     drafts.record(session, proposal, drafts.field_values(proposal), saved_by=actor.user_id, editor=None, full=True)
     audit.record(session, "proposal.created", actor=actor, target=("proposal", proposal.id))
-    return get_proposal(session, actor, proposal.id or 0)
+    return records.get_proposal(session, actor, proposal.id or 0)
 
 
 def update_proposal(
@@ -632,7 +224,7 @@ def update_proposal(
     """Save the working copy (the API's PATCH). `expected_revision` is the revision the caller read: a stale
     one is refused, unless the save would change nothing."""
     check_editable(view)
-    proposal = _lock(session, view.proposal)
+    proposal = records.lock(session, view.proposal)
     _check_kpis(view.challenge, data)
     if expected_revision is not None and expected_revision != proposal.revision:
         # A stale request that would change nothing (the same text, saved a moment ago by this very caller)
@@ -645,7 +237,7 @@ def update_proposal(
     _apply(session, proposal, data, view.questions)
     if not _save_changes(session, actor, proposal, before, editor=None):
         return view
-    return get_proposal(session, actor, proposal.id or 0)
+    return records.get_proposal(session, actor, proposal.id or 0)
 
 
 def _save_changes(
@@ -689,13 +281,13 @@ def save_draft(
     be read (kept out of `data`). `choices` say, for fields changed by both, which text to keep; they were made
     on a conflict screen drawn at revision `seen`, and a field a teammate changed again since is shown again."""
     check_editable(view)
-    proposal = _lock(session, view.proposal)
+    proposal = records.lock(session, view.proposal)
     problems = dict(problems or {})
     if _unknown_kpis(view.challenge, data):
         problems["kpis"] = (UNKNOWN_KPI, {})
         data = data.model_copy(update={"kpis": None})
     if data.answers is not None:
-        _, answer_problems = _check_answers(view.questions, data.answers)
+        _, answer_problems = check_answers(view.questions, data.answers)
         problems.update(answer_problems)
         valid = {k: v for k, v in data.answers.items() if f"answers.{k}" not in answer_problems}
         data = data.model_copy(update={"answers": valid})
@@ -742,7 +334,7 @@ def save_draft(
         drafts.set_field(proposal, key, value)
     saved = list(_save_changes(session, actor, proposal, before, editor=editor))
     if saved:
-        view = get_proposal(session, actor, proposal.id or 0)
+        view = records.get_proposal(session, actor, proposal.id or 0)
     return DraftSave(view=view, saved=saved, kept=kept, conflicts=conflicts, problems=problems)
 
 
@@ -760,7 +352,7 @@ def _joined_problem(key: str, value: Any, questions: Sequence[ProposalQuestion])
     """Why two texts joined cannot be saved (too long), or None."""
     if key.startswith(drafts.ANSWER):
         question = next((q for q in questions if f"{drafts.ANSWER}{q.id}" == key), None)
-        return None if question is None else _answer_problem(question, value)
+        return None if question is None else answer_problem(question, value)
     try:
         ProposalFields.model_validate({key: value})
     except ValidationError as exc:
@@ -792,14 +384,6 @@ def submission_problems(view: ProposalView) -> dict[str, str]:
     return problems
 
 
-def _relock(session: Session, actor: Actor, view: ProposalView, now: datetime | None = None) -> ProposalView:
-    """The view read again under the proposal's row lock, so that what is checked and frozen is what a
-    teammate's concurrent save or removal left (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises)."""
-    _lock(session, view.proposal)
-    session.expire_all()
-    return get_proposal(session, actor, view.proposal.id or 0, now=now)
-
-
 def submit_proposal(
     session: Session,
     actor: Actor,
@@ -820,11 +404,11 @@ def submit_proposal(
     session.exec(
         select(Challenge.id).where(Challenge.id == view.challenge.challenge.id).with_for_update(read=True)
     ).one()
-    view = _relock(session, actor, view, now)
+    view = records.relock(session, actor, view, now)
     if can.deadline_passed(view.challenge.challenge, now):
         raise Conflict(
             "The deadline (%(deadline)s) has passed: late submissions are refused.",
-            deadline=format_deadline(view.challenge),
+            deadline=records.format_deadline(view.challenge),
         )
     check_editable(view)
     if not accept_terms:
@@ -855,12 +439,12 @@ def submit_proposal(
         session.exec(select(func.max(ProposalVersion.number)).where(ProposalVersion.proposal_id == proposal.id)).one()
         or 0
     ) + 1
-    content = snapshot(proposal, view.current_attachments)
+    content = records.snapshot(proposal, view.current_attachments)
     version = ProposalVersion(
         proposal_id=proposal.id or 0,
         number=number,
         content=content,
-        sha256=content_sha256(content),
+        sha256=records.content_sha256(content),
         receipt_number=_receipt_number(proposal, number),
         terms_id=terms.id or 0,
         terms_version=terms.version,
@@ -910,7 +494,7 @@ def _send_receipts(session: Session, view: ProposalView, version: ProposalVersio
         subject_vars={"number": version.receipt_number},
         view=view,
         version=version,
-        deadline=lambda: format_deadline(view.challenge),
+        deadline=lambda: records.format_deadline(view.challenge),
     )
 
 
@@ -918,21 +502,13 @@ def withdraw_proposal(session: Session, actor: Actor, view: ProposalView) -> Pro
     check_editable(view)
     if not view.may_withdraw:
         raise Conflict("Only a submitted proposal can be withdrawn.")
-    proposal = _lock(session, view.proposal)
+    proposal = records.lock(session, view.proposal)
     proposal.status = ProposalStatus.withdrawn
     proposal.withdrawn_at = utcnow()
     session.add(proposal)
     session.flush()
     audit.record(session, "proposal.withdrawn", actor=actor, target=("proposal", proposal.id))
-    return get_proposal(session, actor, proposal.id or 0)
-
-
-def get_version(session: Session, actor: Actor, view: ProposalView, number: int) -> ProposalVersion:
-    """A submitted version (its receipt): the startup sees all of them, the staff the last one only."""
-    found = next((v for v in view.versions if v.number == number), None)
-    if found is None or (not view.member and found is not view.latest):
-        raise NotFound()
-    return found
+    return records.get_proposal(session, actor, proposal.id or 0)
 
 
 def decide_eligibility(session: Session, actor: Actor, view: ProposalView, data: EligibilityDecision) -> ProposalView:
@@ -974,18 +550,11 @@ def _send_eligibility_decision(session: Session, view: ProposalView) -> None:
     )
 
 
-def eligibility_decider(session: Session, view: ProposalView) -> str | None:
-    if view.proposal.eligibility_by_id is None:
-        return None
-    user = session.get(User, view.proposal.eligibility_by_id)
-    return user.name if user else None
-
-
 # ---- attachments -----------------------------------------------------------------------------------------
 
 
 def _prepare_attachment(session: Session, actor: Actor, proposal_id: int) -> ProposalView:
-    view = get_proposal(session, actor, proposal_id)
+    view = records.get_proposal(session, actor, proposal_id)
     check_editable(view)
     if len(view.current_attachments) >= MAX_ATTACHMENTS:
         raise Invalid({"file": "A proposal has at most %(count)s attachments."}, count=MAX_ATTACHMENTS)
@@ -1003,7 +572,7 @@ def add_attachment(
         previous = view.attachment_for(question_id)
         if previous is not None:
             _drop_attachment(session, view, previous)
-    proposal = _lock(session, view.proposal)
+    proposal = records.lock(session, view.proposal)
     key = storage.new_storage_key("proposals")
     storage.remove_on_rollback(session, staged.move_into_place(key))
     attachment = ProposalAttachment(
@@ -1071,7 +640,7 @@ def store_attachment_bytes(
 
 
 def remove_attachment(session: Session, actor: Actor, proposal_id: int, attachment_id: int) -> ProposalView:
-    view = _relock(session, actor, get_proposal(session, actor, proposal_id))
+    view = records.relock(session, actor, records.get_proposal(session, actor, proposal_id))
     check_editable(view)
     attachment = next((a for a in view.current_attachments if a.id == attachment_id), None)
     if attachment is None:
@@ -1080,7 +649,7 @@ def remove_attachment(session: Session, actor: Actor, proposal_id: int, attachme
     session.flush()
     _drop_attachment(session, view, attachment)
     audit.record(session, "proposal.attachment_removed", actor=actor, target=("proposal", proposal_id))
-    return get_proposal(session, actor, proposal_id)
+    return records.get_proposal(session, actor, proposal_id)
 
 
 def _drop_attachment(session: Session, view: ProposalView, attachment: ProposalAttachment) -> None:
@@ -1097,7 +666,7 @@ def _drop_attachment(session: Session, view: ProposalView, attachment: ProposalA
 
 def get_attachment(session: Session, actor: Actor, proposal_id: int, attachment_id: int) -> ProposalAttachment:
     """An attachment the actor may download: members, any of theirs; staff, those of the last version."""
-    view = get_proposal(session, actor, proposal_id)
+    view = records.get_proposal(session, actor, proposal_id)
     allowed = {a["id"] for a in view.content.get("attachments", [])}
     found = next((a for a in view.attachments if a.id == attachment_id and a.id in allowed), None)
     if found is None:
@@ -1113,27 +682,3 @@ def attachment_path(attachment: ProposalAttachment) -> Path:
     if not path.is_file():
         raise NotFound()
     return path
-
-
-def challenge_page_context(session: Session, actor: Actor, challenge: ChallengeView) -> dict[str, Any]:
-    """What the challenge page shows about proposals: the actor's startups' own proposals and the startups
-    that may still apply, or the counts for the staff."""
-    mine = actor.organisation_ids(OrgKind.startup) if actor.is_authenticated else set()
-    startups = {o.id: o for o in session.exec(select(Organisation).where(col(Organisation.id).in_(mine or [-1])))}
-    own = list(
-        session.exec(
-            select(Proposal)
-            .where(Proposal.challenge_id == challenge.challenge.id, col(Proposal.startup_id).in_(mine or [-1]))
-            .order_by(col(Proposal.id))
-        )
-    )
-    applied = {p.startup_id for p in own}
-    applying = sorted((o for i, o in startups.items() if i not in applied), key=lambda o: o.name.lower())
-    return {
-        "own_proposals": [(p, startups[p.startup_id]) for p in own],
-        "applying_startups": applying,
-        "may_apply": bool(applying) and can.can_create_proposal(actor, challenge.challenge, utcnow()),
-        "proposal_listing": (
-            challenge_proposals(session, actor, challenge, counts_only=True) if challenge.is_staff(actor) else None
-        ),
-    }

@@ -15,10 +15,10 @@ from app.challenges.service import ChallengeView
 from app.challenges.web import challenge_path
 from app.db import SessionDep, between_transactions
 from app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-from app.proposals import drafts, export, forms, questions, service
+from app.proposals import drafts, exports, forms, queries, questions, records, service
 from app.proposals.models import QuestionKind
+from app.proposals.records import ProposalView
 from app.proposals.schemas import EligibilityDecision, ProposalCreate, QuestionCreate, QuestionUpdate
-from app.proposals.service import ProposalView
 from app.security.actor import Actor
 from app.security.bodylimit import streamed_upload
 from app.startups import service as startups
@@ -47,7 +47,7 @@ def _common(view: ProposalView) -> dict[str, Any]:
         "challenge": view.challenge,
         "c": view.challenge.challenge,
         "tz": view.challenge.programme.timezone,
-        "deadline": service.format_deadline(view.challenge),
+        "deadline": records.format_deadline(view.challenge),
     }
 
 
@@ -56,7 +56,7 @@ def _page(request: Request, session: Session, view: ProposalView, *, status_code
         **_common(view),
         "content": view.content,
         "problems": service.submission_problems(view) if view.may_edit else {},
-        "decided_by": service.eligibility_decider(session, view),
+        "decided_by": records.eligibility_decider(session, view),
         "organisation": view.startup,
         "profile": startups.profile_of(session, view.startup.id or 0),
         "may_edit_profile": False,
@@ -102,7 +102,7 @@ def _edit_page(
 
 @router.get("/my/applications", response_class=HTMLResponse)
 def my_applications(request: Request, session: SessionDep, actor: SignedInDep) -> Response:
-    return render(request, "proposals/mine.html", {"views": service.list_my_proposals(session, actor)})
+    return render(request, "proposals/mine.html", {"views": queries.list_my_proposals(session, actor)})
 
 
 @router.post("/challenges/{challenge_id}/proposals")
@@ -113,7 +113,7 @@ def proposal_start(
     challenge = challenges.get_challenge(session, actor, challenge_id)
     wanted = str(form.get("startup", ""))
     startup_id = whole_number(wanted)
-    existing = service.startup_proposal(session, actor, challenge, startup_id)
+    existing = queries.startup_proposal(session, actor, challenge, startup_id)
     if existing is not None:
         return redirect(request, proposal_path(existing.id) + "/edit")
     try:
@@ -132,12 +132,12 @@ def proposal_start(
 
 @router.get("/proposals/{proposal_id}", response_class=HTMLResponse)
 def proposal_page(request: Request, session: SessionDep, actor: SignedInDep, proposal_id: RecordId) -> Response:
-    return _page(request, session, service.get_proposal(session, actor, proposal_id))
+    return _page(request, session, records.get_proposal(session, actor, proposal_id))
 
 
 @router.get("/proposals/{proposal_id}/edit", response_class=HTMLResponse)
 def proposal_edit(request: Request, session: SessionDep, actor: SignedInDep, proposal_id: RecordId) -> Response:
-    view = service.get_member_proposal(session, actor, proposal_id)
+    view = records.get_member_proposal(session, actor, proposal_id)
     if not view.may_edit:
         flash(request, "The deadline has passed: the proposal can no longer change.", "warning")
         return redirect(request, proposal_path(proposal_id))
@@ -207,7 +207,7 @@ def proposal_autosave(
     """The htmx autosave: saves what can be saved and answers a small status fragment, with each field's
     message swapped onto the field out of band; a refusal (the deadline) is said in the fragment, never as
     an error page."""
-    view = service.get_member_proposal(session, actor, proposal_id)
+    view = records.get_member_proposal(session, actor, proposal_id)
     context: dict[str, Any] = {"p": view.proposal, "tz": view.challenge.programme.timezone, **_fields_context(view)}
     try:
         saved = _save(session, actor, view, form)
@@ -223,7 +223,7 @@ def proposal_autosave(
 def proposal_submit(
     request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, proposal_id: RecordId
 ) -> Response:
-    view = service.get_member_proposal(session, actor, proposal_id)
+    view = records.get_member_proposal(session, actor, proposal_id)
     try:
         shown = str(form.get("terms_version", ""))
         version = service.submit_proposal(
@@ -236,7 +236,7 @@ def proposal_submit(
         )
     except (Invalid, Conflict) as exc:
         session.rollback()
-        view = service.get_proposal(session, actor, proposal_id)
+        view = records.get_proposal(session, actor, proposal_id)
         errors = exc.errors if isinstance(exc, Invalid) else {}
         return _page(
             request,
@@ -255,8 +255,8 @@ def proposal_submit(
 def proposal_receipt(
     request: Request, session: SessionDep, actor: SignedInDep, proposal_id: RecordId, number: RecordId
 ) -> Response:
-    view = service.get_proposal(session, actor, proposal_id)
-    version = service.get_version(session, actor, view, number)
+    view = records.get_proposal(session, actor, proposal_id)
+    version = records.get_version(session, actor, view, number)
     return render(request, "proposals/receipt.html", {**_common(view), "version": version})
 
 
@@ -264,7 +264,7 @@ def proposal_receipt(
 def proposal_withdraw(
     request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, proposal_id: RecordId
 ) -> Response:
-    view = service.get_member_proposal(session, actor, proposal_id)
+    view = records.get_member_proposal(session, actor, proposal_id)
     require_confirmation(form)
     service.withdraw_proposal(session, actor, view)
     flash(request, "Your proposal is withdrawn. You may submit it again until the deadline.", "info")
@@ -302,7 +302,7 @@ async def attachment_upload(
 def _upload_refused(request: Request, session: Session, actor: Actor, proposal_id: int, exc: DomainError) -> Response:
     session.rollback()
     message = exc.errors.get("file", exc.detail) if isinstance(exc, Invalid) else exc.detail
-    view = service.get_proposal(session, actor, proposal_id)
+    view = records.get_proposal(session, actor, proposal_id)
     if not view.may_edit:
         raise exc
     return _edit_page(
@@ -353,7 +353,7 @@ def challenge_proposals(
     challenge = challenges.get_challenge(session, actor, challenge_id)
     wanted = status if status in STATUS_FILTERS else None
     query = (q or "").strip()[:100] or None
-    listing = service.challenge_proposals(session, actor, challenge, status=wanted, q=query)
+    listing = queries.challenge_proposals(session, actor, challenge, status=wanted, q=query)
     return render(
         request,
         "proposals/challenge_list.html",
@@ -374,7 +374,7 @@ def challenge_proposals_csv(
 ) -> Response:
     """`separator=semicolon` is the form Excel opens in French and Arabic locales."""
     challenge = challenges.get_challenge(session, actor, challenge_id)
-    body = export.export_csv(session, actor, challenge, separator=separator)
+    body = exports.export_csv(session, actor, challenge, separator=separator)
     suffix = "-excel" if separator == "semicolon" else ""
     return Response(
         body,
@@ -392,8 +392,8 @@ def challenge_proposals_zip(
 ) -> Response:
     challenge = challenges.get_challenge(session, actor, challenge_id)
     try:
-        path = export.export_zip(session, actor, challenge)
-    except export.NothingToExport as exc:
+        path = exports.export_zip(session, actor, challenge)
+    except exports.NothingToExport as exc:
         flash(request, exc.detail, "info", **exc.variables)
         return redirect(request, f"/challenges/{challenge_id}/proposals")
     background.add_task(path.unlink, missing_ok=True)
@@ -411,7 +411,7 @@ def challenge_proposals_zip(
 def proposal_eligibility(
     request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, proposal_id: RecordId
 ) -> Response:
-    view = service.get_proposal(session, actor, proposal_id)
+    view = records.get_proposal(session, actor, proposal_id)
     try:
         decision = parse(
             EligibilityDecision,
@@ -420,7 +420,7 @@ def proposal_eligibility(
         service.decide_eligibility(session, actor, view, decision)
     except Invalid as exc:
         session.rollback()
-        view = service.get_proposal(session, actor, proposal_id)
+        view = records.get_proposal(session, actor, proposal_id)
         return _page(request, session, view, status_code=422, form=form, errors=exc.errors)
     flash(request, "The eligibility check is recorded.")
     return redirect(request, proposal_path(proposal_id))

@@ -31,9 +31,9 @@ from app.challenges.service import ChallengeView
 from app.db import release_locks
 from app.errors import Conflict, Forbidden
 from app.i18n import N_
-from app.proposals import service
+from app.proposals import queries, service
 from app.proposals.models import QuestionKind
-from app.proposals.service import ChallengeProposals
+from app.proposals.queries import ChallengeProposals
 from app.security.actor import Actor
 
 SEPARATORS = {"comma": ",", "semicolon": ";"}
@@ -95,7 +95,7 @@ def local_time(value: datetime, timezone: str) -> str:
 
 
 def _reviewable(session: Session, actor: Actor, challenge: ChallengeView) -> ChallengeProposals:
-    listing = service.challenge_proposals(session, actor, challenge)
+    listing = queries.challenge_proposals(session, actor, challenge)
     if not listing.reviewable:
         raise Forbidden("Proposals can be exported once the deadline has passed.")
     return listing

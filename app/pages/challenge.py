@@ -1,0 +1,39 @@
+"""The parts of a challenge's page that come from the domains built on challenges: its datasets, and where the
+reader stands on proposals (their startups' own, whether they may apply, or the staff's counts).
+
+The challenge page is drawn by app/challenges/web.py, which imports none of those domains: create_app installs
+these sections into it.
+"""
+
+from typing import Any
+
+from sqlmodel import Session
+
+from app.challenges import web as challenges_web
+from app.challenges.service import ChallengeView
+from app.datasets import service as datasets
+from app.db import utcnow
+from app.proposals import permissions as proposal_can
+from app.proposals import queries as proposals
+from app.security.actor import Actor
+
+
+def proposals_section(session: Session, actor: Actor, challenge: ChallengeView) -> dict[str, Any]:
+    own = proposals.own_applications(session, actor, challenge)
+    staff = challenge.is_staff(actor)
+    return {
+        "own_proposals": own.proposals,
+        "applying_startups": own.applying,
+        "may_apply": bool(own.applying) and proposal_can.can_create_proposal(actor, challenge.challenge, utcnow()),
+        "proposal_listing": proposals.challenge_proposals(session, actor, challenge, counts_only=True)
+        if staff
+        else None,
+    }
+
+
+SECTIONS: tuple[challenges_web.PageSection, ...] = (datasets.challenge_datasets_context, proposals_section)
+
+
+def install() -> None:
+    """Have the challenge page draw these sections (create_app calls it)."""
+    challenges_web.PAGE_SECTIONS[:] = SECTIONS

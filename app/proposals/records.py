@@ -1,0 +1,244 @@
+"""The loaded proposal and what each reader sees of it: the projection that every face reads (pages, API,
+emails), so that what the staff may see of a proposal is decided here and nowhere else.
+
+Rules:
+- Its startup's members read the working copy, every submitted version, and whether changes are unsubmitted.
+- The challenge's staff, once they may read it (permissions.py), read the last submitted version only: its
+  content, number, revision and time; never the working copy, nor the versions before it.
+"""
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app import i18n
+from app.accounts.models import Organisation, User
+from app.challenges import service as challenges
+from app.challenges.service import ChallengeView
+from app.db import utcnow
+from app.errors import NotFound
+from app.proposals import permissions as can
+from app.proposals.models import Proposal, ProposalAttachment, ProposalQuestion, ProposalVersion
+from app.security.actor import Actor
+
+
+@dataclass
+class ProposalView:
+    proposal: Proposal
+    challenge: ChallengeView
+    startup: Organisation
+    actor: Actor
+    staff: bool
+    now: datetime
+    attachments: list[ProposalAttachment] = field(default_factory=list)  # every attachment, removed included
+    versions: list[ProposalVersion] = field(default_factory=list)  # oldest first
+    questions: list[ProposalQuestion] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return self.proposal.status
+
+    @property
+    def member(self) -> bool:
+        return can.is_startup_member(self.actor, self.proposal)
+
+    @property
+    def latest(self) -> ProposalVersion | None:
+        return self.versions[-1] if self.versions else None
+
+    @property
+    def current_attachments(self) -> list[ProposalAttachment]:
+        return [a for a in self.attachments if a.removed_at is None]
+
+    @property
+    def has_unsubmitted_changes(self) -> bool:
+        p = self.proposal
+        return p.submitted_revision is not None and p.revision != p.submitted_revision
+
+    @property
+    def content(self) -> dict[str, Any]:
+        """What this reader sees: the working copy for the startup, the last submitted version for staff."""
+        if self.member or self.latest is None:
+            return snapshot(self.proposal, self.current_attachments)
+        return self.latest.content
+
+    @property
+    def may_edit(self) -> bool:
+        return can.can_edit_proposal(self.actor, self.proposal, self.challenge.challenge, self.now)
+
+    @property
+    def may_withdraw(self) -> bool:
+        return can.can_withdraw_proposal(self.actor, self.proposal, self.challenge.challenge, self.now)
+
+    @property
+    def may_check_eligibility(self) -> bool:
+        return can.can_check_eligibility(
+            self.actor, self.proposal, self.challenge.challenge, staff=self.staff, now=self.now
+        )
+
+    @property
+    def deadline_passed(self) -> bool:
+        return can.deadline_passed(self.challenge.challenge, self.now)
+
+    def attachment_for(self, question_id: int) -> ProposalAttachment | None:
+        return next((a for a in self.current_attachments if a.question_id == question_id), None)
+
+
+# ---- content and hashes -------------------------------------------------------------------------------
+
+
+def snapshot_entry(a: ProposalAttachment) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "name": a.name,
+        "size": a.size,
+        "sha256": a.sha256,
+        "media_type": a.media_type,
+        "question": a.question_id,
+    }
+
+
+def snapshot(proposal: Proposal, attachments: Sequence[ProposalAttachment]) -> dict[str, Any]:
+    """The proposal's content as submitted: every field the startup wrote, answers and attachment hashes."""
+    return {
+        "challenge": proposal.challenge_id,
+        "startup": proposal.startup_id,
+        "title": proposal.title,
+        "summary": proposal.summary,
+        "description": proposal.description,
+        "data_use": proposal.data_use,
+        "experimentation_plan": proposal.experimentation_plan,
+        "team": list(proposal.team),
+        "trl": proposal.trl,
+        "needs": proposal.needs,
+        "plan": list(proposal.plan),
+        "kpis": list(proposal.kpis),
+        "answers": dict(proposal.answers),
+        "video_url": proposal.video_url,
+        "attachments": [snapshot_entry(a) for a in sorted(attachments, key=lambda a: a.id or 0)],
+    }
+
+
+def content_sha256(content: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of a content (sorted keys, no spaces, UTF-8): anyone can recompute it."""
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def format_deadline(view: ChallengeView) -> str:
+    """The deadline in the programme's time zone, named, in the current language."""
+    return i18n.format_datetime(view.challenge.deadline, "zoned", view.programme.timezone)
+
+
+# ---- loading ------------------------------------------------------------------------------------------
+
+
+def views_of(
+    session: Session,
+    actor: Actor,
+    proposals: Sequence[Proposal],
+    challenge_views: dict[int, ChallengeView],
+    now: datetime,
+) -> list[ProposalView]:
+    """Views of many proposals in a constant number of queries (the challenges are loaded by the caller)."""
+    if not proposals:
+        return []
+    ids = [p.id for p in proposals]
+    startups = {
+        o.id: o
+        for o in session.exec(select(Organisation).where(col(Organisation.id).in_({p.startup_id for p in proposals})))
+    }
+    attachments: dict[int, list[ProposalAttachment]] = {}
+    for a in session.exec(
+        select(ProposalAttachment)
+        .where(col(ProposalAttachment.proposal_id).in_(ids))
+        .order_by(col(ProposalAttachment.id))
+    ):
+        attachments.setdefault(a.proposal_id, []).append(a)
+    versions: dict[int, list[ProposalVersion]] = {}
+    for v in session.exec(
+        select(ProposalVersion).where(col(ProposalVersion.proposal_id).in_(ids)).order_by(col(ProposalVersion.number))
+    ):
+        versions.setdefault(v.proposal_id, []).append(v)
+    questions: dict[int, list[ProposalQuestion]] = {}
+    for q in session.exec(
+        select(ProposalQuestion)
+        .where(col(ProposalQuestion.challenge_id).in_({p.challenge_id for p in proposals}))
+        .order_by(col(ProposalQuestion.position), col(ProposalQuestion.id))
+    ):
+        questions.setdefault(q.challenge_id, []).append(q)
+    views = []
+    for p in proposals:
+        challenge = challenge_views[p.challenge_id]
+        views.append(
+            ProposalView(
+                proposal=p,
+                challenge=challenge,
+                startup=startups[p.startup_id],
+                actor=actor,
+                staff=challenge.is_staff(actor),
+                now=now,
+                attachments=attachments.get(p.id or 0, []),
+                versions=versions.get(p.id or 0, []),
+                questions=questions.get(p.challenge_id, []),
+            )
+        )
+    return views
+
+
+def get_proposal(session: Session, actor: Actor, proposal_id: int, *, now: datetime | None = None) -> ProposalView:
+    """A proposal the actor may see; NotFound for everyone else (other startups, staff before the deadline)."""
+    now = now or utcnow()
+    proposal = session.get(Proposal, proposal_id)
+    if proposal is None:
+        raise NotFound()
+    challenge = challenges.get_challenge(session, actor, proposal.challenge_id)
+    if not can.can_view_proposal(actor, proposal, challenge.challenge, staff=challenge.is_staff(actor), now=now):
+        raise NotFound()
+    return views_of(session, actor, [proposal], {challenge.challenge.id or 0: challenge}, now)[0]
+
+
+def get_member_proposal(session: Session, actor: Actor, proposal_id: int) -> ProposalView:
+    """A proposal for what only its startup does on the pages (edit, submit, withdraw): 404 to anyone else,
+    the staff who may read it included — those forms do not exist for them."""
+    view = get_proposal(session, actor, proposal_id)
+    if not view.member:
+        raise NotFound()
+    return view
+
+
+def lock(session: Session, proposal: Proposal) -> Proposal:
+    """Re-read the proposal with a row lock (PostgreSQL) so that concurrent saves and submissions queue;
+    SQLite's BEGIN IMMEDIATE already serialises writers."""
+    locked = session.exec(
+        select(Proposal).where(Proposal.id == proposal.id).with_for_update().execution_options(populate_existing=True)
+    ).one()
+    return locked
+
+
+def relock(session: Session, actor: Actor, view: ProposalView, now: datetime | None = None) -> ProposalView:
+    """The view read again under the proposal's row lock, so that what is checked and frozen is what a
+    teammate's concurrent save or removal left (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises)."""
+    lock(session, view.proposal)
+    session.expire_all()
+    return get_proposal(session, actor, view.proposal.id or 0, now=now)
+
+
+def get_version(session: Session, actor: Actor, view: ProposalView, number: int) -> ProposalVersion:
+    """A submitted version (its receipt): the startup sees all of them, the staff the last one only."""
+    found = next((v for v in view.versions if v.number == number), None)
+    if found is None or (not view.member and found is not view.latest):
+        raise NotFound()
+    return found
+
+
+def eligibility_decider(session: Session, view: ProposalView) -> str | None:
+    if view.proposal.eligibility_by_id is None:
+        return None
+    user = session.get(User, view.proposal.eligibility_by_id)
+    return user.name if user else None
