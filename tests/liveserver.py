@@ -110,7 +110,9 @@ def running_server(name: str, **settings: str) -> Iterator[LiveServer]:
         "MEDINA_DATA_DIR": str(data_dir),
         "MEDINA_DATABASE_URL": _database_url(data_dir, name),
         "MEDINA_BASE_URL": base_url,
-        "MEDINA_ENV": "development",
+        # argon2 at its lowest cost, as in the rest of the suite (app/security/passwords.py); a server whose test
+        # is about the real cost (tests/test_under_load.py) passes MEDINA_ENV="development"
+        "MEDINA_ENV": "test",
         "PYTHONUNBUFFERED": "1",
         **settings,
     }

@@ -25,7 +25,7 @@ MIB = 1024 * 1024
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveServer]:
     # one machine plays a crowd of different people: the per-address sign-in limit must not stand in the way
-    with running_server("load", MEDINA_LOGIN_MAX_FAILURES_PER_ADDRESS="1000") as live:
+    with running_server("load", MEDINA_ENV="development", MEDINA_LOGIN_MAX_FAILURES_PER_ADDRESS="1000") as live:
         yield live
 
 
