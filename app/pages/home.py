@@ -112,7 +112,7 @@ class ChallengeWork:
     @property
     def to_check(self) -> int:
         """Submitted proposals whose eligibility nobody has checked yet, once the deadline has passed."""
-        if self.view.challenge.deadline > self.now:
+        if not proposal_can.deadline_passed(self.view.challenge, self.now):
             return 0
         return self.counts.get(ProposalStatus.submitted, 0)
 

@@ -6,13 +6,11 @@ Each list selects in SQL the records that the predicates of permissions.py allow
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func
+from sqlalchemy import func, not_
 from sqlmodel import Session, col, select
 
 from app.accounts.models import Organisation, OrgKind
-from app.challenges import permissions as challenge_can
 from app.challenges import service as challenges
-from app.challenges.models import Challenge
 from app.challenges.service import ChallengeView
 from app.db import utcnow
 from app.errors import NotFound
@@ -27,33 +25,20 @@ def startup_proposal(
     session: Session, actor: Actor, challenge: ChallengeView, startup_id: int | None = None
 ) -> Proposal | None:
     """The proposal of the actor's startup (the one given, or any of theirs) to this challenge, if any."""
-    mine = actor.organisation_ids(OrgKind.startup)
+    query = select(Proposal).where(Proposal.challenge_id == challenge.challenge.id, can.own_proposals(actor))
     if startup_id is not None:
-        mine &= {startup_id}
-    if not mine:
-        return None
-    return session.exec(
-        select(Proposal)
-        .where(Proposal.challenge_id == challenge.challenge.id, col(Proposal.startup_id).in_(mine))
-        .order_by(col(Proposal.id))
-    ).first()
+        query = query.where(Proposal.startup_id == startup_id)
+    return session.exec(query.order_by(col(Proposal.id))).first()
 
 
 def is_applicant(session: Session, actor: Actor, challenge_id: int) -> bool:
     """Whether one of the actor's startups has a submitted (not withdrawn) proposal to the challenge."""
-    mine = actor.organisation_ids(OrgKind.startup)
-    if not actor.is_authenticated or not mine:
+    if not actor.organisation_ids(OrgKind.startup):
         return False
-    return (
-        session.exec(
-            select(Proposal.id).where(
-                Proposal.challenge_id == challenge_id,
-                col(Proposal.startup_id).in_(mine),
-                col(Proposal.status).in_([s.value for s in can.REVIEWABLE]),
-            )
-        ).first()
-        is not None
+    query = select(Proposal.id).where(
+        Proposal.challenge_id == challenge_id, can.own_proposals(actor), can.submitted_proposals()
     )
+    return session.exec(query).first() is not None
 
 
 @dataclass
@@ -64,10 +49,9 @@ class ProposalFilters:
 
 def list_my_proposals(session: Session, actor: Actor, filters: ProposalFilters | None = None) -> list[ProposalView]:
     """The proposals of the actor's startups ("my applications"), newest first."""
-    mine = actor.organisation_ids(OrgKind.startup)
-    if not actor.is_authenticated or not mine:
+    if not actor.is_authenticated or not actor.organisation_ids(OrgKind.startup):
         return []
-    query = select(Proposal).where(col(Proposal.startup_id).in_(mine))
+    query = select(Proposal).where(can.own_proposals(actor))
     if filters and filters.challenge:
         query = query.where(Proposal.challenge_id == filters.challenge)
     if filters and filters.status:
@@ -86,17 +70,12 @@ def _with_challenges(session: Session, actor: Actor, proposals: list[Proposal]) 
 
 def list_visible_proposals(session: Session, actor: Actor, filters: ProposalFilters) -> list[ProposalView]:
     """For the API list: the actor's own proposals, plus the submitted ones to challenges they are staff of
-    whose deadline has passed (filtered in SQL; the predicates are checked again on each row)."""
+    whose deadline has passed (selected by the SQL forms of the rules; the predicates check each row again)."""
     own = sorted(list_my_proposals(session, actor, filters), key=lambda v: v.proposal.id or 0)  # stable pages
     if not actor.is_authenticated:
         return own
     now = utcnow()
-    reviewable = select(Challenge.id).where(challenge_can.staff_challenges(actor), col(Challenge.deadline) <= now)
-    query = select(Proposal).where(
-        col(Proposal.status).in_([s.value for s in can.REVIEWABLE]),
-        col(Proposal.challenge_id).in_(reviewable),
-        col(Proposal.id).not_in([v.proposal.id for v in own] or [-1]),
-    )
+    query = select(Proposal).where(can.staff_readable_proposals(actor, now), not_(can.own_proposals(actor)))
     if filters.challenge:
         query = query.where(Proposal.challenge_id == filters.challenge)
     if filters.status:
@@ -142,8 +121,7 @@ def challenge_proposals(
     proposals: list[ProposalView] = []
     if reviewable and not counts_only:
         query = select(Proposal).where(
-            Proposal.challenge_id == challenge.challenge.id,
-            col(Proposal.status).in_([s.value for s in can.REVIEWABLE]),
+            Proposal.challenge_id == challenge.challenge.id, can.staff_readable_proposals(actor, now)
         )
         if status:
             query = query.where(Proposal.status == status)
@@ -186,7 +164,7 @@ def own_applications(session: Session, actor: Actor, challenge: ChallengeView) -
     own = list(
         session.exec(
             select(Proposal)
-            .where(Proposal.challenge_id == challenge.challenge.id, col(Proposal.startup_id).in_(mine or [-1]))
+            .where(Proposal.challenge_id == challenge.challenge.id, can.own_proposals(actor))
             .order_by(col(Proposal.id))
         )
     )
