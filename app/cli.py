@@ -213,7 +213,9 @@ def demo(
 DEMO_PROGRAMME = ROOT / "challenges" / "casablanca-2017"
 
 
-def _import_or_fail(session: "Session", folder: Path, *, dry_run: bool = False) -> "ImportResult":
+def _import_or_fail(
+    session: "Session", folder: Path, *, dry_run: bool = False, move_deadlines: bool = False
+) -> "ImportResult":
     """Import `folder` in `session` and commit (or roll back on a dry run); on a problem print every one of
     them and exit with 1, leaving the database and the file store as they were."""
     from rich.console import Console
@@ -243,7 +245,7 @@ def _import_or_fail(session: "Session", folder: Path, *, dry_run: bool = False) 
             def advance(done: int, total: int, label: str) -> None:
                 bar.update(task, completed=done, total=total, description=label)
 
-            result = import_folder(session, folder, shown=shown, progress=advance)
+            result = import_folder(session, folder, shown=shown, progress=advance, move_deadlines=move_deadlines)
         if dry_run:
             session.rollback()
             result.discard_files()
@@ -267,12 +269,19 @@ def _import_or_fail(session: "Session", folder: Path, *, dry_run: bool = False) 
 def import_(
     path: Annotated[Path, typer.Argument(help="A programme folder, e.g. challenges/casablanca-2017")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the files and report, write nothing")] = False,
+    move_deadlines: Annotated[
+        bool,
+        typer.Option(
+            "--move-deadlines",
+            help="Let the files move published challenges' deadlines earlier or into the past (refused otherwise)",
+        ),
+    ] = False,
 ) -> None:
     """Create or update a programme, its challenges and datasets from a folder of files (idempotent)."""
     from app.db import open_session
 
     with open_session() as session:
-        result = _import_or_fail(session, path, dry_run=dry_run)
+        result = _import_or_fail(session, path, dry_run=dry_run, move_deadlines=move_deadlines)
     typer.echo(result.summary() + ("\n(dry run: nothing was written)" if dry_run else ""))
 
 

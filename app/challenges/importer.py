@@ -4,8 +4,11 @@ The format is described in challenges/README.md: `programme.yaml`, one Markdown 
 YAML front matter, and a `data/` folder.
 
 Rules:
-- Importing is a trusted operator action (no actor): it writes through the models, but every field is
-  validated with the same pydantic schemas as the forms and the API, so the messages are the same.
+- Importing is a trusted operator action (no actor). Reading and validating the folder (read_folder, no
+  database) stays apart from writing, which goes through each aggregate's one writer:
+  programmes.service.import_programme, challenges.service.import_challenge, datasets.service.import_dataset.
+  Every field is validated with the same pydantic schemas as the forms and the API, so the messages are the
+  same.
 - All or nothing: every file is read and checked first, and every problem is reported at once, each naming
   the file and the field (`challenges/x/water-leaks.md: deadline: Give the time zone…`). Nothing is written
   unless all files are valid; the caller commits (one transaction for the whole import).
@@ -19,6 +22,9 @@ Rules:
   city a city, sponsors city, partner or operator organisations.
 - A challenge file may move a draft to published (the publication checks apply, except the future deadline:
   an archived programme can be imported), never back to draft.
+- A published challenge's deadline follows the challenges service's rule: it only moves later, never into the
+  past, never once passed. A file that would break it is refused (nothing is written) unless the import is
+  run with `--move-deadlines`, the operator's explicit exception (e.g. to correct a typed-in date).
 - Dataset files go through the file store (app/storage.py: same type and content checks as an upload,
   server-generated key, SHA-256 and size) and are analysed like uploads (schema, row count, preview). The
   same name with the same content is left alone; changed content becomes the next version (older versions
@@ -42,20 +48,14 @@ from sqlmodel import Session, col, select
 
 from app import storage
 from app.accounts.models import Organisation
-from app.audit import service as audit
-from app.challenges import terms as challenge_terms
-from app.challenges.models import (
-    Challenge,
-    ChallengeChange,
-    ChallengeSponsor,
-    ChallengeStatus,
-    ChallengeTerms,
-)
+from app.challenges import service as challenges_service
+from app.challenges.models import Challenge, ChallengeStatus
 from app.challenges.schemas import ChallengeCreate, Slug
 from app.datasets import service as datasets_service
-from app.datasets.models import Access, Dataset, DatasetFile
-from app.db import utcnow
-from app.programmes.models import PHASE_ORDER, PhaseKind, Programme, ProgrammePartner, ProgrammePhase
+from app.datasets.models import Access
+from app.errors import Conflict
+from app.programmes import service as programmes_service
+from app.programmes.models import PHASE_ORDER, PhaseKind, Programme
 from app.programmes.schemas import PhaseIn, ProgrammeCreate
 
 PROGRAMME_FILE = "programme.yaml"
@@ -74,6 +74,8 @@ SECTIONS = {
 }
 CHUNK = 1024 * 1024
 SPONSOR_KINDS = ("city", "partner", "operator")
+
+MOVE_DEADLINES_HINT = "To move it all the same, import with --move-deadlines."
 
 Progress = Callable[[int, int, str], None]
 """Called as progress(done, total, label) while the import advances."""
@@ -580,15 +582,24 @@ def _resolve_organisations(
     return found
 
 
-def _check_existing(session: Session, programme: Programme | None, challenges: list[ChallengeSpec]) -> None:
+def _check_existing(
+    session: Session, programme: Programme | None, challenges: list[ChallengeSpec], *, move_deadlines: bool
+) -> None:
+    """What the files would change that the challenges' rules refuse, for every file at once."""
     if programme is None:
         return
     existing = {c.slug: c for c in session.exec(select(Challenge).where(Challenge.programme_id == programme.id))}
     problems = []
     for spec in challenges:
         current = existing.get(spec.slug)
-        if current is not None and current.status != ChallengeStatus.draft and spec.status == ChallengeStatus.draft:
+        if current is None or current.status == ChallengeStatus.draft:
+            continue
+        if spec.status == ChallengeStatus.draft:
             problems.append(Problem(spec.file, "status", "A published challenge cannot go back to draft."))
+        if not move_deadlines and spec.data.deadline != current.deadline:
+            problem = challenges_service.deadline_change_problem(current, spec.data.deadline)
+            if problem:
+                problems.append(Problem(spec.file, "deadline", f"{problem} {MOVE_DEADLINES_HINT}"))
     if problems:
         raise ImportFailed(problems)
 
@@ -597,16 +608,23 @@ def _check_existing(session: Session, programme: Programme | None, challenges: l
 
 
 def import_folder(
-    session: Session, folder: Path, *, shown: str | None = None, progress: Progress | None = None
+    session: Session,
+    folder: Path,
+    *,
+    shown: str | None = None,
+    progress: Progress | None = None,
+    move_deadlines: bool = False,
 ) -> ImportResult:
     """Create or update the programme of `folder`, its challenges and datasets, in `session` (not committed).
+    `move_deadlines`: published challenges' deadlines follow the files even where the challenges service
+    refuses it (earlier, into the past, once passed) — the operator's explicit exception.
 
     Raises ImportFailed, having written nothing, when any file is invalid. On success the caller commits; if
     it rolls back instead, it calls `result.discard_files()`."""
     programme_spec, challenge_specs = read_folder(folder, shown=shown)
     organisations = _resolve_organisations(session, programme_spec, challenge_specs)
     programme = session.exec(select(Programme).where(Programme.slug == programme_spec.slug)).first()
-    _check_existing(session, programme, challenge_specs)
+    _check_existing(session, programme, challenge_specs, move_deadlines=move_deadlines)
 
     result = ImportResult(programme=programme_spec.slug)
     total = 1 + len(challenge_specs) + sum(len(s.datasets) for s in challenge_specs)
@@ -622,7 +640,7 @@ def import_folder(
         programme = _write_programme(session, programme, programme_spec, organisations, result)
         step(programme_spec.file)
         for spec in challenge_specs:
-            challenge = _write_challenge(session, programme, spec, organisations, result)
+            challenge = _write_challenge(session, programme, spec, organisations, result, move_deadlines=move_deadlines)
             step(spec.file)
             for dataset in spec.datasets:
                 _write_dataset(session, challenge, dataset, result)
@@ -647,61 +665,17 @@ def _write_programme(
     organisations: dict[str, Organisation],
     result: ImportResult,
 ) -> Programme:
-    data = spec.data
-    values: dict[str, Any] = {
-        "name": data.name,
-        "description": data.description,
-        "operator_id": organisations[spec.operator].id,
-        "city_id": organisations[spec.city].id if spec.city else None,
-        "timezone": data.timezone,
-    }
-    partners = {organisations[s].id or 0 for s in spec.partners}
-    phases = {p.kind.value: (p.starts_on, p.ends_on) for p in data.phases}
-    if programme is None:
-        programme = Programme(slug=spec.slug, **values)
-        session.add(programme)
-        session.flush()
-        result.programme_created = True
-        changed = ["created"]
-    else:
-        changed = [name for name, value in values.items() if getattr(programme, name) != value]
-        for name in changed:
-            setattr(programme, name, values[name])
-    programme_id = programme.id or 0
-    current_partners = {
-        partner.organisation_id: partner
-        for partner in session.exec(select(ProgrammePartner).where(ProgrammePartner.programme_id == programme_id))
-    }
-    if set(current_partners) != partners:
-        for organisation_id, partner in current_partners.items():
-            if organisation_id not in partners:
-                session.delete(partner)
-        for organisation_id in partners - set(current_partners):
-            session.add(ProgrammePartner(programme_id=programme_id, organisation_id=organisation_id))
-        changed.append("partners")
-    current_phases = {
-        row.kind: row for row in session.exec(select(ProgrammePhase).where(ProgrammePhase.programme_id == programme_id))
-    }
-    if {k: (r.starts_on, r.ends_on) for k, r in current_phases.items()} != phases:
-        for kind, old in current_phases.items():
-            if kind not in phases:
-                session.delete(old)
-        session.flush()
-        for kind, (starts_on, ends_on) in phases.items():
-            row = current_phases.get(kind)
-            if row is None:
-                session.add(ProgrammePhase(programme_id=programme_id, kind=kind, starts_on=starts_on, ends_on=ends_on))
-            elif (row.starts_on, row.ends_on) != (starts_on, ends_on):
-                row.starts_on, row.ends_on = starts_on, ends_on
-                session.add(row)
-        changed.append("phases")
-    if changed and not result.programme_created:
-        programme.updated_at = utcnow()
-        result.programme_updated = True
-    if changed:
-        session.add(programme)
-        session.flush()
-        audit.record(session, "programme.imported", target=("programme", programme.id), fields=changed)
+    programme, changed = programmes_service.import_programme(
+        session,
+        programme,
+        spec.slug,
+        spec.data,
+        operator_id=organisations[spec.operator].id or 0,
+        city_id=organisations[spec.city].id if spec.city else None,
+        partner_ids={organisations[s].id or 0 for s in spec.partners},
+    )
+    result.programme_created = changed[:1] == ["created"]
+    result.programme_updated = bool(changed) and not result.programme_created
     return programme
 
 
@@ -711,159 +685,51 @@ def _write_challenge(
     spec: ChallengeSpec,
     organisations: dict[str, Organisation],
     result: ImportResult,
+    *,
+    move_deadlines: bool,
 ) -> Challenge:
-    data = spec.data
-    values: dict[str, Any] = {
-        "lead_sponsor_id": organisations[spec.lead_sponsor].id,
-        "title": data.title,
-        "summary": data.summary,
-        "problem": data.problem or "",
-        "context": data.context or "",
-        "expected_outcome": data.expected_outcome or "",
-        "eligibility": data.eligibility or "",
-        "themes": list(data.themes or []),
-        "sdgs": sorted(set(data.sdgs or [])),
-        "kpis": [k.model_dump() for k in data.kpis or []],
-        "test_sites": [t.model_dump() for t in data.test_sites or []],
-        "deadline": data.deadline,
-        "qa_closes_at": data.qa_closes_at,
-    }
-    sponsors = {organisations[s].id or 0 for s in spec.sponsors}
-    terms_values = challenge_terms.terms_values(data.ip_terms)
-    challenge = session.exec(
-        select(Challenge).where(Challenge.programme_id == programme.id, Challenge.slug == spec.slug)
-    ).first()
-    now = utcnow()
-    if challenge is None:
-        challenge = Challenge(programme_id=programme.id or 0, slug=spec.slug, status=spec.status, **values)
-        if spec.status == ChallengeStatus.published:
-            challenge.published_at = now
-        session.add(challenge)
-        session.flush()
-        for organisation_id in sorted(sponsors):
-            session.add(ChallengeSponsor(challenge_id=challenge.id or 0, organisation_id=organisation_id))
-        session.add(ChallengeTerms(challenge_id=challenge.id or 0, version=1, **terms_values))
-        session.flush()
-        audit.record(session, "challenge.imported", target=("challenge", challenge.id), fields=["created"])
-        result.challenges_created.append(spec.slug)
-        return challenge
-
-    was_draft = challenge.status == ChallengeStatus.draft
-    changed: list[str] = []
-    for name, value in values.items():
-        if getattr(challenge, name) != value:
-            setattr(challenge, name, value)
-            changed.append(name)
-    rows = list(session.exec(select(ChallengeSponsor).where(ChallengeSponsor.challenge_id == challenge.id)))
-    if {r.organisation_id for r in rows} != sponsors:
-        for row in rows:
-            session.delete(row)
-        session.flush()
-        for organisation_id in sorted(sponsors):
-            session.add(ChallengeSponsor(challenge_id=challenge.id or 0, organisation_id=organisation_id))
-        changed.append("sponsors")
-    terms = session.exec(
-        select(ChallengeTerms).where(
-            ChallengeTerms.challenge_id == challenge.id, ChallengeTerms.version == challenge.terms_version
-        )
-    ).first()
-    unchanged = terms is not None and (
-        terms.ip_terms == terms_values["ip_terms"]
-        or (challenge_terms.is_default(terms.ip_terms) and challenge_terms.is_default(terms_values["ip_terms"]))
-    )
-    if terms is None or not unchanged:
-        if terms is not None and terms.frozen_at is None and was_draft:
-            challenge_terms.set_text(terms, terms_values["ip_terms"])
-            session.add(terms)
-        else:
-            challenge.terms_version = challenge.terms_version if terms is None else challenge.terms_version + 1
-            session.add(ChallengeTerms(challenge_id=challenge.id or 0, version=challenge.terms_version, **terms_values))
-        changed.append("ip_terms")
-    publishing = was_draft and spec.status == ChallengeStatus.published
-    if not changed and not publishing:
-        result.challenges_unchanged.append(spec.slug)
-        return challenge
-    challenge.revision += 1
-    challenge.updated_at = now
-    if publishing:
-        challenge.status = ChallengeStatus.published
-        challenge.published_at = now
-    session.add(challenge)
-    if changed and not was_draft:
-        session.add(
-            ChallengeChange(challenge_id=challenge.id or 0, fields=changed, note="Imported from the programme's files.")
-        )
-    session.flush()
-    audit.record(
+    challenge, changed = challenges_service.import_challenge(
         session,
-        "challenge.imported",
-        target=("challenge", challenge.id),
-        fields=changed + (["status"] if publishing else []),
+        programme.id or 0,
+        spec.slug,
+        spec.data,
+        lead_sponsor_id=organisations[spec.lead_sponsor].id or 0,
+        sponsor_ids={organisations[s].id or 0 for s in spec.sponsors},
+        status=spec.status,
+        move_deadline=move_deadlines,
     )
-    result.challenges_updated.append(spec.slug)
+    if changed[:1] == ["created"]:
+        result.challenges_created.append(spec.slug)
+    elif changed:
+        result.challenges_updated.append(spec.slug)
+    else:
+        result.challenges_unchanged.append(spec.slug)
     return challenge
 
 
-def _write_dataset(session: Session, challenge: Challenge, spec: DatasetSpec, result: ImportResult) -> Dataset:
+def _write_dataset(session: Session, challenge: Challenge, spec: DatasetSpec, result: ImportResult) -> None:
     entry = spec.entry
-    values: dict[str, Any] = {
-        "owner_id": challenge.lead_sponsor_id,
-        "title": entry.title,
-        "description": entry.description,
-        "licence": entry.licence,
-        "access": entry.access.value,
-        "synthetic": entry.synthetic,
-    }
-    dataset = (
-        session.exec(
-            select(Dataset)
-            .join(DatasetFile, col(DatasetFile.dataset_id) == Dataset.id)
-            .where(Dataset.challenge_id == challenge.id, DatasetFile.name == spec.file.name)
-        ).first()
-        or session.exec(
-            select(Dataset).where(Dataset.challenge_id == challenge.id, Dataset.title == entry.title)
-        ).first()
-    )
-    if dataset is None:
-        dataset = Dataset(challenge_id=challenge.id, **values)
-        session.add(dataset)
-        session.flush()
-        result.datasets_created += 1
-        audit.record(session, "dataset.imported", target=("dataset", dataset.id), fields=["created"])
-        changed: list[str] = []
-    else:
-        changed = [name for name, value in values.items() if getattr(dataset, name) != value]
-        for name in changed:
-            setattr(dataset, name, values[name])
-    latest = session.exec(
-        select(DatasetFile)
-        .where(DatasetFile.dataset_id == dataset.id, DatasetFile.name == spec.file.name)
-        .order_by(col(DatasetFile.version).desc())
-    ).first()
-    if latest is not None and latest.sha256 == spec.file.sha256 and latest.size == spec.file.size:
-        result.files_unchanged += 1
-    else:
-        _add_file_version(session, dataset, spec.file, (latest.version + 1) if latest else 1, result)
-        if latest is not None:
-            changed.append("files")
-    if changed:
-        dataset.updated_at = utcnow()
-        session.add(dataset)
-        result.datasets_updated += 1
-        audit.record(session, "dataset.imported", target=("dataset", dataset.id), fields=changed)
-    session.flush()
-    return dataset
-
-
-def _add_file_version(session: Session, dataset: Dataset, file: FileSpec, version: int, result: ImportResult) -> None:
-    """Store the file through the upload path (same checks), analyse it like an upload, record the version."""
-    staged = storage.write_path(file.name, file.path)
     try:
-        if staged.sha256 != file.sha256:
-            raise ImportFailed([Problem(result.programme, file.name, "The file changed while it was imported.")])
-        row = datasets_service.store_version(session, dataset.id or 0, staged, uploaded_by_id=None)
-        result.stored_paths.append(storage.path_for(row.storage_key))
-    finally:
-        staged.discard()
-    assert row.version == version, "the version the import planned is the one recorded"
-    result.files_stored += 1
+        imported = datasets_service.import_dataset(
+            session,
+            challenge,
+            datasets_service.ImportedValues(
+                title=entry.title,
+                description=entry.description,
+                licence=entry.licence,
+                access=entry.access,
+                synthetic=entry.synthetic,
+            ),
+            spec.file.path,
+            sha256=spec.file.sha256,
+            size=spec.file.size,
+        )
+    except Conflict as exc:
+        raise ImportFailed([Problem(result.programme, spec.file.name, exc.detail)]) from None
+    if imported.stored is not None:
+        result.stored_paths.append(imported.stored)
+        result.files_stored += 1
+    else:
+        result.files_unchanged += 1
+    result.datasets_created += imported.created
+    result.datasets_updated += imported.updated

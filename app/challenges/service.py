@@ -456,17 +456,125 @@ def update_challenge(
     return get_challenge(session, actor, challenge.id or 0)
 
 
-def _check_new_deadline(challenge: Challenge, deadline: datetime) -> None:
-    """A published challenge's deadline only moves later, and never once it has passed: proposals are
-    confidential until the deadline, so its own staff may not bring it forward to read them early, nor reopen
-    a call whose proposals they have read."""
-    now = utcnow()
+def deadline_change_problem(challenge: Challenge, deadline: datetime, now: datetime | None = None) -> str | None:
+    """Why a published challenge's deadline may not move to `deadline` (None when it may). It only moves later,
+    and never once it has passed: proposals are confidential until the deadline, so its own staff may not
+    bring it forward to read them early, nor reopen a call whose proposals they have read."""
+    now = now or utcnow()
     if challenge.deadline <= now:
-        raise Invalid({"deadline": "The deadline has passed: it can no longer change."})
+        return "The deadline has passed: it can no longer change."
     if deadline < challenge.deadline:
-        raise Invalid({"deadline": "The deadline of a published challenge can only be moved later."})
+        return "The deadline of a published challenge can only be moved later."
     if deadline <= now:
-        raise Invalid({"deadline": "The deadline must be in the future."})
+        return "The deadline must be in the future."
+    return None
+
+
+def _check_new_deadline(challenge: Challenge, deadline: datetime) -> None:
+    if problem := deadline_change_problem(challenge, deadline):
+        raise Invalid({"deadline": problem})
+
+
+def import_challenge(
+    session: Session,
+    programme_id: int,
+    slug: str,
+    data: ChallengeCreate,
+    *,
+    lead_sponsor_id: int,
+    sponsor_ids: set[int],
+    status: str,
+    move_deadline: bool = False,
+) -> tuple[Challenge, list[str]]:
+    """Create the challenge of an imported file or bring it in line with the file (`medina import`, a trusted
+    operator action: no actor). The folder's reader validated `data`, the organisations and the status (a
+    published challenge never goes back to draft; a draft may be published with a past deadline, for the
+    record of a past programme). The published-deadline rule holds (Invalid) unless `move_deadline`, the
+    operator's explicit exception. Returns the challenge and what changed: ["created"], the changed fields
+    (and "status" when it is published), or [] when nothing did."""
+    values: dict[str, Any] = {
+        "lead_sponsor_id": lead_sponsor_id,
+        "title": data.title,
+        "summary": data.summary,
+        "problem": data.problem or "",
+        "context": data.context or "",
+        "expected_outcome": data.expected_outcome or "",
+        "eligibility": data.eligibility or "",
+        "themes": list(data.themes or []),
+        "sdgs": sorted(set(data.sdgs or [])),
+        "kpis": [k.model_dump() for k in data.kpis or []],
+        "test_sites": [t.model_dump() for t in data.test_sites or []],
+        "deadline": data.deadline,
+        "qa_closes_at": data.qa_closes_at,
+    }
+    terms_values = challenge_terms.terms_values(data.ip_terms)
+    challenge = session.exec(
+        select(Challenge).where(Challenge.programme_id == programme_id, Challenge.slug == slug)
+    ).first()
+    now = utcnow()
+    if challenge is None:
+        challenge = Challenge(programme_id=programme_id, slug=slug, status=status, **values)
+        if status == ChallengeStatus.published:
+            challenge.published_at = now
+        session.add(challenge)
+        session.flush()
+        for organisation_id in sorted(sponsor_ids):
+            session.add(ChallengeSponsor(challenge_id=challenge.id or 0, organisation_id=organisation_id))
+        session.add(ChallengeTerms(challenge_id=challenge.id or 0, version=1, **terms_values))
+        session.flush()
+        audit.record(session, "challenge.imported", target=("challenge", challenge.id), fields=["created"])
+        return challenge, ["created"]
+
+    was_draft = challenge.status == ChallengeStatus.draft
+    if not was_draft and not move_deadline and data.deadline != challenge.deadline:
+        _check_new_deadline(challenge, data.deadline)
+    changed: list[str] = []
+    for name, value in values.items():
+        if getattr(challenge, name) != value:
+            setattr(challenge, name, value)
+            changed.append(name)
+    rows = list(session.exec(select(ChallengeSponsor).where(ChallengeSponsor.challenge_id == challenge.id)))
+    if {r.organisation_id for r in rows} != sponsor_ids:
+        for row in rows:
+            session.delete(row)
+        session.flush()
+        for organisation_id in sorted(sponsor_ids):
+            session.add(ChallengeSponsor(challenge_id=challenge.id or 0, organisation_id=organisation_id))
+        changed.append("sponsors")
+    terms = session.exec(
+        select(ChallengeTerms).where(
+            ChallengeTerms.challenge_id == challenge.id, ChallengeTerms.version == challenge.terms_version
+        )
+    ).first()
+    unchanged = terms is not None and (
+        terms.ip_terms == terms_values["ip_terms"]
+        or (challenge_terms.is_default(terms.ip_terms) and challenge_terms.is_default(terms_values["ip_terms"]))
+    )
+    if terms is None or not unchanged:
+        if terms is not None and terms.frozen_at is None and was_draft:
+            challenge_terms.set_text(terms, terms_values["ip_terms"])
+            session.add(terms)
+        else:
+            challenge.terms_version = challenge.terms_version if terms is None else challenge.terms_version + 1
+            session.add(ChallengeTerms(challenge_id=challenge.id or 0, version=challenge.terms_version, **terms_values))
+        changed.append("ip_terms")
+    publishing = was_draft and status == ChallengeStatus.published
+    if not changed and not publishing:
+        return challenge, []
+    challenge.revision += 1
+    challenge.updated_at = now
+    if publishing:
+        challenge.status = ChallengeStatus.published
+        challenge.published_at = now
+    session.add(challenge)
+    if changed and not was_draft:
+        session.add(
+            ChallengeChange(challenge_id=challenge.id or 0, fields=changed, note="Imported from the programme's files.")
+        )
+    session.flush()
+    fields = changed + (["status"] if publishing else [])
+    audit.record(session, "challenge.imported", target=("challenge", challenge.id), fields=fields)
+    return challenge, fields
 
 
 def _set_ip_terms(session: Session, actor: Actor, challenge: Challenge, text: str) -> None:

@@ -19,6 +19,8 @@ Rules:
   its checksum — and stays listed and downloadable for its staff and for those who downloaded it. Either
   way the audit log keeps its name, version and SHA-256. Removing the latest version makes the one
   before it current.
+- `medina import` writes the datasets of a programme's files through import_dataset (no actor; the lead
+  sponsor owns them); the same file name with the same content changes nothing.
 - Tabular files (CSV; JSON and GeoJSON when they hold a table — GeoJSON features' properties as rows) are
   analysed with Frictionless when they are stored: schema, row count, a validation report over the first
   rows and a preview of the first 20 (app/datasets/analysis.py). The analysis is bounded in columns, cells,
@@ -41,10 +43,11 @@ from app import storage
 from app.audit import service as audit
 from app.challenges import permissions as challenge_can
 from app.challenges import service as challenges
+from app.challenges.models import Challenge
 from app.challenges.service import ChallengeView
 from app.datasets import analysis as tabular
 from app.datasets import permissions as can
-from app.datasets.models import Dataset, DatasetDownload, DatasetField, DatasetFile
+from app.datasets.models import Access, Dataset, DatasetDownload, DatasetField, DatasetFile
 from app.datasets.schemas import LICENCES, DatasetCreate, DatasetUpdate, DictionaryEntry
 from app.db import after_commit, utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
@@ -361,6 +364,87 @@ def store_version(
         path.unlink(missing_ok=True)
         raise Conflict("Another upload of a file with this name finished at the same moment. Try again.") from None
     return row
+
+
+@dataclass
+class ImportedValues:
+    """What a programme's files say of a dataset (validated by the folder's reader)."""
+
+    title: str
+    description: str
+    licence: str
+    access: Access
+    synthetic: bool
+
+
+@dataclass
+class ImportedDataset:
+    dataset: Dataset
+    created: bool
+    updated: bool
+    stored: Path | None  # the file stored as a new version, if any
+
+
+def import_dataset(
+    session: Session, challenge: Challenge, values: ImportedValues, source: Path, *, sha256: str, size: int
+) -> ImportedDataset:
+    """Create or update the dataset of an imported challenge that holds the file `source` (`medina import`, a
+    trusted operator action: no actor); matched by file name, else by title. Its owner is the challenge's
+    lead sponsor. The same content under the same name is left alone; changed content is the next version,
+    stored and analysed as an upload is. Conflict when the file changed since it was read."""
+    wanted: dict[str, Any] = {
+        "owner_id": challenge.lead_sponsor_id,
+        "title": values.title,
+        "description": values.description,
+        "licence": values.licence,
+        "access": values.access.value,
+        "synthetic": values.synthetic,
+    }
+    name = source.name
+    dataset = (
+        session.exec(
+            select(Dataset)
+            .join(DatasetFile, col(DatasetFile.dataset_id) == Dataset.id)
+            .where(Dataset.challenge_id == challenge.id, DatasetFile.name == name)
+        ).first()
+        or session.exec(
+            select(Dataset).where(Dataset.challenge_id == challenge.id, Dataset.title == values.title)
+        ).first()
+    )
+    created = dataset is None
+    changed: list[str] = []
+    if dataset is None:
+        dataset = Dataset(challenge_id=challenge.id, **wanted)
+        session.add(dataset)
+        session.flush()
+        audit.record(session, "dataset.imported", target=("dataset", dataset.id), fields=["created"])
+    else:
+        changed = [field for field, value in wanted.items() if getattr(dataset, field) != value]
+        for field in changed:
+            setattr(dataset, field, wanted[field])
+    latest = session.exec(
+        select(DatasetFile)
+        .where(DatasetFile.dataset_id == dataset.id, DatasetFile.name == name)
+        .order_by(col(DatasetFile.version).desc())
+    ).first()
+    stored = None
+    if latest is None or latest.sha256 != sha256 or latest.size != size:
+        staged = storage.write_path(name, source)
+        try:
+            if staged.sha256 != sha256:
+                raise Conflict("The file changed while it was imported.")
+            row = store_version(session, dataset.id or 0, staged, uploaded_by_id=None)
+            stored = storage.path_for(row.storage_key)
+        finally:
+            staged.discard()
+        if latest is not None:
+            changed.append("files")
+    if changed:
+        dataset.updated_at = utcnow()
+        session.add(dataset)
+        audit.record(session, "dataset.imported", target=("dataset", dataset.id), fields=changed)
+    session.flush()
+    return ImportedDataset(dataset, created, bool(changed), stored)
 
 
 def add_file(

@@ -8,6 +8,8 @@ Rules:
 - The calendar has each phase at most once, in the order of PhaseKind; a phase ends on or after its start
   and starts no earlier than the phase before it (phases may overlap, e.g. demo day within prototyping).
 - The current phase is the one whose dates contain today in the programme's time zone.
+- `medina import` writes programmes through import_programme (a trusted operator action, no actor): the
+  same fields, partners and calendar, compared before writing so that the same files change nothing.
 - Default calendar (when none is given): three months of definition, two of call for proposals, then
   pre-selection, auditions, final decision, kick-off, nine months of prototyping, demo day, follow-up.
 """
@@ -15,6 +17,7 @@ Rules:
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, col, select
@@ -309,3 +312,71 @@ def update_programme(session: Session, actor: Actor, view: ProgrammeView, data: 
         session.flush()
         audit.record(session, "programme.updated", actor=actor, target=("programme", programme.id), fields=changed)
     return _load(session, programme)
+
+
+def import_programme(
+    session: Session,
+    programme: Programme | None,
+    slug: str,
+    data: ProgrammeCreate,
+    *,
+    operator_id: int,
+    city_id: int | None,
+    partner_ids: set[int],
+) -> tuple[Programme, list[str]]:
+    """Create the programme of an imported folder (`programme` None) or bring it in line with the files.
+    The folder's reader validated `data` and the organisations. Returns the programme and what changed
+    (["created"] for a new one, [] when nothing did)."""
+    values: dict[str, Any] = {
+        "name": data.name,
+        "description": data.description,
+        "operator_id": operator_id,
+        "city_id": city_id,
+        "timezone": data.timezone,
+    }
+    phases = {p.kind.value: (p.starts_on, p.ends_on) for p in data.phases}
+    created = programme is None
+    if programme is None:
+        programme = Programme(slug=slug, **values)
+        session.add(programme)
+        session.flush()
+        changed = ["created"]
+    else:
+        changed = [name for name, value in values.items() if getattr(programme, name) != value]
+        for name in changed:
+            setattr(programme, name, values[name])
+    programme_id = programme.id or 0
+    current_partners = {
+        partner.organisation_id: partner
+        for partner in session.exec(select(ProgrammePartner).where(ProgrammePartner.programme_id == programme_id))
+    }
+    if set(current_partners) != partner_ids:
+        for organisation_id, partner in current_partners.items():
+            if organisation_id not in partner_ids:
+                session.delete(partner)
+        for organisation_id in partner_ids - set(current_partners):
+            session.add(ProgrammePartner(programme_id=programme_id, organisation_id=organisation_id))
+        changed.append("partners")
+    current_phases = {
+        row.kind: row for row in session.exec(select(ProgrammePhase).where(ProgrammePhase.programme_id == programme_id))
+    }
+    if {k: (r.starts_on, r.ends_on) for k, r in current_phases.items()} != phases:
+        for kind, old in current_phases.items():
+            if kind not in phases:
+                session.delete(old)
+        session.flush()
+        for kind, (starts_on, ends_on) in phases.items():
+            row = current_phases.get(kind)
+            if row is None:
+                session.add(ProgrammePhase(programme_id=programme_id, kind=kind, starts_on=starts_on, ends_on=ends_on))
+            elif (row.starts_on, row.ends_on) != (starts_on, ends_on):
+                row.starts_on, row.ends_on = starts_on, ends_on
+                session.add(row)
+        changed.append("phases")
+    if changed and not created:
+        programme.updated_at = utcnow()
+    if changed:
+        session.add(programme)
+        session.flush()
+        audit.record(session, "programme.imported", target=("programme", programme.id), fields=changed)
+    return programme, changed
