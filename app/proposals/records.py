@@ -222,11 +222,19 @@ def lock(session: Session, proposal: Proposal) -> Proposal:
 
 
 def relock(session: Session, actor: Actor, view: ProposalView, now: datetime | None = None) -> ProposalView:
-    """The view read again under the proposal's row lock, so that what is checked and frozen is what a
-    teammate's concurrent save or removal left (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises)."""
+    """The view brought up to date under the proposal's row lock, so that what is checked and frozen is what a
+    teammate's concurrent save or removal left (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises). The
+    proposal's row is re-read with the lock, its attachments, versions and questions after it; the challenge
+    is the caller's to re-read where it matters (submit_proposal locks and re-reads it). The same view object
+    is updated and returned, so a caller holding it sees what was checked."""
     lock(session, view.proposal)
-    session.expire_all()
-    return get_proposal(session, actor, view.proposal.id or 0, now=now)
+    for loaded in (view.startup, *view.attachments, *view.versions, *view.questions):
+        session.expire(loaded)
+    challenges_by_id = {view.challenge.challenge.id or 0: view.challenge}
+    fresh = views_of(session, actor, [view.proposal], challenges_by_id, now or utcnow())[0]
+    view.startup, view.now, view.staff = fresh.startup, fresh.now, fresh.staff
+    view.attachments, view.versions, view.questions = fresh.attachments, fresh.versions, fresh.questions
+    return view
 
 
 def get_version(session: Session, actor: Actor, view: ProposalView, number: int) -> ProposalVersion:

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
@@ -394,17 +394,22 @@ def submit_proposal(
     terms_language: str | None = None,
     now: datetime | None = None,
 ) -> ProposalVersion:
-    """Submit the working copy as a new version (see the rules above). Nothing is written on refusal.
+    """Submit the working copy as a new version (see the rules above). Nothing is written on refusal. `view` is
+    brought up to date under the lock and, once submitted, shows the new version: no need to load it again.
     `terms_version` is the version of the terms the user was shown: if they changed since, they read again;
     `terms_language` the language they were shown in (the current one when None, see challenges/terms.py)."""
     now = now or utcnow()
     if not view.member:
         raise Forbidden("Only the startup's members may submit its proposal.")
-    # the challenge in share mode: its extra questions cannot change while this submission is made
+    # the challenge in share mode, re-read: its extra questions cannot change while this submission is made,
+    # and its deadline and terms are checked as they are now
     session.exec(
-        select(Challenge.id).where(Challenge.id == view.challenge.challenge.id).with_for_update(read=True)
+        select(Challenge)
+        .where(Challenge.id == view.challenge.challenge.id)
+        .with_for_update(read=True)
+        .execution_options(populate_existing=True)
     ).one()
-    view = records.relock(session, actor, view, now)
+    records.relock(session, actor, view, now)
     if can.deadline_passed(view.challenge.challenge, now):
         raise Conflict(
             "The deadline (%(deadline)s) has passed: late submissions are refused.",
@@ -435,10 +440,7 @@ def submit_proposal(
         .where(col(ChallengeTerms.id) == terms.id, col(ChallengeTerms.frozen_at).is_(None))
         .values(frozen_at=now)
     )
-    number = (
-        session.exec(select(func.max(ProposalVersion.number)).where(ProposalVersion.proposal_id == proposal.id)).one()
-        or 0
-    ) + 1
+    number = (view.latest.number if view.latest else 0) + 1  # the versions were read under the proposal's lock
     content = records.snapshot(proposal, view.current_attachments)
     version = ProposalVersion(
         proposal_id=proposal.id or 0,
@@ -461,6 +463,7 @@ def submit_proposal(
     proposal.withdrawn_at = None
     session.add(proposal)
     session.flush()
+    view.versions.append(version)
     audit.record(
         session,
         "proposal.submitted",
