@@ -2,6 +2,7 @@
 inference and preview within bounds (columns, cells, characters, time), data dictionary, datapackage.json,
 the DCAT catalogue, and the pages."""
 
+import asyncio
 import contextvars
 import hashlib
 import inspect
@@ -505,6 +506,41 @@ def test_page_upload_refusal_is_shown_with_nothing_stored(client, db, make, sett
     assert refused.status_code == 415 and 'id="upload-error"' in refused.text
     assert "does not match its extension" in refused.text
     assert rows(db, view.dataset.id) == [] and leftovers() == before
+
+
+def test_page_upload_refusal_is_rendered_off_the_event_loop(client, db, make, setting, monkeypatch):
+    """The page answering a refused upload reads the database and renders a template: in a worker thread, never in
+    the event loop that streams the bodies of every upload at once."""
+    from app.datasets import web
+
+    view = new_dataset(db, make, setting)
+    sign_in(client, setting["sponsor"].email)
+    token_value = csrf_token(client, f"/datasets/{view.dataset.id}")
+    in_loop: list[bool] = []
+
+    def on_loop() -> bool:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        return True
+
+    def spying(original):
+        def spy(*args, **kwargs):
+            in_loop.append(on_loop())
+            return original(*args, **kwargs)
+
+        return spy
+
+    monkeypatch.setattr(web.service, "get_dataset", spying(service.get_dataset))
+    monkeypatch.setattr(web, "render", spying(web.render))
+    refused = client.post(
+        f"/datasets/{view.dataset.id}/files",
+        files={"file": ("fake.csv", b"%PDF-1.4", "text/csv")},
+        headers={"X-CSRF-Token": token_value, "Origin": "http://testserver"},
+    )
+    assert refused.status_code == 415 and 'id="upload-error"' in refused.text
+    assert len(in_loop) >= 2 and not any(in_loop)
 
 
 def test_page_upload_needs_a_csrf_token(client, db, make, setting):

@@ -22,8 +22,7 @@ Rules:
   question, without who asked (the answer will be public without the asker's name).
 """
 
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -31,7 +30,6 @@ from typing import Any
 
 from sqlalchemy import String, cast, false, func, or_
 from sqlmodel import Session, col, select
-from starlette.concurrency import run_in_threadpool
 
 from app import storage
 from app.accounts.models import Membership, Organisation, User
@@ -53,11 +51,14 @@ from app.challenges.schemas import AnswerCreate, ChallengeCreate, ChallengeUpdat
 from app.config import site_url
 from app.db import after_commit, utcnow
 from app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from app.files import uploads
+from app.files.uploads import UploadBody
 from app.i18n import N_
 from app.notifications import service as notifications
 from app.programmes.models import Programme, ProgrammePartner
 from app.search import contains_text
 from app.security.actor import Actor
+from app.storage import ReceivedUpload
 from app.validation import id_or_slug
 
 
@@ -754,38 +755,17 @@ def remove_image(session: Session, actor: Actor, view: ChallengeView) -> Challen
     return view
 
 
-async def receive_image(
-    session: Session,
-    actor: Actor,
-    challenge_id: int,
-    chunks: AsyncIterator[bytes],
-    *,
-    content_type: str | None,
-    content_length: str | None,
-    streaming: Callable[[], AbstractAsyncContextManager[None]],
-) -> ChallengeView:
-    """Stream a multipart upload (field `file`) and make it the challenge's image.
+async def receive_image(session: Session, actor: Actor, challenge_id: int, body: UploadBody) -> ChallengeView:
+    """Stream a multipart upload (field `file`) and make it the challenge's image: the permission is checked
+    before a byte is read and again in the writing transaction (app/files/uploads.py)."""
 
-    Permissions are checked before a byte is read; `streaming` ends the request's transaction (and frees its
-    connection slot) while the body streams in, and the check runs again in the writing transaction. The
-    temporary file is gone on every failure.
-    """
-    view = await run_in_threadpool(get_challenge, session, actor, challenge_id)
-    check_image_editor(actor, view)
-    storage.check_content_length(content_length, limit=storage.MAX_IMAGE_BYTES)
-    async with streaming():
-        received = await storage.receive_upload(
-            chunks,
-            content_type,
-            limit=storage.MAX_IMAGE_BYTES,
-            content_length=content_length,
-            types=storage.IMAGE_TYPES,
-        )
-    try:
-        view = await run_in_threadpool(get_challenge, session, actor, challenge_id)
-        return await run_in_threadpool(set_image, session, actor, view, received.staged)
-    finally:
-        received.staged.discard()
+    def check() -> None:
+        check_image_editor(actor, get_challenge(session, actor, challenge_id))
+
+    def keep(received: ReceivedUpload) -> ChallengeView:
+        return set_image(session, actor, get_challenge(session, actor, challenge_id), received.staged)
+
+    return await uploads.receive(body, check=check, keep=keep, limit=storage.MAX_IMAGE_BYTES, types=storage.IMAGE_TYPES)
 
 
 def image_path(view: ChallengeView) -> Path:

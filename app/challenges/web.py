@@ -1,6 +1,7 @@
 """HTML pages of challenges: the public list and page, the sponsor's form, the image, publication, follow, Q&A."""
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -8,7 +9,6 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session, col, select
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from app import storage
@@ -20,8 +20,8 @@ from app.challenges.models import THEMES, ChallengeStatus
 from app.challenges.permissions import is_public
 from app.challenges.schemas import AnswerCreate, ChallengeCreate, ChallengeUpdate, QuestionCreate
 from app.challenges.service import ChallengeFilters, ChallengeView, PreconditionFailed
-from app.db import SessionDep, between_transactions, utcnow
-from app.errors import DomainError, Forbidden, Invalid, NotFound
+from app.db import SessionDep, utcnow
+from app.errors import Invalid, NotFound
 from app.programmes import service as programmes
 from app.programmes.permissions import is_programme_staff
 from app.security.actor import Actor
@@ -32,6 +32,7 @@ from app.web.deps import ActorDep, FormDep, SignedInDep
 from app.web.flash import flash
 from app.web.forms import form_error
 from app.web.templating import redirect, render
+from app.web.uploads import Refusal, upload_route
 
 router = APIRouter()
 
@@ -258,32 +259,25 @@ async def challenge_image_upload(
 ) -> Response:
     """The streamed image upload. The CSRF token comes in the query string, never in the body, so that the
     CSRF check does not parse (and buffer) the upload."""
-    try:
-        view = await service.receive_image(
+
+    def done(view: service.ChallengeView) -> Response:
+        flash(request, "The image is saved.")
+        return redirect(request, challenge_path(view))
+
+    def refused(refusal: Refusal) -> Response:
+        view = service.get_challenge(session, actor, challenge_id)
+        return _challenge_page(
+            request,
             session,
             actor,
-            challenge_id,
-            request.stream(),
-            content_type=request.headers.get("content-type"),
-            content_length=request.headers.get("content-length"),
-            streaming=between_transactions(request, session),
+            view,
+            status_code=refusal.status,
+            image_error=refusal.message,
+            image_error_vars=refusal.variables,
         )
-    except (NotFound, Forbidden):
-        raise
-    except DomainError as exc:
-        return await run_in_threadpool(_image_refused, request, session, actor, challenge_id, exc)
-    flash(request, "The image is saved.")
-    return redirect(request, challenge_path(view))
 
-
-def _image_refused(
-    request: Request, session: Session, actor: Actor, challenge_id: int, exc: DomainError
-) -> HTMLResponse:
-    session.rollback()
-    message = exc.errors.get("file", exc.detail) if isinstance(exc, Invalid) else exc.detail
-    view = service.get_challenge(session, actor, challenge_id)
-    return _challenge_page(
-        request, session, actor, view, status_code=exc.status, image_error=message, image_error_vars=exc.variables
+    return await upload_route(
+        request, session, partial(service.receive_image, session, actor, challenge_id), done=done, refused=refused
     )
 
 

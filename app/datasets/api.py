@@ -14,8 +14,8 @@ from app.datasets import service
 from app.datasets.models import DatasetFile
 from app.datasets.schemas import DatasetCreate, DatasetPublic, DatasetUpdate, FilePublic, SchemaFieldPublic
 from app.datasets.service import DatasetView
-from app.db import SessionDep, between_transactions
-from app.security.bodylimit import streamed_upload
+from app.db import SessionDep
+from app.security.bodylimit import streamed_upload, upload_body
 from app.validation import RecordId
 
 router = APIRouter()
@@ -147,15 +147,7 @@ UPLOAD_BODY: dict[str, Any] = {
 async def file_upload(
     request: Request, response: Response, session: SessionDep, actor: WriteActor, dataset_id: RecordId
 ) -> FilePublic:
-    stored = await service.receive_file(
-        session,
-        actor,
-        dataset_id,
-        request.stream(),
-        content_type=request.headers.get("content-type"),
-        content_length=request.headers.get("content-length"),
-        streaming=between_transactions(request, session),
-    )
+    stored = await service.receive_file(session, actor, dataset_id, upload_body(request, session))
     response.headers["Location"] = api_url(request, f"/datasets/{dataset_id}/files/{stored.id}")
     return file_public(request, stored)
 

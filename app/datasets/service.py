@@ -28,8 +28,7 @@ Rules:
 """
 
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,6 @@ from typing import Any
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
-from starlette.concurrency import run_in_threadpool
 
 from app import storage
 from app.audit import service as audit
@@ -51,8 +49,11 @@ from app.datasets.models import Access, Dataset, DatasetDownload, DatasetField, 
 from app.datasets.schemas import LICENCES, DatasetCreate, DatasetUpdate, DictionaryEntry
 from app.db import after_commit, utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from app.files import uploads
+from app.files.uploads import UploadBody
 from app.proposals import queries as proposal_queries
 from app.security.actor import Actor
+from app.storage import ReceivedUpload
 
 log = logging.getLogger(__name__)
 
@@ -473,32 +474,15 @@ def add_file(
     return row
 
 
-async def receive_file(
-    session: Session,
-    actor: Actor,
-    dataset_id: int,
-    chunks: AsyncIterator[bytes],
-    *,
-    content_type: str | None,
-    content_length: str | None,
-    streaming: Callable[[], AbstractAsyncContextManager[None]],
-) -> DatasetFile:
-    """Stream a multipart upload (field `file`) into storage, then keep it (for both faces).
+async def receive_file(session: Session, actor: Actor, dataset_id: int, body: UploadBody) -> DatasetFile:
+    """Stream a multipart upload (field `file`) into storage, analyse it and keep it (for both faces): the
+    permissions are checked before a byte is read and again in the writing transaction (app/files/uploads.py)."""
 
-    Permissions are checked before a byte is read. `streaming` ends the request's current transaction
-    and gives back its connection slot while the body streams in (app/db.py between_transactions); the
-    permission check runs again in the writing transaction. The temporary file is gone on every failure.
-    """
-    await run_in_threadpool(prepare_upload, session, actor, dataset_id)
-    storage.check_content_length(content_length)
-    async with streaming():
-        received = await storage.receive_upload(chunks, content_type, content_length=content_length)
-    staged = received.staged
-    try:
-        analysis = await run_in_threadpool(tabular.analyse, staged.temp_path, staged.file_type.kind)
-        return await run_in_threadpool(add_file, session, actor, dataset_id, staged, analysis)
-    finally:
-        staged.discard()
+    def keep(received: ReceivedUpload) -> DatasetFile:
+        analysis = tabular.analyse(received.staged.temp_path, received.staged.file_type.kind)
+        return add_file(session, actor, dataset_id, received.staged, analysis)
+
+    return await uploads.receive(body, check=lambda: prepare_upload(session, actor, dataset_id), keep=keep)
 
 
 def store_bytes(session: Session, actor: Actor, dataset_id: int, name: str, data: bytes) -> DatasetFile:

@@ -1,5 +1,6 @@
 """HTML pages of datasets: the dataset page, new/edit forms, streamed upload, dictionary, downloads, catalogue."""
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -12,10 +13,11 @@ from app.challenges import service as challenges
 from app.config import site_url
 from app.datasets import catalogue as dcat
 from app.datasets import service
+from app.datasets.models import DatasetFile
 from app.datasets.schemas import ACCESS_LABELS, LICENCES, DatasetCreate, DatasetUpdate, DictionaryEntry
 from app.datasets.service import DatasetView
-from app.db import SessionDep, between_transactions
-from app.errors import DomainError, Forbidden, Invalid, NotFound
+from app.db import SessionDep
+from app.errors import Invalid, NotFound
 from app.security.actor import Actor
 from app.security.bodylimit import streamed_upload
 from app.validation import InvalidInput, RecordId, parse
@@ -24,6 +26,7 @@ from app.web.deps import ActorDep, FormDep, SignedInDep
 from app.web.flash import flash
 from app.web.forms import field_variables, form_error
 from app.web.templating import redirect, render
+from app.web.uploads import Refusal, upload_route
 
 router = APIRouter()
 
@@ -136,25 +139,20 @@ def dataset_update(
 async def file_upload(request: Request, session: SessionDep, actor: SignedInDep, dataset_id: RecordId) -> Response:
     """The streamed upload. The CSRF token comes in the X-CSRF-Token header (upload.js) or the query string
     (plain form), never in the body, so that the CSRF check does not parse (and buffer) the upload."""
-    try:
-        stored = await service.receive_file(
-            session,
-            actor,
-            dataset_id,
-            request.stream(),
-            content_type=request.headers.get("content-type"),
-            content_length=request.headers.get("content-length"),
-            streaming=between_transactions(request, session),
-        )
-    except (NotFound, Forbidden):
-        raise
-    except DomainError as exc:
-        session.rollback()
-        message = exc.errors.get("file", exc.detail) if isinstance(exc, Invalid) else exc.detail
+
+    def done(stored: DatasetFile) -> Response:
+        flash(request, "The file %(name)s is uploaded (version %(version)s).", name=stored.name, version=stored.version)
+        return redirect(request, dataset_path(dataset_id) + "#files")
+
+    def refused(refusal: Refusal) -> Response:
         view = service.get_dataset(session, actor, dataset_id)
-        return _page(request, view, status_code=exc.status, upload_error=message, upload_error_vars=exc.variables)
-    flash(request, "The file %(name)s is uploaded (version %(version)s).", name=stored.name, version=stored.version)
-    return redirect(request, dataset_path(dataset_id) + "#files")
+        return _page(
+            request, view, status_code=refusal.status, upload_error=refusal.message, upload_error_vars=refusal.variables
+        )
+
+    return await upload_route(
+        request, session, partial(service.receive_file, session, actor, dataset_id), done=done, refused=refused
+    )
 
 
 @router.post("/datasets/{dataset_id}/dictionary", response_class=HTMLResponse)

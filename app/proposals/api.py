@@ -11,7 +11,7 @@ from app.api.deps import ApiActor, WriteActor, api_url
 from app.api.pagination import Cursor, Limit, Page, paginate
 from app.challenges import service as challenges
 from app.challenges.schemas import OrganisationRef
-from app.db import SessionDep, between_transactions
+from app.db import SessionDep
 from app.proposals import queries, questions, records, service
 from app.proposals.models import ProposalAttachment, ProposalQuestion
 from app.proposals.queries import ProposalFilters
@@ -30,7 +30,7 @@ from app.proposals.schemas import (
     SubmitRequest,
     VersionPublic,
 )
-from app.security.bodylimit import streamed_upload
+from app.security.bodylimit import streamed_upload, upload_body
 from app.validation import RecordId
 
 router = APIRouter()
@@ -285,13 +285,7 @@ async def attachment_upload(
     request: Request, response: Response, session: SessionDep, actor: WriteActor, proposal_id: RecordId
 ) -> AttachmentPublic:
     stored: ProposalAttachment = await service.receive_attachment(
-        session,
-        actor,
-        proposal_id,
-        request.stream(),
-        content_type=request.headers.get("content-type"),
-        content_length=request.headers.get("content-length"),
-        streaming=between_transactions(request, session),
+        session, actor, proposal_id, upload_body(request, session)
     )
     response.headers["Location"] = api_url(request, f"/proposals/{proposal_id}/attachments/{stored.id}")
     return _attachment_public(request, proposal_id, records.snapshot_entry(stored), stored.created_at)

@@ -27,8 +27,7 @@ Rules:
 """
 
 import secrets
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -37,7 +36,6 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import update
 from sqlmodel import Session, col, select
-from starlette.concurrency import run_in_threadpool
 
 from app import i18n, storage
 from app.accounts.models import Membership, OrgKind, User
@@ -49,6 +47,8 @@ from app.challenges.service import ChallengeView
 from app.config import site_url
 from app.db import after_commit, insert_unique, utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.files import uploads
+from app.files.uploads import UploadBody
 from app.notifications import service as notifications
 from app.proposals import drafts, questions, records
 from app.proposals import permissions as can
@@ -64,6 +64,7 @@ from app.proposals.questions import answer_problem, check_answers
 from app.proposals.records import ProposalView
 from app.proposals.schemas import EligibilityDecision, ProposalCreate, ProposalFields
 from app.security.actor import Actor
+from app.storage import ReceivedUpload
 from app.validation import InvalidInput, field_errors, whole_number
 
 EDITABLE = ("title", "summary", "description", "data_use", "experimentation_plan", "needs")
@@ -602,33 +603,15 @@ def add_attachment(
     return attachment
 
 
-async def receive_attachment(
-    session: Session,
-    actor: Actor,
-    proposal_id: int,
-    chunks: AsyncIterator[bytes],
-    *,
-    content_type: str | None,
-    content_length: str | None,
-    streaming: Callable[[], AbstractAsyncContextManager[None]],
-) -> ProposalAttachment:
-    """Stream a multipart upload (field `file`, optional field `question`) into a new attachment.
+async def receive_attachment(session: Session, actor: Actor, proposal_id: int, body: UploadBody) -> ProposalAttachment:
+    """Stream a multipart upload (field `file`, optional field `question`) into a new attachment. As for
+    datasets: permissions before a byte is read and again when writing (app/files/uploads.py)."""
 
-    As for datasets: permissions before a byte is read, the transaction and its slot released while the body
-    streams in,
-    checked again when writing, and no temporary file left on any failure."""
-    await run_in_threadpool(_prepare_attachment, session, actor, proposal_id)
-    storage.check_content_length(content_length)
-    async with streaming():
-        received = await storage.receive_upload(chunks, content_type, content_length=content_length)
-    try:
-        raw_question = received.fields.get("question", "").strip()
-        question_id = whole_number(raw_question, max_digits=9)
-        return await run_in_threadpool(
-            add_attachment, session, actor, proposal_id, received.staged, question_id=question_id
-        )
-    finally:
-        received.staged.discard()
+    def keep(received: ReceivedUpload) -> ProposalAttachment:
+        question_id = whole_number(received.fields.get("question", "").strip(), max_digits=9)
+        return add_attachment(session, actor, proposal_id, received.staged, question_id=question_id)
+
+    return await uploads.receive(body, check=lambda: _prepare_attachment(session, actor, proposal_id), keep=keep)
 
 
 def store_attachment_bytes(

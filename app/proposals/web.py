@@ -1,22 +1,22 @@
 """HTML pages of proposals: my applications, the proposal form (autosaved with htmx), submission and receipts,
 the sponsors' list, eligibility and exports, the challenge's extra questions."""
 
+from functools import partial
 from typing import Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from app import storage
 from app.challenges import service as challenges
 from app.challenges.service import ChallengeView
 from app.challenges.web import challenge_path
-from app.db import SessionDep, between_transactions
-from app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from app.db import SessionDep
+from app.errors import Conflict, DomainError, Invalid
 from app.proposals import drafts, exports, forms, queries, questions, records, service
-from app.proposals.models import QuestionKind
+from app.proposals.models import ProposalAttachment, QuestionKind
 from app.proposals.records import ProposalView
 from app.proposals.schemas import EligibilityDecision, ProposalCreate, QuestionCreate, QuestionUpdate
 from app.security.actor import Actor
@@ -27,6 +27,7 @@ from app.web.confirm import require_confirmation
 from app.web.deps import FormDep, SignedInDep
 from app.web.flash import flash
 from app.web.templating import redirect, render
+from app.web.uploads import Refusal, upload_route
 
 router = APIRouter()
 
@@ -281,37 +282,26 @@ async def attachment_upload(
 ) -> Response:
     """The streamed upload. The CSRF token comes in the query string, never in the body, so that the CSRF
     check does not parse (and buffer) the upload."""
-    try:
-        stored = await service.receive_attachment(
-            session,
-            actor,
-            proposal_id,
-            request.stream(),
-            content_type=request.headers.get("content-type"),
-            content_length=request.headers.get("content-length"),
-            streaming=between_transactions(request, session),
+
+    def done(stored: ProposalAttachment) -> Response:
+        flash(request, "The file %(name)s is attached.", name=stored.name)
+        return redirect(request, proposal_path(proposal_id) + "/edit#attachments")
+
+    def refused(refusal: Refusal) -> Response:
+        view = records.get_proposal(session, actor, proposal_id)
+        if not view.may_edit:
+            raise refusal.error
+        return _edit_page(
+            request,
+            view,
+            forms.form_from_proposal(view.proposal),
+            status_code=refusal.status,
+            upload_error=refusal.message,
+            upload_error_vars=refusal.variables,
         )
-    except (NotFound, Forbidden):
-        raise
-    except DomainError as exc:
-        return await run_in_threadpool(_upload_refused, request, session, actor, proposal_id, exc)
-    flash(request, "The file %(name)s is attached.", name=stored.name)
-    return redirect(request, proposal_path(proposal_id) + "/edit#attachments")
 
-
-def _upload_refused(request: Request, session: Session, actor: Actor, proposal_id: int, exc: DomainError) -> Response:
-    session.rollback()
-    message = exc.errors.get("file", exc.detail) if isinstance(exc, Invalid) else exc.detail
-    view = records.get_proposal(session, actor, proposal_id)
-    if not view.may_edit:
-        raise exc
-    return _edit_page(
-        request,
-        view,
-        forms.form_from_proposal(view.proposal),
-        status_code=exc.status,
-        upload_error=message,
-        upload_error_vars=exc.variables,
+    return await upload_route(
+        request, session, partial(service.receive_attachment, session, actor, proposal_id), done=done, refused=refused
     )
 
 

@@ -17,13 +17,17 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from fastapi import Request
 from fastapi.routing import iter_route_contexts
+from sqlmodel import Session
 from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import get_settings
+from app.db import between_transactions
 from app.errors import DomainError, Unauthenticated
+from app.files.uploads import UploadBody
 from app.storage import MULTIPART_OVERHEAD, TooLarge, human_size
 
 NO_TOKEN = "Send an API token as `Authorization: Bearer <token>`."  # noqa: S105 (a message)
@@ -36,6 +40,16 @@ def streamed_upload(endpoint: F) -> F:
     """Mark a route whose body is a streamed upload: it may send up to the upload limit."""
     setattr(endpoint, UPLOAD_MARK, True)
     return endpoint
+
+
+def upload_body(request: Request, session: Session) -> UploadBody:
+    """The body of a request to a streamed-upload route, as the services' `receive_*` take it (both faces)."""
+    return UploadBody(
+        request.stream(),
+        content_type=request.headers.get("content-type"),
+        content_length=request.headers.get("content-length"),
+        streaming=between_transactions(request, session),
+    )
 
 
 def upload_path_patterns(routes: Sequence[BaseRoute]) -> list[re.Pattern[str]]:

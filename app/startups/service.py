@@ -12,13 +12,10 @@ Rules:
   replaced logo leaves the disk once the change is committed.
 """
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
-from starlette.concurrency import run_in_threadpool
 
 from app import storage
 from app.accounts import service as accounts
@@ -26,10 +23,13 @@ from app.accounts.models import Organisation, OrgKind
 from app.audit import service as audit
 from app.db import after_commit, utcnow
 from app.errors import Forbidden, NotFound
+from app.files import uploads
+from app.files.uploads import UploadBody
 from app.security.actor import Actor
 from app.startups import permissions as can
 from app.startups.models import StartupProfile
 from app.startups.schemas import ProfileUpdate
+from app.storage import ReceivedUpload
 
 
 def profile_of(session: Session, organisation_id: int) -> StartupProfile:
@@ -128,32 +128,16 @@ def set_logo(session: Session, actor: Actor, slug: str, staged: storage.StagedFi
     return organisation
 
 
-async def receive_logo(
-    session: Session,
-    actor: Actor,
-    slug: str,
-    chunks: AsyncIterator[bytes],
-    *,
-    content_type: str | None,
-    content_length: str | None,
-    streaming: Callable[[], AbstractAsyncContextManager[None]],
-) -> Organisation:
-    """Stream a multipart upload (field `file`) and make it the startup's logo (checks as for uploads)."""
-    organisation, _ = await run_in_threadpool(get_profile, session, actor, slug)
-    check_editor(actor, organisation)
-    storage.check_content_length(content_length, limit=storage.MAX_IMAGE_BYTES)
-    async with streaming():
-        received = await storage.receive_upload(
-            chunks,
-            content_type,
-            limit=storage.MAX_IMAGE_BYTES,
-            content_length=content_length,
-            types=storage.IMAGE_TYPES,
-        )
-    try:
-        return await run_in_threadpool(set_logo, session, actor, slug, received.staged)
-    finally:
-        received.staged.discard()
+async def receive_logo(session: Session, actor: Actor, slug: str, body: UploadBody) -> Organisation:
+    """Stream a multipart upload (field `file`) and make it the startup's logo (app/files/uploads.py)."""
+
+    def check() -> None:
+        check_editor(actor, get_profile(session, actor, slug)[0])
+
+    def keep(received: ReceivedUpload) -> Organisation:
+        return set_logo(session, actor, slug, received.staged)
+
+    return await uploads.receive(body, check=check, keep=keep, limit=storage.MAX_IMAGE_BYTES, types=storage.IMAGE_TYPES)
 
 
 def get_logo(session: Session, actor: Actor, slug: str) -> tuple[Organisation, Path]:

@@ -1,18 +1,18 @@
 """HTML pages of startup profiles: the edit form and the logo (the profile shows on the organisation page)."""
 
 import re
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from app import storage
 from app.accounts.models import Organisation
-from app.db import SessionDep, between_transactions
-from app.errors import DomainError, Forbidden, Invalid, NotFound
+from app.db import SessionDep
+from app.errors import Invalid, NotFound
 from app.security.actor import Actor
 from app.security.bodylimit import streamed_upload
 from app.startups import permissions as can
@@ -24,6 +24,7 @@ from app.web.deps import FormDep, SignedInDep
 from app.web.flash import flash
 from app.web.forms import form_error
 from app.web.templating import redirect, render
+from app.web.uploads import Refusal, upload_route
 
 router = APIRouter()
 
@@ -97,32 +98,25 @@ def profile_update(request: Request, session: SessionDep, actor: SignedInDep, fo
 @streamed_upload
 async def logo_upload(request: Request, session: SessionDep, actor: SignedInDep, slug: str) -> Response:
     """The streamed logo upload; the CSRF token comes in the query string, never in the body."""
-    try:
-        organisation = await service.receive_logo(
-            session,
-            actor,
-            slug,
-            request.stream(),
-            content_type=request.headers.get("content-type"),
-            content_length=request.headers.get("content-length"),
-            streaming=between_transactions(request, session),
+
+    def done(organisation: Organisation) -> Response:
+        flash(request, "The logo is saved.")
+        return redirect(request, f"/organisations/{organisation.slug}/profile")
+
+    def refused(refusal: Refusal) -> Response:
+        organisation, profile = _editable(session, actor, slug)
+        context = _context(
+            organisation,
+            profile,
+            form=_form(organisation, profile),
+            logo_error=refusal.message,
+            logo_error_vars=refusal.variables,
         )
-    except (NotFound, Forbidden):
-        raise
-    except DomainError as exc:
-        return await run_in_threadpool(_logo_refused, request, session, actor, slug, exc)
-    flash(request, "The logo is saved.")
-    return redirect(request, f"/organisations/{organisation.slug}/profile")
+        return render(request, "startups/profile_form.html", context, status_code=refusal.status)
 
-
-def _logo_refused(request: Request, session: Session, actor: Actor, slug: str, exc: DomainError) -> Response:
-    session.rollback()
-    organisation, profile = _editable(session, actor, slug)
-    message = exc.errors.get("file", exc.detail) if isinstance(exc, Invalid) else exc.detail
-    context = _context(
-        organisation, profile, form=_form(organisation, profile), logo_error=message, logo_error_vars=exc.variables
+    return await upload_route(
+        request, session, partial(service.receive_logo, session, actor, slug), done=done, refused=refused
     )
-    return render(request, "startups/profile_form.html", context, status_code=exc.status)
 
 
 @router.get("/organisations/{slug}/logo")

@@ -1,0 +1,1 @@
+"""Files: their types and content checks, the staged writer, the multipart parser and the streamed upload."""
