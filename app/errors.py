@@ -52,6 +52,13 @@ class Invalid(DomainError):
         self.errors = errors
 
 
+class PreconditionFailed(DomainError):
+    """The record changed since the caller read it (an If-Match or a form's version that is no longer current)."""
+
+    status = 412
+    title = "Precondition failed"
+
+
 class RateLimited(DomainError):
     status = 429
     title = "Too many requests"

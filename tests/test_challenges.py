@@ -10,7 +10,7 @@ from app.challenges.models import Challenge, ChallengeChange, ChallengeTerms, Qu
 from app.challenges.schemas import AnswerCreate, ChallengeCreate, ChallengeUpdate, QuestionCreate
 from app.challenges.service import ChallengeFilters
 from app.db import utcnow
-from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from app.notifications.models import OutboxMessage
 from tests.conftest import post_form, sign_in
 
@@ -113,7 +113,7 @@ def test_edits_after_publication_are_logged_and_new_terms_are_versioned(db, make
     assert sorted(t.version for t in versions) == [1, 2]
     change = db.exec(select(ChallengeChange).where(ChallengeChange.challenge_id == view.challenge.id)).one()
     assert change.fields == ["summary", "ip_terms"] and change.note == "Clarified the scope"
-    with pytest.raises(service.PreconditionFailed):
+    with pytest.raises(PreconditionFailed):
         service.update_challenge(db, actor, view, ChallengeUpdate(summary="Stale"), expected_revision=revision)
     with pytest.raises(Invalid):
         service.update_challenge(db, actor, view, ChallengeUpdate(slug="another-address"))

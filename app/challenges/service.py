@@ -50,7 +50,7 @@ from app.challenges.models import (
 from app.challenges.schemas import AnswerCreate, ChallengeCreate, ChallengeUpdate, QuestionCreate
 from app.config import site_url
 from app.db import after_commit, utcnow
-from app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from app.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from app.files import uploads
 from app.files.uploads import UploadBody
 from app.i18n import N_
@@ -60,12 +60,6 @@ from app.search import contains_text
 from app.security.actor import Actor
 from app.storage import ReceivedUpload
 from app.validation import id_or_slug
-
-
-class PreconditionFailed(DomainError):
-    status = 412
-    title = "Precondition failed"
-
 
 PAGE_SIZE = 20
 TEXT_FIELDS = ("title", "summary", "problem", "context", "expected_outcome", "eligibility")

@@ -19,9 +19,9 @@ from app.challenges import terms as challenge_terms
 from app.challenges.models import THEMES, ChallengeStatus
 from app.challenges.permissions import is_public
 from app.challenges.schemas import AnswerCreate, ChallengeCreate, ChallengeUpdate, QuestionCreate
-from app.challenges.service import ChallengeFilters, ChallengeView, PreconditionFailed
+from app.challenges.service import ChallengeFilters, ChallengeView
 from app.db import SessionDep, utcnow
-from app.errors import Invalid, NotFound
+from app.errors import Invalid, NotFound, PreconditionFailed
 from app.programmes import service as programmes
 from app.programmes.permissions import is_programme_staff
 from app.security.actor import Actor

@@ -12,6 +12,7 @@ from app.api.pagination import Cursor, Limit, Page, paginate
 from app.challenges import service as challenges
 from app.challenges.schemas import OrganisationRef
 from app.db import SessionDep
+from app.errors import PreconditionFailed
 from app.proposals import queries, questions, records, service
 from app.proposals.models import ProposalAttachment, ProposalQuestion
 from app.proposals.queries import ProposalFilters
@@ -215,7 +216,7 @@ def proposal_patch(
     try:
         view = service.update_proposal(session, actor, view, data, expected_revision=revision_from(if_match, view))
     except service.StaleRevision as exc:
-        raise challenges.PreconditionFailed(exc.detail) from None
+        raise PreconditionFailed(exc.detail) from None
     response.headers["ETag"] = etag(view)
     return public(request, view)
 
