@@ -200,6 +200,13 @@ def test_new_ip_terms_of_a_published_challenge_are_a_new_version(
 
 BROKEN = [
     pytest.param(
+        "programme.yaml",
+        "partners: [casa-tram,",
+        "partners: [casablanca, casa-tram,",
+        "programme.yaml: partners: “casablanca” is not a partner organisation.",
+        id="a-city-as-partner",  # as the programme form and the API refuse it
+    ),
+    pytest.param(
         "fuites-reseau-eau.md",
         "deadline: 2027-03-31T18:00:00+01:00",
         "deadline: 2027-03-31 18:00",

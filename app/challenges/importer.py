@@ -48,12 +48,14 @@ from sqlmodel import Session, col, select
 
 from app import storage
 from app.accounts.models import Organisation
+from app.challenges import permissions as challenge_can
 from app.challenges import service as challenges_service
 from app.challenges.models import Challenge, ChallengeStatus
 from app.challenges.schemas import ChallengeCreate, Slug
 from app.datasets import service as datasets_service
 from app.datasets.models import Access
 from app.errors import Conflict
+from app.programmes import permissions as programme_can
 from app.programmes import service as programmes_service
 from app.programmes.models import PHASE_ORDER, PhaseKind, Programme
 from app.programmes.schemas import PhaseIn, ProgrammeCreate
@@ -73,7 +75,6 @@ SECTIONS = {
     "résultats attendus": "expected_outcome",
 }
 CHUNK = 1024 * 1024
-SPONSOR_KINDS = ("city", "partner", "operator")
 
 MOVE_DEADLINES_HINT = "To move it all the same, import with --move-deadlines."
 
@@ -560,23 +561,23 @@ def _resolve_organisations(
     found = {o.slug: o for o in session.exec(select(Organisation).where(col(Organisation.slug).in_(wanted)))}
     problems: list[Problem] = []
 
-    def check(file: str, name: str, slug: str, kinds: tuple[str, ...], label: str) -> None:
+    def check(file: str, name: str, slug: str, allowed: Callable[[Organisation], bool], label: str) -> None:
         organisation = found.get(slug)
         if organisation is None:
             problems.append(Problem(file, name, f"There is no organisation with the short name “{slug}”."))
-        elif organisation.kind not in kinds:
+        elif not allowed(organisation):
             problems.append(Problem(file, name, f"“{slug}” is not {label}."))
 
-    check(programme.file, "operator", programme.operator, ("operator",), "an operator organisation")
+    check(programme.file, "operator", programme.operator, programme_can.can_be_operator, "an operator organisation")
     if programme.city:
-        check(programme.file, "city", programme.city, ("city",), "a city organisation")
+        check(programme.file, "city", programme.city, programme_can.can_be_city, "a city organisation")
     for slug in programme.partners:
-        check(programme.file, "partners", slug, ("city", "partner", "operator", "startup"), "an organisation")
+        check(programme.file, "partners", slug, programme_can.can_be_partner, "a partner organisation")
     for spec in challenges:
         label = "a city, partner or operator organisation"
-        check(spec.file, "lead_sponsor", spec.lead_sponsor, SPONSOR_KINDS, label)
+        check(spec.file, "lead_sponsor", spec.lead_sponsor, challenge_can.can_sponsor, label)
         for slug in spec.sponsors:
-            check(spec.file, "sponsors", slug, SPONSOR_KINDS, label)
+            check(spec.file, "sponsors", slug, challenge_can.can_sponsor, label)
     if problems:
         raise ImportFailed(problems)
     return found

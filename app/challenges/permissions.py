@@ -14,11 +14,25 @@ from collections.abc import Collection
 from sqlalchemy import ColumnElement, false, or_, true
 from sqlmodel import col, select
 
+from app.accounts.models import Organisation, OrgKind
 from app.accounts.permissions import is_platform_admin
-from app.challenges.models import STORED_PUBLIC_STATUSES, Challenge, ChallengeSponsor, ChallengeStatus
+from app.challenges.models import (
+    LISTED_STATUSES,
+    STORED_PUBLIC_STATUSES,
+    Challenge,
+    ChallengeSponsor,
+    ChallengeStatus,
+)
 from app.programmes.models import Programme
 from app.programmes.permissions import is_programme_operator, is_programme_staff, operated_programmes
 from app.security.actor import Actor
+
+SPONSOR_KINDS = (OrgKind.city, OrgKind.partner, OrgKind.operator)
+"""The kinds of organisation that may lead or co-sponsor a challenge (a startup never does)."""
+
+
+def can_sponsor(organisation: Organisation) -> bool:
+    return organisation.kind in SPONSOR_KINDS
 
 
 def is_sponsor_staff(actor: Actor, sponsor_ids: Collection[int]) -> bool:
@@ -84,13 +98,27 @@ def can_delete_challenge(
 def may_have_drafts(actor: Actor) -> bool:
     """Whether the actor can be staff of a draft at all (sponsors' and operators' members, platform admins):
     the challenge list offers them a "Draft" filter."""
-    return is_platform_admin(actor) or (
-        actor.is_authenticated and bool(actor.organisation_ids("city", "partner", "operator"))
-    )
+    return is_platform_admin(actor) or (actor.is_authenticated and bool(actor.organisation_ids(*SPONSOR_KINDS)))
+
+
+def statuses_listed_for(actor: Actor) -> tuple[str, ...]:
+    """The statuses a challenge list offers to filter by: draft too for those who may have drafts."""
+    listed = tuple(s.value for s in LISTED_STATUSES)
+    return (ChallengeStatus.draft.value, *listed) if may_have_drafts(actor) else listed
 
 
 def can_create_challenge(actor: Actor, programme: Programme, partner_ids: set[int]) -> bool:
     return is_platform_admin(actor) or is_programme_staff(actor, programme, partner_ids)
+
+
+def can_name_lead_sponsor(actor: Actor, programme: Programme, organisation_id: int) -> bool:
+    """Who writes a challenge leads it for their own organisation; the programme's operator and platform
+    admins may name any sponsor organisation (can_sponsor) as its lead."""
+    return (
+        is_platform_admin(actor)
+        or (actor.is_authenticated and organisation_id in actor.organisation_ids())
+        or is_programme_operator(actor, programme)
+    )
 
 
 def can_ask_question(actor: Actor, challenge: Challenge) -> bool:

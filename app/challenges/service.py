@@ -310,7 +310,7 @@ def _partner_ids(session: Session, programme: Programme) -> set[int]:
 
 def _check_sponsors(session: Session, ids: list[int]) -> list[Organisation]:
     orgs = list(session.exec(select(Organisation).where(col(Organisation.id).in_(ids or [-1]))))
-    if len(orgs) != len(set(ids)) or any(o.kind not in ("city", "partner", "operator") for o in orgs):
+    if len(orgs) != len(set(ids)) or not all(can.can_sponsor(o) for o in orgs):
         raise Invalid({"sponsors": "Choose existing city, partner or operator organisations."})
     return orgs
 
@@ -323,15 +323,11 @@ def create_challenge(session: Session, actor: Actor, data: ChallengeCreate) -> C
         raise Forbidden("Only staff of the programme's city, partners and operator may write challenges.")
     lead_id = data.lead_sponsor
     if lead_id is None:
-        mine = sorted(actor.organisation_ids("city", "partner", "operator"))
+        mine = sorted(actor.organisation_ids(*can.SPONSOR_KINDS))
         if not mine:
             raise Invalid({"lead_sponsor": "This field is required."})
         lead_id = mine[0]
-    elif (
-        not (actor.user and actor.user.is_platform_admin)
-        and lead_id not in actor.organisation_ids()
-        and programme.operator_id not in actor.organisation_ids()
-    ):
+    elif not can.can_name_lead_sponsor(actor, programme, lead_id):
         raise Invalid({"lead_sponsor": "You may only lead a challenge for your own organisation."})
     _check_sponsors(session, [lead_id])
     co_sponsors = _check_sponsors(session, [i for i in (data.sponsors or []) if i != lead_id])

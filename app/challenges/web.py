@@ -16,14 +16,13 @@ from app.accounts.models import Organisation
 from app.challenges import forms, service
 from app.challenges import permissions as can
 from app.challenges import terms as challenge_terms
-from app.challenges.models import THEMES, ChallengeStatus
+from app.challenges.models import LISTED_STATUSES, THEMES, ChallengeStatus
 from app.challenges.permissions import is_public
 from app.challenges.schemas import AnswerCreate, ChallengeCreate, ChallengeUpdate, QuestionCreate
 from app.challenges.service import ChallengeFilters, ChallengeView
 from app.db import SessionDep, utcnow
 from app.errors import Invalid, NotFound, PreconditionFailed
 from app.programmes import service as programmes
-from app.programmes.permissions import is_programme_staff
 from app.security.actor import Actor
 from app.security.bodylimit import streamed_upload
 from app.validation import RecordId, parse, whole_number
@@ -35,8 +34,6 @@ from app.web.templating import redirect, render
 from app.web.uploads import Refusal, upload_route
 
 router = APIRouter()
-
-STATUSES = ("published", "closed", "awarded", "archived")
 
 PageSection = Callable[[Session, Actor, ChallengeView], dict[str, Any]]
 # What the domains built on challenges add to its page (datasets, proposals): app/pages/challenge.py installs
@@ -66,7 +63,7 @@ def challenge_list(
 ) -> Response:
     filters = ChallengeFilters(
         programme=programme or None,
-        status=status if status in (*STATUSES, ChallengeStatus.draft) else None,
+        status=status if status in (*LISTED_STATUSES, ChallengeStatus.draft) else None,
         theme=theme if theme in THEMES else None,
         sponsor=sponsor or None,
         q=(q or "").strip()[:100] or None,
@@ -85,9 +82,7 @@ def challenge_list(
         }.items()
         if v
     }
-    sponsors = session.exec(
-        select(Organisation).where(col(Organisation.kind).in_(("city", "partner"))).order_by(col(Organisation.name))
-    ).all()
+    sponsors = _sponsor_organisations(session)
     return render(
         request,
         "challenges/list.html",
@@ -99,7 +94,7 @@ def challenge_list(
             "filters": query,
             "query_for": lambda n: "?" + urlencode({**query, "page": n}),
             "themes": THEMES,
-            "statuses": (ChallengeStatus.draft.value, *STATUSES) if can.may_have_drafts(actor) else STATUSES,
+            "statuses": can.statuses_listed_for(actor),
             "sponsors": sponsors,
             "programmes": programmes.list_programmes(session, actor),
             "now": utcnow(),
@@ -147,20 +142,24 @@ def _challenge_page(
 # ---- the sponsor's form --------------------------------------------------------------------------------
 
 
+def _sponsor_organisations(session: Session) -> list[Organisation]:
+    """The organisations that may sponsor a challenge, by name."""
+    kinds = [k.value for k in can.SPONSOR_KINDS]
+    return list(
+        session.exec(select(Organisation).where(col(Organisation.kind).in_(kinds)).order_by(col(Organisation.name)))
+    )
+
+
 def _form_choices(session: Session, actor: Actor) -> dict[str, Any]:
     views = programmes.list_programmes(session, actor)
-    admin = bool(actor.user and actor.user.is_platform_admin)
-    allowed = [v for v in views if admin or is_programme_staff(actor, v.programme, v.partner_ids)]
-    organisations = session.exec(
-        select(Organisation)
-        .where(col(Organisation.kind).in_(("city", "partner", "operator")))
-        .order_by(col(Organisation.name))
-    ).all()
-    own = [o for o in organisations if admin or o.id in actor.organisation_ids()]
+    allowed = [v for v in views if can.can_create_challenge(actor, v.programme, v.partner_ids)]
+    organisations = _sponsor_organisations(session)
+    leads = [o for o in organisations if any(can.can_name_lead_sponsor(actor, v.programme, o.id or 0) for v in allowed)]
+    leads.sort(key=lambda o: o.id not in actor.organisation_ids())  # one's own first: the default lead
     return {
         "programme_choices": allowed,
         "programme_options": [(str(v.programme.id), v.programme.name) for v in allowed],
-        "lead_options": [(str(o.id), o.name) for o in own],
+        "lead_options": [(str(o.id), o.name) for o in leads],
         "sponsor_choices": organisations,
         "themes": THEMES,
     }

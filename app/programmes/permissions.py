@@ -8,6 +8,7 @@ tests/test_rule_agreement.py.
 from sqlalchemy import ColumnElement, false, or_
 from sqlmodel import col, select
 
+from app.accounts.models import Organisation, OrgKind
 from app.accounts.permissions import is_platform_admin
 from app.programmes.models import Programme, ProgrammePartner
 from app.security.actor import Actor
@@ -46,7 +47,26 @@ def can_view_programme(actor: Actor, programme: Programme) -> bool:
 
 
 def can_create_programme(actor: Actor) -> bool:
-    return is_platform_admin(actor) or bool(actor.is_authenticated and actor.organisation_ids("operator"))
+    return is_platform_admin(actor) or bool(actor.is_authenticated and actor.organisation_ids(OrgKind.operator))
+
+
+def can_run_programme_for(actor: Actor, operator_id: int) -> bool:
+    """Operator staff create programmes for their own operator organisation; platform admins for any."""
+    return is_platform_admin(actor) or (
+        actor.is_authenticated and operator_id in actor.organisation_ids(OrgKind.operator)
+    )
+
+
+def can_be_operator(organisation: Organisation) -> bool:
+    return organisation.kind == OrgKind.operator
+
+
+def can_be_city(organisation: Organisation) -> bool:
+    return organisation.kind == OrgKind.city
+
+
+def can_be_partner(organisation: Organisation) -> bool:
+    return organisation.kind == OrgKind.partner
 
 
 def can_edit_programme(actor: Actor, programme: Programme) -> bool:

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, col, select
 
-from app.accounts.models import Organisation
+from app.accounts.models import Organisation, OrgKind
 from app.accounts.service import slugify
 from app.audit import service as audit
 from app.db import utcnow
@@ -155,7 +155,7 @@ def organisations_by_id(session: Session, ids: Iterable[int | None]) -> dict[int
     return {o.id or 0: o for o in rows}
 
 
-def organisations_of_kind(session: Session, kind: str) -> list[Organisation]:
+def organisations_of_kind(session: Session, kind: OrgKind) -> list[Organisation]:
     return list(session.exec(select(Organisation).where(Organisation.kind == kind).order_by(col(Organisation.name))))
 
 
@@ -186,9 +186,9 @@ def _check_phases(phases: list[PhaseIn]) -> dict[str, str]:
 def _check_organisations(session: Session, city: int | None, partners: list[int]) -> dict[str, str]:
     found = organisations_by_id(session, [city, *partners])
     errors = {}
-    if city is not None and (city not in found or found[city].kind != "city"):
+    if city is not None and (city not in found or not can.can_be_city(found[city])):
         errors["city"] = "Choose a city organisation."
-    if any(p not in found or found[p].kind != "partner" for p in partners):
+    if any(p not in found or not can.can_be_partner(found[p]) for p in partners):
         errors["partners"] = "Choose partner organisations."
     return errors
 
@@ -219,15 +219,15 @@ def create_programme(session: Session, actor: Actor, data: ProgrammeCreate) -> P
         raise Forbidden("Only operator staff may create programmes.")
     operator_id = data.operator
     if operator_id is None:
-        own = sorted(actor.organisation_ids("operator"))
+        own = sorted(actor.organisation_ids(OrgKind.operator))
         if not own:
             raise Invalid({"operator": "This field is required."})
         operator_id = own[0]
-    if operator_id not in actor.organisation_ids("operator") and not (actor.user and actor.user.is_platform_admin):
+    if not can.can_run_programme_for(actor, operator_id):
         raise Forbidden("You may only create programmes for your own operator organisation.")
     errors: dict[str, str] = {}
     operator = session.get(Organisation, operator_id)
-    if operator is None or operator.kind != "operator":
+    if operator is None or not can.can_be_operator(operator):
         errors["operator"] = "Choose an operator organisation."
     if problem := _check_timezone(data.timezone):
         errors["timezone"] = problem

@@ -11,7 +11,8 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from app import i18n
-from app.accounts.permissions import is_platform_admin
+from app.accounts.models import OrgKind
+from app.challenges import permissions as challenge_can
 from app.challenges import service as challenges
 from app.challenges.service import ChallengeFilters
 from app.db import SessionDep, utcnow
@@ -133,8 +134,8 @@ def programme_list(request: Request, session: SessionDep, actor: ActorDep) -> Re
 
 
 def _operator_choices(session: Session, actor: Actor) -> list[Any]:
-    operators = service.organisations_of_kind(session, "operator")
-    return [o for o in operators if is_platform_admin(actor) or o.id in actor.organisation_ids("operator")]
+    operators = service.organisations_of_kind(session, OrgKind.operator)
+    return [o for o in operators if can.can_run_programme_for(actor, o.id or 0)]
 
 
 def _form_context(session: Session, actor: Actor, view: ProgrammeView | None, form: dict[str, Any]) -> dict[str, Any]:
@@ -148,8 +149,8 @@ def _form_context(session: Session, actor: Actor, view: ProgrammeView | None, fo
         "operator": service.organisations_by_id(session, [view.programme.operator_id]).get(view.programme.operator_id)
         if view
         else None,
-        "city_choices": service.organisations_of_kind(session, "city"),
-        "partner_choices": service.organisations_of_kind(session, "partner"),
+        "city_choices": service.organisations_of_kind(session, OrgKind.city),
+        "partner_choices": service.organisations_of_kind(session, OrgKind.partner),
         "timezones": timezones,
         "phase_kinds": [kind.value for kind in PHASE_ORDER],
     }
@@ -250,7 +251,7 @@ def programme_page(request: Request, session: SessionDep, actor: ActorDep, progr
     p = view.programme
     organisations = service.organisations_by_id(session, [p.operator_id, p.city_id, *view.partner_ids])
     found, total = challenges.list_challenges(session, actor, ChallengeFilters(programme=p.id), limit=CHALLENGES_SHOWN)
-    staff = can.is_programme_staff(actor, p, view.partner_ids) or is_platform_admin(actor)
+    staff = challenge_can.can_create_challenge(actor, p, view.partner_ids)
     return render(
         request,
         "programmes/page.html",
