@@ -95,10 +95,13 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
     reload: Annotated[bool, typer.Option(help="Reload on code changes (development)")] = False,
 ) -> None:
-    """Run the web app with uvicorn."""
+    """Run the web app with uvicorn; on SQLite it also works the job queue (on PostgreSQL, run `medina worker`)."""
     import uvicorn
 
-    get_settings()  # refuse to start on a bad configuration before binding the port
+    settings = get_settings()  # refuse to start on a bad configuration before binding the port
+    if settings.resolved_database_url.startswith("sqlite"):
+        os.environ.setdefault("MEDINA_JOBS_IN_PROCESS", "1")  # read by each uvicorn worker's settings
+        get_settings.cache_clear()
     uvicorn.run(
         "app.asgi:app",
         host=host,
@@ -108,6 +111,22 @@ def serve(
         proxy_headers=True,
         forwarded_allow_ips=get_settings().trusted_proxies or "127.0.0.1",
     )
+
+
+@app.command()
+def worker(
+    until_empty: Annotated[bool, typer.Option("--until-empty", help="Stop once no job is due")] = False,
+    concurrency: Annotated[int, typer.Option(min=1, help="Jobs run at once")] = 1,
+) -> None:
+    """Run the job queue's workers (emails and the periodic housekeeping) until stopped (Ctrl+C, SIGTERM)."""
+    if get_settings().resolved_database_url.startswith("sqlite"):
+        from app.jobs import runner
+
+        runner.work(until_empty=until_empty, concurrency=concurrency)
+    else:
+        from app.jobs import postgres
+
+        postgres.work(until_empty=until_empty, concurrency=concurrency)
 
 
 @user_app.command("create")

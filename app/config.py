@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     api_rate_limit_per_minute: int = 600
     max_upload_bytes: int = 2 * 1024**3
     max_body_bytes: int = 4 * 1024**2
+    # jobs (app/jobs): run each one in the process that queued it, right after its transaction (the tests)
+    jobs_eager: bool = False
+    # run a worker in the web process (`medina serve` on SQLite sets it); else `medina worker` runs them
+    jobs_in_process: bool = False
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":

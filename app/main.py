@@ -29,6 +29,7 @@ from app.datasets import api as datasets_api
 from app.datasets import web as datasets_web
 from app.db import WRITE_OPTION, db_slot, get_engine
 from app.errors import DomainError, Forbidden
+from app.jobs import runner
 from app.notifications import web as notifications_web
 from app.pages import challenge as challenge_page
 from app.pages import web as pages_web
@@ -133,7 +134,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
     i18n.compile_catalogues()
     storage.sweep_temporary_files()
-    yield
+    stop_jobs = runner.start_in_process() if get_settings().jobs_in_process else None
+    try:
+        yield
+    finally:
+        if stop_jobs is not None:
+            stop_jobs()
 
 
 def _api_router() -> APIRouter:

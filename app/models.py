@@ -20,6 +20,7 @@ from app.challenges.models import (  # noqa: F401
     Question,
 )
 from app.datasets.models import Dataset, DatasetField, DatasetFile  # noqa: F401
+from app.jobs.models import Job  # noqa: F401
 from app.notifications.models import OutboxMessage  # noqa: F401
 from app.programmes.models import Programme, ProgrammePartner, ProgrammePhase  # noqa: F401
 from app.proposals.models import (  # noqa: F401

@@ -6,8 +6,14 @@ from sqlalchemy import Connection
 import app.models  # noqa: F401  (registers every table)
 from app.config import get_settings
 from app.db import make_engine, metadata
+from app.jobs.postgres import is_queue_object
 
 config = context.config
+
+
+def _include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Compare only what the models describe: procrastinate's tables come from its own schema (PostgreSQL)."""
+    return not (type_ == "table" and is_queue_object(name))
 
 
 def _url() -> str:
@@ -20,11 +26,12 @@ def _configure(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=_include_name,
     )
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=_url(), target_metadata=metadata, literal_binds=True,
+    context.configure(url=_url(), target_metadata=metadata, literal_binds=True, include_name=_include_name,
                       render_as_batch=_url().startswith("sqlite"))
     with context.begin_transaction():
         context.run_migrations()

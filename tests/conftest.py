@@ -14,6 +14,7 @@ os.environ["MEDINA_ENV"] = "test"
 os.environ["MEDINA_DATA_DIR"] = str(_TMP / "data")
 os.environ["MEDINA_BASE_URL"] = "http://testserver"
 os.environ.pop("MEDINA_SMTP_URL", None)
+os.environ["MEDINA_JOBS_EAGER"] = "1"  # a queued job runs once the request commits (tests/test_jobs.py: the queue)
 
 import pytest  # noqa: E402
 from alembic import command  # noqa: E402

@@ -3,7 +3,6 @@ server, and the outbox that platform admins read when no SMTP server is configur
 
 import socket
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -98,16 +97,6 @@ def test_password_reset_email_reaches_the_smtp_server(
 ) -> None:
     monkeypatch.setattr(get_settings(), "smtp_url", smtp_server.url)
 
-    # After the request commits, _deliver_and_mark opens its own session to mark the message sent. In the
-    # test set-up the request's "commit" is only a savepoint inside a transaction that is rolled back at the
-    # end of the test, so a second connection would not see the outbox row (PostgreSQL) or would wait for the
-    # write lock held by the test's transaction (SQLite, BEGIN IMMEDIATE). It uses the test's session instead;
-    # its commit releases a savepoint, as the request's own commit does here.
-    @contextmanager
-    def test_session() -> Iterator[Session]:
-        yield db
-
-    monkeypatch.setattr(service, "open_session", test_session)
     user = make.user(name="Nadia Benali")
 
     response = post_form(

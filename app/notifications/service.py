@@ -1,10 +1,12 @@
-"""Sending email: every message is written to the outbox; when MEDINA_SMTP_URL is set it is also delivered
-over SMTP once the request's transaction has committed (so a rolled-back action sends nothing).
+"""Sending email: every message is written to the outbox, and a `deliver_email` job is queued in the same
+transaction (app/jobs): a rolled-back action sends nothing, and the request never waits for an SMTP server.
+The job delivers it when MEDINA_SMTP_URL is set, and tries again on a failure (RETRIES times, backing off).
 
-Secrets (the links of invitations and password resets) are never stored: the outbox keeps the message with
-each secret replaced by a note, and only the delivered email carries it, rendered in memory for that delivery.
-Without an SMTP server, outside production, the full message is written to the server's log instead, so that
-a developer can follow the link; in production it is not written anywhere.
+Secrets (the links of invitations and password resets) are never stored readable: the outbox keeps the message
+with each secret replaced by a note; the job carries the full text sealed under the secret key (security.sealed),
+and only the delivered email carries it. Without an SMTP server, outside production, the job writes the full
+message to the worker's log instead (the web server's own, on SQLite), so that a developer can follow the link;
+in production it is not written anywhere.
 """
 
 import logging
@@ -18,17 +20,21 @@ from urllib.parse import unquote, urlsplit
 
 from sqlmodel import Session, col, select
 
+from app import jobs
 from app.config import get_settings
-from app.db import after_commit, open_session, utcnow
+from app.db import utcnow
 from app.errors import NotFound
 from app.i18n import get_language, gettext, set_language
 from app.notifications.models import OutboxMessage
 from app.notifications.permissions import can_read_outbox
+from app.security import sealed
 from app.security.actor import Actor
 from app.templating import render
 
 log = logging.getLogger(__name__)
 
+
+RETRIES = 6  # over about an hour: 1, 2, 4, 8, 16 and 32 minutes after the first try
 
 REDACTED = "The link is withheld here: it is only in the email sent to this address."
 
@@ -49,15 +55,7 @@ def send_email(
     message = OutboxMessage(to_address=to, subject=subject[:200], body=stored)
     session.add(message)
     session.flush()
-    settings = get_settings()
-    message_id = message.id
-    if settings.smtp_url:
-        smtp_url = settings.smtp_url
-        after_commit(session, lambda: _deliver_and_mark(message_id, smtp_url, body))
-    elif settings.env != "production":
-        after_commit(
-            session, lambda: log.warning("email %s to %s (no MEDINA_SMTP_URL, not sent):\n%s", message_id, to, body)
-        )
+    jobs.enqueue(session, deliver_email, message_id=message.id, sealed_body=sealed.seal(body) if secrets else None)
     return message
 
 
@@ -89,20 +87,30 @@ def email_each(
         set_language(asked)
 
 
-def _deliver_and_mark(message_id: int | None, smtp_url: str, body: str) -> None:
-    with open_session() as session:
-        message = session.get(OutboxMessage, message_id)
-        if message is None:
-            return
-        try:
-            deliver(message, smtp_url, body)
-            message.sent_at = utcnow()
-            message.error = None
-        except (OSError, smtplib.SMTPException) as exc:
-            log.warning("email %s to %s not delivered: %s", message.id, message.to_address, exc)
-            message.error = str(exc)[:500]
+@jobs.task("notifications.deliver_email", retries=RETRIES, backoff=60)
+def deliver_email(session: Session, message_id: int, sealed_body: str | None = None) -> None:
+    """Deliver one outbox message (its full text unsealed when it carries secrets) and mark it sent; a failure
+    is noted on the message, and raised so that the queue tries again."""
+    message = session.get(OutboxMessage, message_id)
+    if message is None or message.sent_at is not None:
+        return
+    body = sealed.unseal(sealed_body) if sealed_body is not None else message.body
+    settings = get_settings()
+    if not settings.smtp_url:
+        if settings.env != "production":
+            log.warning("email %s to %s (no MEDINA_SMTP_URL, not sent):\n%s", message.id, message.to_address, body)
+        return
+    try:
+        deliver(message, settings.smtp_url, body)
+    except (OSError, smtplib.SMTPException) as exc:
+        log.warning("email %s to %s not delivered: %s", message.id, message.to_address, exc)
+        message.error = str(exc)[:500]
         session.add(message)
-        session.commit()
+        session.commit()  # the note stays while the job fails, to be tried again
+        raise
+    message.sent_at = utcnow()
+    message.error = None
+    session.add(message)
 
 
 def deliver(message: OutboxMessage, smtp_url: str, body: str | None = None) -> None:
