@@ -231,7 +231,7 @@ def proposal_submit(
     request: Request, response: Response, session: SessionDep, actor: WriteActor, proposal_id: RecordId,
     data: SubmitRequest,
 ) -> ProposalPublic:  # fmt: skip
-    view = records.get_proposal(session, actor, proposal_id)
+    view = records.get_proposal(session, actor, proposal_id, for_submission=True)
     service.submit_proposal(
         session,
         actor,

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from app import i18n
 from app.accounts.models import Organisation, User
 from app.challenges import service as challenges
+from app.challenges.models import Challenge
 from app.challenges.service import ChallengeView
 from app.db import utcnow
 from app.errors import NotFound
@@ -38,6 +39,9 @@ class ProposalView:
     attachments: list[ProposalAttachment] = field(default_factory=list)  # every attachment, removed included
     versions: list[ProposalVersion] = field(default_factory=list)  # oldest first
     questions: list[ProposalQuestion] = field(default_factory=list)
+    # read after its submission locks were taken (get_proposal(for_submission=True)): what it shows is what a
+    # submission checks and freezes, without reading it again
+    locked: bool = False
 
     @property
     def status(self) -> str:
@@ -191,25 +195,47 @@ def views_of(
     return views
 
 
-def get_proposal(session: Session, actor: Actor, proposal_id: int, *, now: datetime | None = None) -> ProposalView:
-    """A proposal the actor may see; NotFound for everyone else (other startups, staff before the deadline)."""
+def get_proposal(
+    session: Session, actor: Actor, proposal_id: int, *, now: datetime | None = None, for_submission: bool = False
+) -> ProposalView:
+    """A proposal the actor may see; NotFound for everyone else (other startups, staff before the deadline).
+    `for_submission`: the challenge's row is share-locked and the proposal's locked before the rest is read
+    (see lock_for_submission), so that the view is the one a submission checks."""
     now = now or utcnow()
     proposal = session.get(Proposal, proposal_id)
     if proposal is None:
         raise NotFound()
+    if for_submission:
+        lock_for_submission(session, proposal)
     challenge = challenges.get_challenge(session, actor, proposal.challenge_id)
     if not can.can_view_proposal(actor, proposal, challenge.challenge, staff=challenge.is_staff(actor), now=now):
         raise NotFound()
-    return views_of(session, actor, [proposal], {challenge.challenge.id or 0: challenge}, now)[0]
+    view = views_of(session, actor, [proposal], {challenge.challenge.id or 0: challenge}, now)[0]
+    view.locked = for_submission
+    return view
 
 
-def get_member_proposal(session: Session, actor: Actor, proposal_id: int) -> ProposalView:
+def get_member_proposal(
+    session: Session, actor: Actor, proposal_id: int, *, for_submission: bool = False
+) -> ProposalView:
     """A proposal for what only its startup does on the pages (edit, submit, withdraw): 404 to anyone else,
     the staff who may read it included — those forms do not exist for them."""
-    view = get_proposal(session, actor, proposal_id)
+    view = get_proposal(session, actor, proposal_id, for_submission=for_submission)
     if not view.member:
         raise NotFound()
     return view
+
+
+def lock_for_submission(session: Session, proposal: Proposal) -> None:
+    """The challenge's row in share mode, re-read (its extra questions cannot change while a submission is
+    made; its deadline and terms are checked as they are now), then the proposal's row locked and re-read."""
+    session.exec(
+        select(Challenge)
+        .where(Challenge.id == proposal.challenge_id)
+        .with_for_update(read=True)
+        .execution_options(populate_existing=True)
+    ).one()
+    lock(session, proposal)
 
 
 def lock(session: Session, proposal: Proposal) -> Proposal:
@@ -224,10 +250,24 @@ def lock(session: Session, proposal: Proposal) -> Proposal:
 def relock(session: Session, actor: Actor, view: ProposalView, now: datetime | None = None) -> ProposalView:
     """The view brought up to date under the proposal's row lock, so that what is checked and frozen is what a
     teammate's concurrent save or removal left (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises). The
-    proposal's row is re-read with the lock, its attachments, versions and questions after it; the challenge
-    is the caller's to re-read where it matters (submit_proposal locks and re-reads it). The same view object
-    is updated and returned, so a caller holding it sees what was checked."""
+    proposal's row is re-read with the lock, its attachments, versions and questions after it. The same view
+    object is updated and returned, so a caller holding it sees what was checked."""
     lock(session, view.proposal)
+    return _reread_lists(session, actor, view, now)
+
+
+def relock_for_submission(session: Session, actor: Actor, view: ProposalView, now: datetime | None = None) -> None:
+    """relock, with the challenge's row share-locked and re-read first (lock_for_submission); nothing to do for a
+    view read that way already."""
+    if view.locked:
+        view.now = now or utcnow()  # the time the submission is checked at
+        return
+    lock_for_submission(session, view.proposal)
+    _reread_lists(session, actor, view, now)
+    view.locked = True
+
+
+def _reread_lists(session: Session, actor: Actor, view: ProposalView, now: datetime | None) -> ProposalView:
     for loaded in (view.startup, *view.attachments, *view.versions, *view.questions):
         session.expire(loaded)
     challenges_by_id = {view.challenge.challenge.id or 0: view.challenge}

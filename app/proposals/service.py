@@ -42,7 +42,7 @@ from app.accounts.models import Membership, OrgKind, User
 from app.audit import service as audit
 from app.challenges import service as challenges
 from app.challenges import terms as challenge_terms
-from app.challenges.models import Challenge, ChallengeTerms
+from app.challenges.models import ChallengeTerms
 from app.challenges.service import ChallengeView
 from app.config import site_url
 from app.db import after_commit, insert_unique, utcnow
@@ -396,21 +396,14 @@ def submit_proposal(
     now: datetime | None = None,
 ) -> ProposalVersion:
     """Submit the working copy as a new version (see the rules above). Nothing is written on refusal. `view` is
-    brought up to date under the lock and, once submitted, shows the new version: no need to load it again.
+    brought up to date under the locks (read already under them when loaded with for_submission=True) and,
+    once submitted, shows the new version: no need to load it again.
     `terms_version` is the version of the terms the user was shown: if they changed since, they read again;
     `terms_language` the language they were shown in (the current one when None, see challenges/terms.py)."""
     now = now or utcnow()
     if not view.member:
         raise Forbidden("Only the startup's members may submit its proposal.")
-    # the challenge in share mode, re-read: its extra questions cannot change while this submission is made,
-    # and its deadline and terms are checked as they are now
-    session.exec(
-        select(Challenge)
-        .where(Challenge.id == view.challenge.challenge.id)
-        .with_for_update(read=True)
-        .execution_options(populate_existing=True)
-    ).one()
-    records.relock(session, actor, view, now)
+    records.relock_for_submission(session, actor, view, now)
     if can.deadline_passed(view.challenge.challenge, now):
         raise Conflict(
             "The deadline (%(deadline)s) has passed: late submissions are refused.",

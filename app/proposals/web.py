@@ -224,7 +224,7 @@ def proposal_autosave(
 def proposal_submit(
     request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, proposal_id: RecordId
 ) -> Response:
-    view = records.get_member_proposal(session, actor, proposal_id)
+    view = records.get_member_proposal(session, actor, proposal_id, for_submission=True)
     try:
         shown = str(form.get("terms_version", ""))
         version = service.submit_proposal(

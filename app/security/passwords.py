@@ -13,7 +13,6 @@ MIN_LENGTH = 10
 MAX_LENGTH = 256  # argon2 has no limit; this only bounds the work an attacker can ask of us
 
 
-
 def _make_hasher() -> PasswordHash:
     """argon2id with pwdlib's recommended cost; the test suite (MEDINA_ENV=test) uses the same algorithm and code
     path at argon2's lowest cost, as Django's test settings swap in a fast hasher: a sign-in there costs under
