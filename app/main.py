@@ -130,10 +130,10 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    from app import storage
+    from app.files import staging
 
     i18n.compile_catalogues()
-    storage.sweep_temporary_files()
+    staging.sweep_temporary_files()
     stop_jobs = runner.start_in_process() if get_settings().jobs_in_process else None
     try:
         yield

@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from app import storage
 from app.challenges import service
 from app.challenges.models import Challenge, ChallengeChange
 from app.db import utcnow
 from app.errors import Forbidden
+from app.files import staging
+from app.files import types as file_types
 from tests.conftest import csrf_token, sign_in
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 200
@@ -53,7 +54,7 @@ def _english(client):  # type: ignore[no-untyped-def]
 
 
 def stored_files() -> set[Path]:
-    root = storage.files_root()
+    root = staging.files_root()
     return {p for p in root.rglob("*") if p.is_file()} if root.exists() else set()
 
 
@@ -78,7 +79,7 @@ def test_staff_upload_a_png_shown_on_the_page_and_in_the_list(client, db, settin
     assert response.status_code == 303 and response.headers["location"] == page_of(challenge)
     db.refresh(challenge)
     assert challenge.image_key and challenge.image_key.startswith("challenges/")
-    assert storage.path_for(challenge.image_key).read_bytes() == PNG
+    assert staging.path_for(challenge.image_key).read_bytes() == PNG
     page = client.get(page_of(challenge)).text
     assert f'src="/challenges/{challenge.id}/image?v=' in page and f'alt="{challenge.title}"' in page
     assert 'accept="image/png,image/jpeg,image/webp"' in page and "Remove the image" in page
@@ -134,12 +135,12 @@ def test_over_five_mib_is_413_and_nothing_is_stored(client, db, setting):
     challenge = setting["published"]
     sign_in(client, setting["sponsor"].email)
     before = stored_files()
-    response = upload(client, challenge, "huge.png", PNG + b"\x00" * storage.MAX_IMAGE_BYTES)
+    response = upload(client, challenge, "huge.png", PNG + b"\x00" * file_types.MAX_IMAGE_BYTES)
     assert response.status_code == 413 and "5 MiB" in response.text
     db.refresh(challenge)
     assert challenge.image_key is None and stored_files() == before
     # exactly at the limit is fine
-    assert upload(client, challenge, "big.png", PNG.ljust(storage.MAX_IMAGE_BYTES, b"\x00")).status_code == 303
+    assert upload(client, challenge, "big.png", PNG.ljust(file_types.MAX_IMAGE_BYTES, b"\x00")).status_code == 303
 
 
 def test_others_may_not_change_the_image(client, db, setting):
@@ -165,7 +166,7 @@ def test_others_may_not_change_the_image(client, db, setting):
 
 def test_the_service_refuses_non_staff(db, make, setting):
     view = service.get_challenge(db, make.actor(setting["startup"]), setting["published"].id)
-    staged = storage.write_bytes("tram.png", PNG, types=storage.IMAGE_TYPES)
+    staged = staging.write_bytes("tram.png", PNG, types=file_types.IMAGE_TYPES)
     try:
         with pytest.raises(Forbidden):
             service.set_image(db, make.actor(setting["startup"]), view, staged)
@@ -197,11 +198,11 @@ def test_replacing_removes_the_old_file_and_removing_clears_it(client, db, setti
     sign_in(client, setting["sponsor"].email)
     assert upload(client, challenge, "first.png", PNG).status_code == 303
     db.refresh(challenge)
-    first = storage.path_for(challenge.image_key)
+    first = staging.path_for(challenge.image_key)
     assert first.is_file()
     assert upload(client, challenge, "second.jpg", JPEG, content_type="image/jpeg").status_code == 303
     db.refresh(challenge)
-    second = storage.path_for(challenge.image_key)
+    second = staging.path_for(challenge.image_key)
     assert not first.exists() and second.read_bytes() == JPEG
     token = csrf_token(client, page_of(challenge))
     unconfirmed = client.post(f"/challenges/{challenge.id}/image/remove", data={"csrf_token": token}, headers=ORIGIN)
@@ -221,7 +222,7 @@ def test_a_rolled_back_image_leaves_no_file(db, make, setting):
     actor = make.actor(setting["sponsor"])
     view = service.get_challenge(db, actor, setting["published"].id)
     before = stored_files()
-    staged = storage.write_bytes("tram.png", PNG, types=storage.IMAGE_TYPES)
+    staged = staging.write_bytes("tram.png", PNG, types=file_types.IMAGE_TYPES)
     service.set_image(db, actor, view, staged)
     assert len(stored_files() - before) == 1
     db.rollback()
@@ -229,7 +230,7 @@ def test_a_rolled_back_image_leaves_no_file(db, make, setting):
 
 
 def test_dataset_uploads_still_refuse_images():
-    with pytest.raises(storage.UnsupportedType):
-        storage.write_bytes("tram.png", PNG)
-    with pytest.raises(storage.UnsupportedType):
-        storage.write_bytes("tram.csv", PNG + b"x", types=storage.IMAGE_TYPES)
+    with pytest.raises(file_types.UnsupportedType):
+        staging.write_bytes("tram.png", PNG)
+    with pytest.raises(file_types.UnsupportedType):
+        staging.write_bytes("tram.csv", PNG + b"x", types=file_types.IMAGE_TYPES)

@@ -17,13 +17,14 @@ from urllib.parse import quote
 import pytest
 from sqlmodel import select
 
-from app import i18n, storage
+from app import i18n
 from app.challenges import service as challenges
 from app.datasets import analysis, service
 from app.datasets.models import Dataset, DatasetField, DatasetFile
 from app.datasets.schemas import DatasetCreate, DatasetUpdate, DictionaryEntry
 from app.db import utcnow
 from app.errors import Forbidden, NotFound, Unauthenticated
+from app.files import staging
 from app.security import csrf
 from tests.conftest import csrf_token, post_form, sign_in
 
@@ -31,7 +32,7 @@ CSV = b"stop,line,boardings,opened\nCasa Port,T1,1200,2012-12-12\nPlace Nations 
 
 
 def leftovers() -> set[Path]:
-    root = storage.files_root()
+    root = staging.files_root()
     return {p for p in root.rglob("*") if p.is_file()} if root.exists() else set()
 
 
@@ -158,7 +159,7 @@ def test_csv_inference_preview_report_and_versions(db, make, setting):
     again = service.get_dataset(db, actor, view.dataset.id)
     assert [f.id for f in again.files] == [second.id]
     assert [f.id for f in again.older_versions("stops.csv")] == [first.id]
-    assert storage.path_for(first.storage_key).read_bytes() == CSV  # the older version stays downloadable
+    assert staging.path_for(first.storage_key).read_bytes() == CSV  # the older version stays downloadable
 
 
 def test_geojson_properties_become_rows_and_json_tables_are_analysed(db, make, setting):
@@ -252,7 +253,7 @@ def test_api_create_upload_read_and_download(client, db, make, setting):
 def test_api_refusals_store_nothing(client, db, make, setting, monkeypatch):
     view = new_dataset(db, make, setting)
     headers = token(make, setting["sponsor"])
-    monkeypatch.setattr(storage, "max_upload_bytes", lambda: 100)
+    monkeypatch.setattr(staging, "max_upload_bytes", lambda: 100)
     before = leftovers()
     cases = [
         ("exact.csv", b"a" * 99 + b"\n", 201),
@@ -278,7 +279,7 @@ def test_api_refusals_store_nothing(client, db, make, setting, monkeypatch):
 
 def test_api_upload_declared_too_large_is_refused_up_front(client, db, make, setting, monkeypatch):
     view = new_dataset(db, make, setting)
-    monkeypatch.setattr(storage, "max_upload_bytes", lambda: 100)
+    monkeypatch.setattr(staging, "max_upload_bytes", lambda: 100)
     body = b"x" * 200_000
     answer = client.post(
         f"/api/v1/datasets/{view.dataset.id}/files",
@@ -310,7 +311,7 @@ def test_traversal_name_is_stored_under_its_basename(client, db, make, setting):
     answer = upload(client, token(make, setting["sponsor"]), view.dataset.id, "..\\..\\windows\\stops.csv", CSV)
     assert answer.status_code == 201 and answer.json()["name"] == "stops.csv"
     stored = rows(db, view.dataset.id)[0]
-    assert "stops" not in stored.storage_key and storage.path_for(stored.storage_key).is_file()
+    assert "stops" not in stored.storage_key and staging.path_for(stored.storage_key).is_file()
 
 
 def test_versions_stay_downloadable(client, db, make, setting):
@@ -590,7 +591,7 @@ def test_a_rolled_back_upload_leaves_no_file(db, make, setting):
     db.commit()
     before = leftovers()
     stored = service.store_bytes(db, make.actor(setting["sponsor"]), view.dataset.id, "stops.csv", CSV)
-    path = storage.path_for(stored.storage_key)
+    path = staging.path_for(stored.storage_key)
     assert path.is_file()
     db.rollback()  # e.g. the request's commit failed
     assert not path.exists() and leftovers() == before
@@ -627,7 +628,7 @@ def test_a_file_with_400000_columns_is_kept_with_a_notice_and_no_schema(client, 
     ]
     stored = rows(db, view.dataset.id)[0]
     assert stored.schema_fields is None and stored.preview is None
-    assert storage.path_for(stored.storage_key).read_bytes() == wide
+    assert staging.path_for(stored.storage_key).read_bytes() == wide
     sign_in(client, setting["sponsor"].email)
     page = client.get(f"/datasets/{view.dataset.id}", headers={"Accept-Language": "en"})
     assert "the file has 400000 columns, and at most 1000 are analysed." in page.text

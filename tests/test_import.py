@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
-from app import storage
 from app.accounts import service as accounts
 from app.audit.models import AuditEvent
 from app.challenges.importer import ImportFailed, import_folder, split_sections
@@ -22,6 +21,7 @@ from app.challenges.terms import DEFAULT_IP_TERMS
 from app.datasets.models import Dataset, DatasetFile
 from app.db import make_engine
 from app.demo import ORGANISATIONS
+from app.files import staging
 from app.programmes.models import Programme, ProgrammePartner, ProgrammePhase
 from tests.dbutil import fresh_database_url
 
@@ -108,7 +108,7 @@ def test_the_demo_programme_imports(db: Session, organisations: None) -> None:
     assert all(d.synthetic and "synthétiques" in d.title and d.owner_id == water.lead_sponsor_id for d in datasets)
     for file in db.exec(select(DatasetFile)):
         source = DEMO / "data" / file.name
-        stored = storage.path_for(file.storage_key)
+        stored = staging.path_for(file.storage_key)
         assert stored.read_bytes() == source.read_bytes()
         assert file.sha256 == hashlib.sha256(source.read_bytes()).hexdigest() and file.size == source.stat().st_size
         assert file.version == 1

@@ -17,11 +17,11 @@ from app.challenges.terms import DEFAULT_IP_TERMS, terms_values
 from app.datasets import service as datasets
 from app.datasets.schemas import DatasetCreate
 from app.db import utcnow
+from app.files.types import UnsupportedType
 from app.proposals import exports
 from app.proposals import service as proposals
 from app.proposals.models import ProposalVersion
 from app.proposals.schemas import ProposalCreate, ProposalUpdate
-from app.storage import UnsupportedType
 from tests.conftest import CSRF_RE, sign_in
 
 FRENCH_EXCEL = "réseau;débit;zone\nMaârif;12,5;eau\nAnfa;3;\n".encode("cp1252")

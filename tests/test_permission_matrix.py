@@ -26,11 +26,11 @@ from sqlmodel import Session
 from starlette.routing import Mount
 
 import tests.matrix
-from app import storage
 from app.accounts import auth
 from app.accounts.models import Invitation, Membership, User
 from app.api import deps as api_deps
 from app.db import utcnow
+from app.files import staging
 from app.main import create_app
 from app.notifications.models import OutboxMessage
 from tests import factories
@@ -249,7 +249,7 @@ def build_world(db: Session, make: factories.Factory) -> World:
 
 
 def stored_files() -> set[Path]:
-    root = storage.files_root()
+    root = staging.files_root()
     return {path for path in root.rglob("*") if path.is_file()} if root.exists() else set()
 
 

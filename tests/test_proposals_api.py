@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from app import storage
 from app.db import utcnow
+from app.files import staging
 from app.proposals import records, service
 from app.proposals.models import Proposal, ProposalAttachment, ProposalQuestion, ProposalVersion
 
@@ -30,7 +30,7 @@ COMPLETE = {
 
 
 def leftovers() -> set[Path]:
-    root = storage.files_root()
+    root = staging.files_root()
     return {p for p in root.rglob("*") if p.is_file()} if root.exists() else set()
 
 

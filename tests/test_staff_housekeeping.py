@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from app import storage
 from app.audit.models import AuditEvent
 from app.challenges.models import Challenge
 from app.datasets import service as datasets
 from app.datasets.models import Dataset, DatasetFile
 from app.datasets.schemas import DatasetCreate
 from app.db import utcnow
+from app.files import staging
 from app.notifications.models import OutboxMessage
 from app.proposals import questions, records, service
 from app.proposals.models import ProposalQuestion
@@ -59,7 +59,7 @@ def test_staff_delete_a_draft_with_its_datasets_files_and_questions_once_confirm
     stored = datasets.store_bytes(db, sponsor, dataset.dataset.id, "stops.csv", CSV)
     questions.add_question(db, sponsor, view, QuestionCreate(kind="short_text", label="Where are you?"))
     db.commit()
-    bytes_on_disk = storage.path_for(stored.storage_key)
+    bytes_on_disk = staging.path_for(stored.storage_key)
     assert bytes_on_disk.is_file()
 
     sign_in(client, setting["sponsor"].email)
@@ -128,7 +128,7 @@ def dataset(db, make, setting):
 
 def test_a_file_nobody_downloaded_is_deleted_with_its_bytes_and_audited(client, db, setting, dataset):
     broken = dataset["broken"]
-    path = storage.path_for(broken.storage_key)
+    path = staging.path_for(broken.storage_key)
     sign_in(client, setting["sponsor"].email)
     page = f"/datasets/{dataset['id']}"
     assert client.get(f"{page}/files/{broken.id}/download").status_code == 200  # staff downloads do not count
@@ -157,7 +157,7 @@ def test_a_downloaded_file_leaves_the_list_but_stays_for_whoever_downloaded_it(c
     assert "it is kept for those who have it" in staff_page and "1 removed file" in staff_page
     db.expire_all()
     kept = db.get(DatasetFile, broken.id)
-    assert kept is not None and kept.removed_at is not None and storage.path_for(kept.storage_key).is_file()
+    assert kept is not None and kept.removed_at is not None and staging.path_for(kept.storage_key).is_file()
     client.cookies.clear()
 
     sign_in(client, setting["startup"].email)

@@ -4,7 +4,7 @@ checked like other uploads and leaves nothing behind when refused."""
 import pytest
 from sqlmodel import select
 
-from app import storage
+from app.files import staging
 from app.startups.models import StartupProfile
 from tests.conftest import post_form, sign_in
 
@@ -76,10 +76,10 @@ def test_the_logo_is_stored_or_refused_without_leaving_files(client, db, startup
 
     sign_in(client, startup["admin"].email)
     token = csrf_token(client, "/organisations/aquasense/profile")
-    before = sorted(p for p in storage.files_root().rglob("*") if p.is_file())
+    before = sorted(p for p in staging.files_root().rglob("*") if p.is_file())
     refused = _upload(client, "logo.png", b"GIF89a not a png", token)
     assert refused.status_code == 415
-    assert sorted(p for p in storage.files_root().rglob("*") if p.is_file()) == before
+    assert sorted(p for p in staging.files_root().rglob("*") if p.is_file()) == before
     assert _upload(client, "logo.png", PNG, token).status_code == 303
     image = client.get("/organisations/aquasense/logo")
     assert image.status_code == 200 and image.headers["content-type"] == "image/png"

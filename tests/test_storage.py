@@ -14,10 +14,13 @@ from urllib.parse import quote
 import pytest
 from sqlmodel import select
 
-from app import storage
 from app.datasets.models import DatasetFile
 from app.errors import Invalid
+from app.files import multipart as parser
+from app.files import staging
+from app.files import types as file_types
 from app.proposals.models import ProposalAttachment
+from app.web import files as web_files
 from tests.conftest import csrf_token, sign_in
 
 
@@ -28,13 +31,13 @@ def run(coroutine):  # type: ignore[no-untyped-def]
 
 
 def leftovers() -> set[Path]:
-    root = storage.files_root()
+    root = staging.files_root()
     return {p for p in root.rglob("*") if p.is_file()} if root.exists() else set()
 
 
 @pytest.fixture
 def small_limit(monkeypatch: pytest.MonkeyPatch) -> int:
-    monkeypatch.setattr(storage, "max_upload_bytes", lambda: 100)
+    monkeypatch.setattr(staging, "max_upload_bytes", lambda: 100)
     return 100
 
 
@@ -69,46 +72,46 @@ def zip_bytes() -> bytes:
     ],
 )
 def test_sanitise_name(raw: str, expected: str) -> None:
-    assert storage.sanitise_name(raw) == expected
+    assert file_types.sanitise_name(raw) == expected
 
 
 def test_sanitise_name_caps_length_and_keeps_extension() -> None:
-    name = storage.sanitise_name("x" * 500 + ".geojson")
-    assert len(name) == storage.MAX_NAME_LENGTH and name.endswith(".geojson")
+    name = file_types.sanitise_name("x" * 500 + ".geojson")
+    assert len(name) == file_types.MAX_NAME_LENGTH and name.endswith(".geojson")
 
 
 def test_content_disposition_is_rfc_6266() -> None:
-    header = storage.content_disposition('données "2024".csv')
+    header = web_files.content_disposition('données "2024".csv')
     assert header.startswith('attachment; filename="donnees _2024_.csv"; ')
     assert "filename*=UTF-8''donn%C3%A9es%20%222024%22.csv" in header
 
 
 def test_keys_are_random_and_never_the_client_name() -> None:
-    staged = storage.write_bytes("../../secret.csv", b"a,b\n1,2\n")
+    staged = staging.write_bytes("../../secret.csv", b"a,b\n1,2\n")
     try:
-        key = storage.new_storage_key()
-        assert key != storage.new_storage_key()
+        key = staging.new_storage_key()
+        assert key != staging.new_storage_key()
         path = staged.move_into_place(key)
-        assert "secret" not in str(path) and path.is_relative_to(storage.files_root())
+        assert "secret" not in str(path) and path.is_relative_to(staging.files_root())
         assert staged.name == "secret.csv"
     finally:
-        storage.remove_stored(key)
+        staging.remove_stored(key)
 
 
 def test_path_for_refuses_forged_keys() -> None:
     for key in ("../etc/passwd", "datasets/ab/../../x", "datasets/ab/ABC"):
         with pytest.raises(ValueError):
-            storage.path_for(key)
+            staging.path_for(key)
 
 
 def test_limit_minus_one_exact_and_plus_one(small_limit: int) -> None:
     before = leftovers()
     for size in (small_limit - 1, small_limit):
-        staged = storage.write_bytes("f.csv", b"a" * size)
+        staged = staging.write_bytes("f.csv", b"a" * size)
         assert staged.size == size
         staged.discard()
-    with pytest.raises(storage.TooLarge) as refused:
-        storage.write_bytes("f.csv", b"a" * (small_limit + 1))
+    with pytest.raises(file_types.TooLarge) as refused:
+        staging.write_bytes("f.csv", b"a" * (small_limit + 1))
     assert refused.value.status == 413
     assert refused.value.variables == {"limit": "100 bytes"}
     assert leftovers() == before
@@ -117,7 +120,7 @@ def test_limit_minus_one_exact_and_plus_one(small_limit: int) -> None:
 def test_empty_file_is_refused_with_a_clear_message() -> None:
     before = leftovers()
     with pytest.raises(Invalid) as refused:
-        storage.write_bytes("empty.csv", b"")
+        staging.write_bytes("empty.csv", b"")
     assert refused.value.errors == {"file": "The file is empty. Choose a file with some content."}
     assert leftovers() == before
 
@@ -142,8 +145,8 @@ def test_empty_file_is_refused_with_a_clear_message() -> None:
 )
 def test_refused_types(name: str, data: bytes) -> None:
     before = leftovers()
-    with pytest.raises(storage.UnsupportedType) as refused:
-        storage.write_bytes(name, data)
+    with pytest.raises(file_types.UnsupportedType) as refused:
+        staging.write_bytes(name, data)
     assert refused.value.status == 415
     assert leftovers() == before
 
@@ -162,7 +165,7 @@ def test_refused_types(name: str, data: bytes) -> None:
     ],
 )
 def test_accepted_types(name: str, data: bytes, media_type: str) -> None:
-    staged = storage.write_bytes(name, data)
+    staged = staging.write_bytes(name, data)
     try:
         assert staged.media_type == media_type
         assert staged.size == len(data)
@@ -202,10 +205,10 @@ async def chunked(body: bytes, size: int = 7, fail_after: int | None = None) -> 
         sent += size
 
 
-def receive(body: bytes, **kwargs) -> storage.ReceivedUpload:
+def receive(body: bytes, **kwargs) -> parser.ReceivedUpload:
     fail_after = kwargs.pop("fail_after", None)
     return run(
-        storage.receive_upload(
+        parser.receive_upload(
             chunked(body, fail_after=fail_after), f"multipart/form-data; boundary={BOUNDARY}", **kwargs
         )
     )
@@ -237,14 +240,14 @@ def test_client_disconnect_becomes_interrupted() -> None:
         raise ClientDisconnect()
 
     before = leftovers()
-    with pytest.raises(storage.Interrupted):
-        run(storage.receive_upload(disconnecting(), f"multipart/form-data; boundary={BOUNDARY}"))
+    with pytest.raises(parser.Interrupted):
+        run(parser.receive_upload(disconnecting(), f"multipart/form-data; boundary={BOUNDARY}"))
     assert leftovers() == before
 
 
 def test_body_ending_before_the_closing_boundary_is_interrupted() -> None:
     before = leftovers()
-    with pytest.raises(storage.Interrupted):
+    with pytest.raises(parser.Interrupted):
         receive(multipart("stops.csv", b"a,b\n1,2\n", close=False))
     assert leftovers() == before
 
@@ -259,8 +262,8 @@ def test_multipart_over_the_limit_stops_early(small_limit: int) -> None:
             consumed += len(chunk)
             yield chunk
 
-    with pytest.raises(storage.TooLarge):
-        run(storage.receive_upload(counting(), f"multipart/form-data; boundary={BOUNDARY}"))
+    with pytest.raises(file_types.TooLarge):
+        run(parser.receive_upload(counting(), f"multipart/form-data; boundary={BOUNDARY}"))
     assert consumed < 400  # refused as soon as the limit was crossed, not after reading everything
     assert leftovers() == before
 
@@ -270,9 +273,9 @@ def test_declared_content_length_over_the_limit_is_refused_before_reading(small_
         raise AssertionError("the body must not be read")
         yield b""  # pragma: no cover
 
-    with pytest.raises(storage.TooLarge):
+    with pytest.raises(file_types.TooLarge):
         run(
-            storage.receive_upload(
+            parser.receive_upload(
                 never(), f"multipart/form-data; boundary={BOUNDARY}", content_length=str(10 * 1024**2)
             )
         )
@@ -283,8 +286,8 @@ def test_missing_file_part_and_wrong_content_type() -> None:
     with pytest.raises(Invalid) as missing:
         receive(body)
     assert missing.value.errors == {"file": "Choose a file to upload."}
-    with pytest.raises(storage.UnsupportedType):
-        run(storage.receive_upload(chunked(b"{}"), "application/json"))
+    with pytest.raises(file_types.UnsupportedType):
+        run(parser.receive_upload(chunked(b"{}"), "application/json"))
 
 
 # ---- file and field names ---------------------------------------------------------------------------
@@ -347,7 +350,7 @@ def test_a_non_latin1_file_field_name_is_not_the_file() -> None:
     ],
 )
 def test_content_disposition_of_a_part(header: bytes, expected: tuple[str, str | None]) -> None:
-    assert storage.parse_content_disposition(header) == expected
+    assert parser.parse_content_disposition(header) == expected
 
 
 def test_rfc_5987_file_name_is_kept_through_an_upload() -> None:
@@ -495,11 +498,11 @@ def test_challenge_images_with_utf8_names_are_saved(client, world, name: str) ->
 def test_stale_temporary_files_are_swept_at_start_up_and_fresh_ones_kept(app) -> None:  # type: ignore[no-untyped-def]
     from fastapi.testclient import TestClient
 
-    stale = storage.tmp_dir() / "upload-stale.part"
-    fresh = storage.tmp_dir() / "upload-fresh.part"  # another process's upload, still streaming in
+    stale = staging.tmp_dir() / "upload-stale.part"
+    fresh = staging.tmp_dir() / "upload-fresh.part"  # another process's upload, still streaming in
     for path in (stale, fresh):
         path.write_bytes(b"a,b\n")
-    hour_and_a_bit = time.time() - storage.STALE_TEMPORARY_SECONDS - 60
+    hour_and_a_bit = time.time() - staging.STALE_TEMPORARY_SECONDS - 60
     os.utime(stale, (hour_and_a_bit, hour_and_a_bit))
     with TestClient(app):
         assert not stale.exists() and fresh.exists()

@@ -25,7 +25,7 @@ Rules:
 - A published challenge's deadline follows the challenges service's rule: it only moves later, never into the
   past, never once passed. A file that would break it is refused (nothing is written) unless the import is
   run with `--move-deadlines`, the operator's explicit exception (e.g. to correct a typed-in date).
-- Dataset files go through the file store (app/storage.py: same type and content checks as an upload,
+- Dataset files go through the file store (app/files/: same type and content checks as an upload,
   server-generated key, SHA-256 and size) and are analysed like uploads (schema, row count, preview). The
   same name with the same content is left alone; changed content becomes the next version (older versions
   stay).
@@ -46,7 +46,6 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from sqlmodel import Session, col, select
 
-from app import storage
 from app.accounts.models import Organisation
 from app.challenges import permissions as challenge_can
 from app.challenges import service as challenges_service
@@ -55,6 +54,8 @@ from app.challenges.schemas import ChallengeCreate, Slug
 from app.datasets import service as datasets_service
 from app.datasets.models import Access
 from app.errors import Conflict
+from app.files import staging
+from app.files import types as file_types
 from app.programmes import permissions as programme_can
 from app.programmes import service as programmes_service
 from app.programmes.models import PHASE_ORDER, PhaseKind, Programme
@@ -487,23 +488,23 @@ def _read_dataset(folder: Path, file: str, index: int, item: Any) -> tuple[Datas
     if not path.is_file():
         return None, [Problem(file, f"{where}.file", f"There is no file {entry.file}.")]
     try:
-        file_type = storage.type_for_name(path.name)
-    except storage.UnsupportedType:
-        message = f"This type of file is not accepted; use one of {storage.ALLOWED_EXTENSIONS}."
+        file_type = file_types.type_for_name(path.name)
+    except file_types.UnsupportedType:
+        message = f"This type of file is not accepted; use one of {file_types.ALLOWED_EXTENSIONS}."
         return None, [Problem(file, f"{where}.file", message)]
-    if len(path.name) > storage.MAX_NAME_LENGTH:
+    if len(path.name) > file_types.MAX_NAME_LENGTH:
         return None, [Problem(file, f"{where}.file", "The file name is too long (200 characters at most).")]
     size, digest, text_ok = _digest(path)
     if size == 0:
         return None, [Problem(file, f"{where}.file", "The file is empty.")]
-    if size > storage.max_upload_bytes():
-        limit = storage.human_size(storage.max_upload_bytes())
+    if size > staging.max_upload_bytes():
+        limit = file_types.human_size(staging.max_upload_bytes())
         return None, [Problem(file, f"{where}.file", f"The file is larger than the limit of {limit}.")]
     with path.open("rb") as handle:
-        head = handle.read(storage.HEAD_BYTES)
+        head = handle.read(file_types.HEAD_BYTES)
     try:
-        storage.check_content(file_type, head, path, text_ok=text_ok)
-    except storage.UnsupportedType:
+        file_types.check_content(file_type, head, path, text_ok=text_ok)
+    except file_types.UnsupportedType:
         return None, [Problem(file, f"{where}.file", f"The content of the file is not {file_type.label}.")]
     return DatasetSpec(entry, FileSpec(path, path.name, file_type.media_type, size, digest)), []
 

@@ -31,7 +31,6 @@ from typing import Any
 from sqlalchemy import String, cast, false, func, or_
 from sqlmodel import Session, col, select
 
-from app import storage
 from app.accounts.models import Membership, Organisation, User
 from app.accounts.service import slugify
 from app.audit import service as audit
@@ -51,14 +50,15 @@ from app.challenges.schemas import AnswerCreate, ChallengeCreate, ChallengeUpdat
 from app.config import site_url
 from app.db import after_commit, utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
-from app.files import uploads
+from app.files import staging, uploads
+from app.files import types as file_types
+from app.files.multipart import ReceivedUpload
 from app.files.uploads import UploadBody
 from app.i18n import N_
 from app.notifications import service as notifications
 from app.programmes.models import Programme, ProgrammePartner
 from app.search import contains_text
 from app.security.actor import Actor
-from app.storage import ReceivedUpload
 from app.validation import id_or_slug
 
 PAGE_SIZE = 20
@@ -697,7 +697,7 @@ def delete_draft(session: Session, actor: Actor, view: ChallengeView) -> None:
 
     def remove_files() -> None:
         for key in keys:
-            storage.remove_stored(key)
+            staging.remove_stored(key)
 
     after_commit(session, remove_files)
 
@@ -717,7 +717,7 @@ def _image_changed(session: Session, actor: Actor, view: ChallengeView, key: str
     session.flush()
     audit.record(session, f"challenge.{action}", actor=actor, target=("challenge", challenge.id))
     if previous:
-        after_commit(session, lambda: storage.remove_stored(previous))
+        after_commit(session, lambda: staging.remove_stored(previous))
 
 
 def check_image_editor(actor: Actor, view: ChallengeView) -> None:
@@ -725,15 +725,15 @@ def check_image_editor(actor: Actor, view: ChallengeView) -> None:
         raise Forbidden("Only the challenge's sponsors and the programme operator may change its image.")
 
 
-def set_image(session: Session, actor: Actor, view: ChallengeView, staged: storage.StagedFile) -> ChallengeView:
+def set_image(session: Session, actor: Actor, view: ChallengeView, staged: staging.StagedFile) -> ChallengeView:
     """Keep a checked image upload as the challenge's image, replacing any previous one."""
     check_image_editor(actor, view)
-    if staged.file_type not in storage.IMAGE_TYPES:
-        raise storage.UnsupportedType(
+    if staged.file_type not in file_types.IMAGE_TYPES:
+        raise file_types.UnsupportedType(
             "Images of this type are not accepted. Accepted types: %(types)s.", types="PNG, JPEG, WebP"
         )
-    key = storage.new_storage_key("challenges")
-    storage.remove_on_rollback(session, staged.move_into_place(key))
+    key = staging.new_storage_key("challenges")
+    staging.remove_on_rollback(session, staged.move_into_place(key))
     _image_changed(session, actor, view, key, "image_set")
     return view
 
@@ -755,7 +755,9 @@ async def receive_image(session: Session, actor: Actor, challenge_id: int, body:
     def keep(received: ReceivedUpload) -> ChallengeView:
         return set_image(session, actor, get_challenge(session, actor, challenge_id), received.staged)
 
-    return await uploads.receive(body, check=check, keep=keep, limit=storage.MAX_IMAGE_BYTES, types=storage.IMAGE_TYPES)
+    return await uploads.receive(
+        body, check=check, keep=keep, limit=file_types.MAX_IMAGE_BYTES, types=file_types.IMAGE_TYPES
+    )
 
 
 def image_path(view: ChallengeView) -> Path:
@@ -764,7 +766,7 @@ def image_path(view: ChallengeView) -> Path:
     if not key:
         raise NotFound()
     try:
-        path = storage.path_for(key)
+        path = staging.path_for(key)
     except ValueError:
         raise NotFound() from None
     if not path.is_file():

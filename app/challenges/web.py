@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import Session, col, select
 from starlette.responses import Response
 
-from app import storage
 from app.accounts.models import Organisation
 from app.challenges import forms, service
 from app.challenges import permissions as can
@@ -22,10 +21,12 @@ from app.challenges.schemas import AnswerCreate, ChallengeCreate, ChallengeUpdat
 from app.challenges.service import ChallengeFilters, ChallengeView
 from app.db import SessionDep, utcnow
 from app.errors import Invalid, NotFound, PreconditionFailed
+from app.files import types as file_types
 from app.programmes import service as programmes
 from app.security.actor import Actor
 from app.security.bodylimit import streamed_upload
 from app.validation import RecordId, parse, whole_number
+from app.web import files as web_files
 from app.web.confirm import require_confirmation
 from app.web.deps import ActorDep, FormDep, SignedInDep
 from app.web.flash import flash
@@ -130,7 +131,7 @@ def _challenge_page(
         "deletion": service.draft_contents(session, view) if view.may_delete(actor) else None,
         "image_error": None,
         "image_error_vars": {},
-        "image_limit": storage.human_size(storage.MAX_IMAGE_BYTES),
+        "image_limit": file_types.human_size(file_types.MAX_IMAGE_BYTES),
         **{k: v for section in PAGE_SECTIONS for k, v in section(session, actor, view).items()},
     }
     context.update(extra)
@@ -297,10 +298,10 @@ def challenge_image(session: SessionDep, actor: ActorDep, challenge_id: RecordId
     """The image, inline, to whoever may see the challenge (a draft's image is a 404 to anyone but staff)."""
     view = service.get_challenge(session, actor, challenge_id)
     path = service.image_path(view)
-    file_type = storage.image_type_of(path)
+    file_type = file_types.image_type_of(path)
     if file_type is None:
         raise NotFound()
-    return storage.image_response(path, f"challenge-{challenge_id}", file_type, public=is_public(view.challenge))
+    return web_files.image_response(path, f"challenge-{challenge_id}", file_type, public=is_public(view.challenge))
 
 
 @router.post("/challenges/{challenge_id}/publish", response_class=HTMLResponse)

@@ -40,7 +40,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
-from app.storage import human_size
+from app.files.types import human_size
 
 log = logging.getLogger(__name__)
 

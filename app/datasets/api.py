@@ -5,7 +5,6 @@ from typing import Any
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import FileResponse, JSONResponse
 
-from app import storage
 from app.api.deps import ApiActor, WriteActor, api_url
 from app.api.pagination import Cursor, Limit, Page, paginate
 from app.challenges import service as challenges
@@ -17,6 +16,7 @@ from app.datasets.service import DatasetView
 from app.db import SessionDep
 from app.security.bodylimit import streamed_upload, upload_body
 from app.validation import RecordId
+from app.web import files as web_files
 
 router = APIRouter()
 
@@ -168,7 +168,7 @@ def file_get(
 )
 def file_download(session: SessionDep, actor: ApiActor, dataset_id: RecordId, file_id: RecordId) -> Response:
     found, path = service.download_file(session, actor, dataset_id, file_id)
-    return storage.download_response(path, found.name, found.media_type)
+    return web_files.download_response(path, found.name, found.media_type)
 
 
 @router.delete(

@@ -37,7 +37,6 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app import storage
 from app.audit import service as audit
 from app.challenges import permissions as challenge_can
 from app.challenges import service as challenges
@@ -49,11 +48,11 @@ from app.datasets.models import Access, Dataset, DatasetDownload, DatasetField, 
 from app.datasets.schemas import LICENCES, DatasetCreate, DatasetUpdate, DictionaryEntry
 from app.db import after_commit, utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
-from app.files import uploads
+from app.files import staging, uploads
+from app.files.multipart import ReceivedUpload
 from app.files.uploads import UploadBody
 from app.proposals import queries as proposal_queries
 from app.security.actor import Actor
-from app.storage import ReceivedUpload
 
 log = logging.getLogger(__name__)
 
@@ -324,7 +323,7 @@ def prepare_upload(session: Session, actor: Actor, dataset_id: int) -> DatasetVi
 def store_version(
     session: Session,
     dataset_id: int,
-    staged: storage.StagedFile,
+    staged: staging.StagedFile,
     *,
     uploaded_by_id: int | None,
     analysis: dict[str, Any] | None = None,
@@ -339,9 +338,9 @@ def store_version(
         ).one()
         or 0
     ) + 1
-    key = storage.new_storage_key("datasets")
+    key = staging.new_storage_key("datasets")
     path = staged.move_into_place(key)
-    storage.remove_on_rollback(session, path)
+    staging.remove_on_rollback(session, path)
     if analysis is None:
         analysis = tabular.analyse(path, staged.file_type.kind)
     row = DatasetFile(
@@ -430,12 +429,12 @@ def import_dataset(
     ).first()
     stored = None
     if latest is None or latest.sha256 != sha256 or latest.size != size:
-        staged = storage.write_path(name, source)
+        staged = staging.write_path(name, source)
         try:
             if staged.sha256 != sha256:
                 raise Conflict("The file changed while it was imported.")
             row = store_version(session, dataset.id or 0, staged, uploaded_by_id=None)
-            stored = storage.path_for(row.storage_key)
+            stored = staging.path_for(row.storage_key)
         finally:
             staged.discard()
         if latest is not None:
@@ -452,7 +451,7 @@ def add_file(
     session: Session,
     actor: Actor,
     dataset_id: int,
-    staged: storage.StagedFile,
+    staged: staging.StagedFile,
     analysis: dict[str, Any] | None = None,
 ) -> DatasetFile:
     """Keep a checked upload: next version of its name, moved into place, analysed, recorded."""
@@ -487,7 +486,7 @@ async def receive_file(session: Session, actor: Actor, dataset_id: int, body: Up
 
 def store_bytes(session: Session, actor: Actor, dataset_id: int, name: str, data: bytes) -> DatasetFile:
     """Add an in-memory file through the same checks as an upload (imports, demo data, tests)."""
-    staged = storage.write_bytes(name, data)
+    staged = staging.write_bytes(name, data)
     try:
         return add_file(session, actor, dataset_id, staged)
     finally:
@@ -561,7 +560,7 @@ def remove_file(session: Session, actor: Actor, dataset_id: int, file_id: int) -
     else:
         key = found.storage_key
         session.delete(found)
-        after_commit(session, lambda: storage.remove_stored(key))
+        after_commit(session, lambda: staging.remove_stored(key))
     view.dataset.updated_at = utcnow()
     session.add(view.dataset)
     session.flush()
@@ -569,7 +568,7 @@ def remove_file(session: Session, actor: Actor, dataset_id: int, file_id: int) -
 
 
 def file_path(file: DatasetFile) -> Path:
-    path = storage.path_for(file.storage_key)
+    path = staging.path_for(file.storage_key)
     if not path.is_file():
         log.error("stored file missing: dataset_file %s at %s", file.id, path)
         raise NotFound("This file is missing from storage. The platform team has been told.")

@@ -8,7 +8,6 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from sqlmodel import Session
 from starlette.responses import Response
 
-from app import storage
 from app.challenges import service as challenges
 from app.config import site_url
 from app.datasets import catalogue as dcat
@@ -18,9 +17,12 @@ from app.datasets.schemas import ACCESS_LABELS, LICENCES, DatasetCreate, Dataset
 from app.datasets.service import DatasetView
 from app.db import SessionDep
 from app.errors import Invalid, NotFound
+from app.files import staging
+from app.files import types as file_types
 from app.security.actor import Actor
 from app.security.bodylimit import streamed_upload
 from app.validation import InvalidInput, RecordId, parse
+from app.web import files as web_files
 from app.web.confirm import require_confirmation
 from app.web.deps import ActorDep, FormDep, SignedInDep
 from app.web.flash import flash
@@ -49,8 +51,8 @@ def _page(request: Request, view: DatasetView, *, status_code: int = 200, **extr
         "challenge": view.challenge,
         "licences": LICENCES,
         "access_labels": ACCESS_LABELS,
-        "max_upload": storage.human_size(storage.max_upload_bytes()),
-        "accept": ",".join(sorted(storage.BY_EXTENSION)),
+        "max_upload": file_types.human_size(staging.max_upload_bytes()),
+        "accept": ",".join(sorted(file_types.BY_EXTENSION)),
         "upload_error": None,
         "upload_error_vars": {},
         **extra,
@@ -218,7 +220,7 @@ def _on_dictionary_fields(error: Invalid) -> InvalidInput:
 @router.get("/datasets/{dataset_id}/files/{file_id}/download")
 def file_download(session: SessionDep, actor: ActorDep, dataset_id: RecordId, file_id: RecordId) -> Response:
     found, path = service.download_file(session, actor, dataset_id, file_id)
-    return storage.download_response(path, found.name, found.media_type)
+    return web_files.download_response(path, found.name, found.media_type)
 
 
 @router.post("/datasets/{dataset_id}/files/{file_id}/remove")

@@ -12,7 +12,8 @@ from typing import TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
-from app.storage import FILE_TYPES, FileType, ReceivedUpload, check_content_length, receive_upload
+from app.files.multipart import ReceivedUpload, check_content_length, receive_upload
+from app.files.types import FILE_TYPES, FileType
 
 T = TypeVar("T")
 

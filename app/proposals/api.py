@@ -5,7 +5,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import FileResponse
 
-from app import storage
 from app.api import etags
 from app.api.deps import ApiActor, WriteActor, api_url
 from app.api.pagination import Cursor, Limit, Page, paginate
@@ -33,6 +32,7 @@ from app.proposals.schemas import (
 )
 from app.security.bodylimit import streamed_upload, upload_body
 from app.validation import RecordId
+from app.web import files as web_files
 
 router = APIRouter()
 
@@ -313,7 +313,7 @@ def attachment_download(
     session: SessionDep, actor: ApiActor, proposal_id: RecordId, attachment_id: RecordId
 ) -> Response:
     found = service.get_attachment(session, actor, proposal_id, attachment_id)
-    return storage.download_response(service.attachment_path(found), found.name, found.media_type)
+    return web_files.download_response(service.attachment_path(found), found.name, found.media_type)
 
 
 @router.get(

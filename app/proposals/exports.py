@@ -25,11 +25,13 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from app import i18n, storage
+from app import i18n
 from app.audit import service as audit
 from app.challenges.service import ChallengeView
 from app.db import release_locks
 from app.errors import Conflict, Forbidden
+from app.files import staging
+from app.files import types as file_types
 from app.i18n import N_
 from app.proposals import queries, service
 from app.proposals.models import QuestionKind
@@ -157,10 +159,10 @@ def export_zip(session: Session, actor: Actor, challenge: ChallengeView) -> Path
     ]
     if not wanted:
         raise NothingToExport("No submitted proposal has an attachment: there is no archive to download.")
-    fd, name = tempfile.mkstemp(prefix="proposals-", suffix=".zip", dir=storage.tmp_dir())
+    fd, name = tempfile.mkstemp(prefix="proposals-", suffix=".zip", dir=staging.tmp_dir())
     os.close(fd)
     path = Path(name)
-    storage.remove_on_rollback(session, path)  # the audit row below may still fail to commit
+    staging.remove_on_rollback(session, path)  # the audit row below may still fail to commit
     try:
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
             used: Counter[str] = Counter()
@@ -168,7 +170,7 @@ def export_zip(session: Session, actor: Actor, challenge: ChallengeView) -> Path
                 attachment = next((a for a in view.attachments if a.id == entry["id"]), None)
                 if attachment is None:
                     continue
-                folder = f"{view.proposal.id}-{storage.sanitise_name(view.startup.name) or 'startup'}"
+                folder = f"{view.proposal.id}-{file_types.sanitise_name(view.startup.name) or 'startup'}"
                 used[f"{folder}/{attachment.name}"] += 1
                 n = used[f"{folder}/{attachment.name}"]
                 inside = attachment.name if n == 1 else f"{n}-{attachment.name}"
@@ -177,6 +179,6 @@ def export_zip(session: Session, actor: Actor, challenge: ChallengeView) -> Path
         path.unlink(missing_ok=True)
         raise
     release_locks(session)  # the archive was built in a read transaction; the audit row gets a short write one
-    storage.remove_on_rollback(session, path)  # again: the commit above settled the first registration
+    staging.remove_on_rollback(session, path)  # again: the commit above settled the first registration
     audit.record(session, "proposals.exported", actor=actor, target=("challenge", challenge.challenge.id), format="zip")
     return path

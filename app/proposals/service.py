@@ -37,7 +37,7 @@ from pydantic import ValidationError
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from app import i18n, storage
+from app import i18n
 from app.accounts.models import Membership, OrgKind, User
 from app.audit import service as audit
 from app.challenges import service as challenges
@@ -47,7 +47,8 @@ from app.challenges.service import ChallengeView
 from app.config import site_url
 from app.db import after_commit, insert_unique, utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
-from app.files import uploads
+from app.files import staging, uploads
+from app.files.multipart import ReceivedUpload
 from app.files.uploads import UploadBody
 from app.notifications import service as notifications
 from app.proposals import drafts, questions, records
@@ -64,7 +65,6 @@ from app.proposals.questions import answer_problem, check_answers
 from app.proposals.records import ProposalView
 from app.proposals.schemas import EligibilityDecision, ProposalCreate, ProposalFields
 from app.security.actor import Actor
-from app.storage import ReceivedUpload
 from app.validation import InvalidInput, field_errors, whole_number
 
 EDITABLE = ("title", "summary", "description", "data_use", "experimentation_plan", "needs")
@@ -559,7 +559,7 @@ def _prepare_attachment(session: Session, actor: Actor, proposal_id: int) -> Pro
 
 
 def add_attachment(
-    session: Session, actor: Actor, proposal_id: int, staged: storage.StagedFile, *, question_id: int | None = None
+    session: Session, actor: Actor, proposal_id: int, staged: staging.StagedFile, *, question_id: int | None = None
 ) -> ProposalAttachment:
     view = _prepare_attachment(session, actor, proposal_id)
     if question_id is not None:
@@ -570,8 +570,8 @@ def add_attachment(
         if previous is not None:
             _drop_attachment(session, view, previous)
     proposal = records.lock(session, view.proposal)
-    key = storage.new_storage_key("proposals")
-    storage.remove_on_rollback(session, staged.move_into_place(key))
+    key = staging.new_storage_key("proposals")
+    staging.remove_on_rollback(session, staged.move_into_place(key))
     attachment = ProposalAttachment(
         proposal_id=proposal.id or 0,
         question_id=question_id,
@@ -611,7 +611,7 @@ def store_attachment_bytes(
     session: Session, actor: Actor, proposal_id: int, name: str, data: bytes, *, question_id: int | None = None
 ) -> ProposalAttachment:
     """Add an in-memory file through the same checks as an upload (demo data, tests)."""
-    staged = storage.write_bytes(name, data)
+    staged = staging.write_bytes(name, data)
     try:
         return add_attachment(session, actor, proposal_id, staged, question_id=question_id)
     finally:
@@ -640,7 +640,7 @@ def _drop_attachment(session: Session, view: ProposalView, attachment: ProposalA
         return
     session.delete(attachment)
     key = attachment.storage_key
-    after_commit(session, lambda: storage.remove_stored(key))
+    after_commit(session, lambda: staging.remove_stored(key))
 
 
 def get_attachment(session: Session, actor: Actor, proposal_id: int, attachment_id: int) -> ProposalAttachment:
@@ -655,7 +655,7 @@ def get_attachment(session: Session, actor: Actor, proposal_id: int, attachment_
 
 def attachment_path(attachment: ProposalAttachment) -> Path:
     try:
-        path = storage.path_for(attachment.storage_key)
+        path = staging.path_for(attachment.storage_key)
     except ValueError:
         raise NotFound() from None
     if not path.is_file():

@@ -9,12 +9,13 @@ from fastapi.responses import FileResponse, HTMLResponse
 from sqlmodel import Session
 from starlette.responses import Response
 
-from app import storage
 from app.challenges import service as challenges
 from app.challenges.service import ChallengeView
 from app.challenges.web import challenge_path
 from app.db import SessionDep
 from app.errors import Conflict, DomainError, Invalid
+from app.files import staging
+from app.files import types as file_types
 from app.proposals import drafts, exports, forms, queries, questions, records, service
 from app.proposals.models import ProposalAttachment, QuestionKind
 from app.proposals.records import ProposalView
@@ -23,6 +24,7 @@ from app.security.actor import Actor
 from app.security.bodylimit import streamed_upload
 from app.startups import service as startups
 from app.validation import RecordId, parse, whole_number
+from app.web import files as web_files
 from app.web.confirm import require_confirmation
 from app.web.deps import FormDep, SignedInDep
 from app.web.flash import flash
@@ -84,8 +86,8 @@ def _edit_context(view: ProposalView) -> dict[str, Any]:
     return {
         **_common(view),
         **_fields_context(view),
-        "max_upload": storage.human_size(storage.max_upload_bytes()),
-        "accept": ",".join(sorted(storage.BY_EXTENSION)),
+        "max_upload": file_types.human_size(staging.max_upload_bytes()),
+        "accept": ",".join(sorted(file_types.BY_EXTENSION)),
         "upload_error": None,
         "upload_error_vars": {},
     }
@@ -325,7 +327,7 @@ def attachment_download(
     session: SessionDep, actor: SignedInDep, proposal_id: RecordId, attachment_id: RecordId
 ) -> Response:
     found = service.get_attachment(session, actor, proposal_id, attachment_id)
-    return storage.download_response(service.attachment_path(found), found.name, found.media_type)
+    return web_files.download_response(service.attachment_path(found), found.name, found.media_type)
 
 
 # ---- the sponsors' side --------------------------------------------------------------------------------------
@@ -370,7 +372,7 @@ def challenge_proposals_csv(
         body,
         media_type="text/csv; charset=utf-8",
         headers={
-            "Content-Disposition": storage.content_disposition(f"proposals-{challenge.challenge.slug}{suffix}.csv"),
+            "Content-Disposition": web_files.content_disposition(f"proposals-{challenge.challenge.slug}{suffix}.csv"),
             "Cache-Control": "private, no-store",
         },
     )
@@ -391,7 +393,7 @@ def challenge_proposals_zip(
         path,
         media_type="application/zip",
         headers={
-            "Content-Disposition": storage.content_disposition(f"proposals-{challenge.challenge.slug}.zip"),
+            "Content-Disposition": web_files.content_disposition(f"proposals-{challenge.challenge.slug}.zip"),
             "Cache-Control": "private, no-store",
         },
     )

@@ -3,7 +3,7 @@
 Every request may send at most MEDINA_MAX_BODY_BYTES (forms and JSON: 4 MiB by default, room for the largest
 valid proposal written in Arabic and percent-encoded), except multipart bodies to the streamed-upload routes
 (marked with @streamed_upload), which may send the upload limit: those parse their body as it arrives and enforce each
-kind of file's exact limit themselves (storage.py). A declared Content-Length over the limit is refused before
+kind of file's exact limit themselves (app/files/). A declared Content-Length over the limit is refused before
 a byte is read; a chunked body is counted as it arrives and refused at the first byte over. Either way the
 answer is 413 (problem details on the API, an error page on the HTML face), from the first read of the body.
 
@@ -27,8 +27,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.config import get_settings
 from app.db import between_transactions
 from app.errors import DomainError, Unauthenticated
+from app.files.multipart import MULTIPART_OVERHEAD
+from app.files.types import TooLarge, human_size
 from app.files.uploads import UploadBody
-from app.storage import MULTIPART_OVERHEAD, TooLarge, human_size
 
 NO_TOKEN = "Send an API token as `Authorization: Bearer <token>`."  # noqa: S105 (a message)
 UPLOAD_MARK = "__medina_streamed_upload__"

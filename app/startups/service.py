@@ -17,19 +17,19 @@ from pathlib import Path
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app import storage
 from app.accounts import service as accounts
 from app.accounts.models import Organisation, OrgKind
 from app.audit import service as audit
 from app.db import after_commit, utcnow
 from app.errors import Forbidden, NotFound
-from app.files import uploads
+from app.files import staging, uploads
+from app.files import types as file_types
+from app.files.multipart import ReceivedUpload
 from app.files.uploads import UploadBody
 from app.security.actor import Actor
 from app.startups import permissions as can
 from app.startups.models import StartupProfile
 from app.startups.schemas import ProfileUpdate
-from app.storage import ReceivedUpload
 
 
 def profile_of(session: Session, organisation_id: int) -> StartupProfile:
@@ -108,15 +108,15 @@ def update_profile(
     return profile
 
 
-def set_logo(session: Session, actor: Actor, slug: str, staged: storage.StagedFile) -> Organisation:
+def set_logo(session: Session, actor: Actor, slug: str, staged: staging.StagedFile) -> Organisation:
     organisation, profile = get_profile(session, actor, slug)
     check_editor(actor, organisation)
-    if staged.file_type not in storage.IMAGE_TYPES:
-        raise storage.UnsupportedType(
+    if staged.file_type not in file_types.IMAGE_TYPES:
+        raise file_types.UnsupportedType(
             "Images of this type are not accepted. Accepted types: %(types)s.", types="PNG, JPEG, WebP"
         )
-    key = storage.new_storage_key("logos")
-    storage.remove_on_rollback(session, staged.move_into_place(key))
+    key = staging.new_storage_key("logos")
+    staging.remove_on_rollback(session, staged.move_into_place(key))
     previous = profile.logo_key
     profile.logo_key = key
     profile.updated_at = utcnow()
@@ -124,7 +124,7 @@ def set_logo(session: Session, actor: Actor, slug: str, staged: storage.StagedFi
     session.flush()
     audit.record(session, "startup.logo_set", actor=actor, target=("organisation", organisation.id))
     if previous:
-        after_commit(session, lambda: storage.remove_stored(previous))
+        after_commit(session, lambda: staging.remove_stored(previous))
     return organisation
 
 
@@ -137,7 +137,9 @@ async def receive_logo(session: Session, actor: Actor, slug: str, body: UploadBo
     def keep(received: ReceivedUpload) -> Organisation:
         return set_logo(session, actor, slug, received.staged)
 
-    return await uploads.receive(body, check=check, keep=keep, limit=storage.MAX_IMAGE_BYTES, types=storage.IMAGE_TYPES)
+    return await uploads.receive(
+        body, check=check, keep=keep, limit=file_types.MAX_IMAGE_BYTES, types=file_types.IMAGE_TYPES
+    )
 
 
 def get_logo(session: Session, actor: Actor, slug: str) -> tuple[Organisation, Path]:
@@ -152,7 +154,7 @@ def logo_path(profile: StartupProfile) -> Path:
     if not profile.logo_key:
         raise NotFound()
     try:
-        path = storage.path_for(profile.logo_key)
+        path = staging.path_for(profile.logo_key)
     except ValueError:
         raise NotFound() from None
     if not path.is_file():

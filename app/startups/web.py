@@ -9,10 +9,10 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 from starlette.responses import Response
 
-from app import storage
 from app.accounts.models import Organisation
 from app.db import SessionDep
 from app.errors import Invalid, NotFound
+from app.files import types as file_types
 from app.security.actor import Actor
 from app.security.bodylimit import streamed_upload
 from app.startups import permissions as can
@@ -20,6 +20,7 @@ from app.startups import service
 from app.startups.models import StartupProfile
 from app.startups.schemas import ProfileUpdate
 from app.validation import parse
+from app.web import files as web_files
 from app.web.deps import FormDep, SignedInDep
 from app.web.flash import flash
 from app.web.forms import form_error
@@ -59,7 +60,7 @@ def _context(organisation: Organisation, profile: StartupProfile, **extra: Any) 
         "profile": profile,
         "logo_error": None,
         "logo_error_vars": {},
-        "logo_limit": storage.human_size(storage.MAX_IMAGE_BYTES),
+        "logo_limit": file_types.human_size(file_types.MAX_IMAGE_BYTES),
         **extra,
     }
 
@@ -122,7 +123,7 @@ async def logo_upload(request: Request, session: SessionDep, actor: SignedInDep,
 @router.get("/organisations/{slug}/logo")
 def logo(session: SessionDep, actor: SignedInDep, slug: str) -> Response:
     organisation, path = service.get_logo(session, actor, slug)
-    file_type = storage.image_type_of(path)
+    file_type = file_types.image_type_of(path)
     if file_type is None:
         raise NotFound()
-    return storage.image_response(path, f"logo-{organisation.slug}", file_type, public=False)
+    return web_files.image_response(path, f"logo-{organisation.slug}", file_type, public=False)

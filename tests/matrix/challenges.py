@@ -1,9 +1,10 @@
 """Permission-matrix entries of challenges, their image and Q&A (the world's challenge is published, led by
 the sponsor, and has an image)."""
 
-from app import storage
 from app.challenges.models import Question
 from app.db import utcnow
+from app.files import staging
+from app.files import types as file_types
 from tests.matrix import CONFIRMED, expect
 
 STAFF = ("sponsor", "operator", "platform_admin")
@@ -62,8 +63,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 def extend_world(db, make, world) -> dict:
     challenge = world.objects["challenge"]
-    staged = storage.write_bytes("matrix.png", PNG, types=storage.IMAGE_TYPES)
-    challenge.image_key = storage.new_storage_key("challenges")
+    staged = staging.write_bytes("matrix.png", PNG, types=file_types.IMAGE_TYPES)
+    challenge.image_key = staging.new_storage_key("challenges")
     staged.move_into_place(challenge.image_key)
     db.add(challenge)
     question = Question(

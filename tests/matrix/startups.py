@@ -1,6 +1,7 @@
 """Permission-matrix entries of startup profiles (startup A's profile, with a logo)."""
 
-from app import storage
+from app.files import staging
+from app.files import types as file_types
 from app.startups.models import StartupProfile
 from tests.matrix import expect
 
@@ -36,8 +37,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def extend_world(db, make, world) -> dict:
-    staged = storage.write_bytes("logo.png", PNG, types=storage.IMAGE_TYPES)
-    key = storage.new_storage_key("logos")
+    staged = staging.write_bytes("logo.png", PNG, types=file_types.IMAGE_TYPES)
+    key = staging.new_storage_key("logos")
     staged.move_into_place(key)
     db.add(StartupProfile(organisation_id=world.organisations["startup"].id, logo_key=key, description="Buses."))
     db.flush()
