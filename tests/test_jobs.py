@@ -8,6 +8,7 @@ after themselves."""
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -19,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from app import jobs
 from app.config import get_settings
-from app.db import open_session, utcnow
+from app.db import open_session, run_after_commit, utcnow
 from app.jobs import housekeeping, postgres, runner
 from app.jobs.models import Job
 from app.jobs.queue import on_postgresql
@@ -228,3 +229,22 @@ def test_the_purge_removes_jobs_finished_a_week_ago_only(db: Session, flaky) -> 
     housekeeping.purge_finished_jobs(db)
 
     assert sorted(args["failures"] for _, args, _, _ in queued(db)) == [1, 2]  # recent, and not finished
+
+
+def test_on_sqlite_the_web_process_worker_runs_a_job_as_soon_as_its_request_commits(committed, engine, flaky) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("`medina serve` works the queue in-process on SQLite only")
+    stop = runner.start_in_process()
+    try:
+        with open_session() as session:
+            jobs.enqueue(session, flaky, failures=0)
+            session.commit()
+            run_after_commit(session)  # what the request's session dependency does: wakes the worker
+        deadline = time.monotonic() + 1.5  # under the worker's poll interval: it was woken
+        while CALLS == [] and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        stop()
+    assert CALLS == [{"failures": 0}]
+    with open_session() as session:
+        assert queued(session) == [("tests.flaky", {"failures": 0}, "succeeded", 1)]

@@ -34,13 +34,18 @@ def wake() -> None:
 
 
 def claim(now: datetime) -> Job | None:
-    """The next due job, marked as being done by the caller; None when no job is due."""
+    """The next due job, marked as being done by the caller; None when no job is due. An idle worker's look
+    is a read transaction: only a claim takes SQLite's write lock."""
+    due = or_(
+        and_(col(Job.status) == TODO, col(Job.run_at) <= now),
+        and_(col(Job.status) == DOING, col(Job.claimed_until) < now),
+    )
+    next_due = select(Job).where(due).order_by(col(Job.run_at), col(Job.id)).limit(1)
+    with open_session(write=False) as session:
+        if session.exec(next_due).first() is None:
+            return None
     with open_session() as session:
-        due = or_(
-            and_(col(Job.status) == TODO, col(Job.run_at) <= now),
-            and_(col(Job.status) == DOING, col(Job.claimed_until) < now),
-        )
-        job = session.exec(select(Job).where(due).order_by(col(Job.run_at), col(Job.id)).limit(1)).first()
+        job = session.exec(next_due).first()  # again under the write lock: another worker may have taken it
         if job is None:
             return None
         job.status, job.attempts, job.claimed_until = DOING, job.attempts + 1, now + CLAIM
