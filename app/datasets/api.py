@@ -9,7 +9,7 @@ from app.api.deps import ApiActor, WriteActor, api_url
 from app.api.pagination import Cursor, Limit, Page, paginate
 from app.challenges import service as challenges
 from app.config import site_url
-from app.datasets import service
+from app.datasets import packages, service
 from app.datasets.models import DatasetFile
 from app.datasets.schemas import DatasetCreate, DatasetPublic, DatasetUpdate, FilePublic, SchemaFieldPublic
 from app.datasets.service import DatasetView
@@ -190,7 +190,7 @@ def file_remove(session: SessionDep, actor: WriteActor, dataset_id: RecordId, fi
 def dataset_datapackage(request: Request, session: SessionDep, actor: ApiActor, dataset_id: RecordId) -> JSONResponse:
     view = service.get_dataset(session, actor, dataset_id)
     base = site_url()
-    descriptor = service.datapackage(
+    descriptor = packages.datapackage(
         view, base_url=base, download_url=lambda f: api_url(request, f"/datasets/{f.dataset_id}/files/{f.id}/download")
     )
     return JSONResponse(descriptor)

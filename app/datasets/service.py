@@ -28,7 +28,7 @@ Rules:
 """
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -573,69 +573,3 @@ def file_path(file: DatasetFile) -> Path:
         log.error("stored file missing: dataset_file %s at %s", file.id, path)
         raise NotFound("This file is missing from storage. The platform team has been told.")
     return path
-
-
-# ---- Frictionless data package -------------------------------------------------------------------------
-
-
-def _resource_name(name: str, used: set[str]) -> str:
-    import re
-
-    base = re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("-._") or "file"
-    candidate, n = base, 2
-    while candidate in used:
-        candidate, n = f"{base}-{n}", n + 1
-    used.add(candidate)
-    return candidate
-
-
-def datapackage(view: DatasetView, *, base_url: str, download_url: Callable[[DatasetFile], str]) -> dict[str, Any]:
-    """A Frictionless Data Package descriptor of the dataset: its latest files as resources."""
-    from app.datasets.schemas import LICENCES
-
-    d = view.dataset
-    licence_title, licence_url = LICENCES.get(d.licence, (d.licence, None))
-    licence: dict[str, Any] = {"name": d.licence, "title": licence_title}
-    if licence_url:
-        licence["path"] = licence_url
-    dictionary = {spec["name"]: spec for spec in view.schema}
-    used: set[str] = set()
-    resources = []
-    for f in view.files:
-        resource: dict[str, Any] = {
-            "name": _resource_name(f.name, used),
-            "title": f.name,
-            "path": download_url(f),
-            "format": f.name.rsplit(".", 1)[-1].lower() if "." in f.name else "",
-            "mediatype": f.media_type,
-            "bytes": f.size,
-            "hash": f"sha256:{f.sha256}",
-            "version": f.version,
-        }
-        if f.schema_fields:
-            resource["profile"] = "tabular-data-resource"
-            resource["encoding"] = "utf-8"
-            fields = []
-            for spec in f.schema_fields:
-                entry = {"name": spec["name"], "type": spec.get("type", "any")}
-                extra = dictionary.get(spec["name"], {})
-                if extra.get("description"):
-                    entry["description"] = extra["description"]
-                if extra.get("unit"):
-                    entry["unit"] = extra["unit"]
-                fields.append(entry)
-            resource["schema"] = {"fields": fields}
-        resources.append(resource)
-    name = _resource_name(f"{d.title}-{d.id}", set())
-    return {
-        "profile": "data-package",
-        "name": name,
-        "id": f"{base_url}/datasets/{d.id}",
-        "title": d.title,
-        "description": d.description,
-        "homepage": f"{base_url}/datasets/{d.id}",
-        "licenses": [licence],
-        "created": d.created_at.isoformat(),
-        "keywords": ["synthetic"] if d.synthetic else [],
-        "resources": resources,
-    }

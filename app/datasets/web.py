@@ -11,7 +11,7 @@ from starlette.responses import Response
 from app.challenges import service as challenges
 from app.config import site_url
 from app.datasets import catalogue as dcat
-from app.datasets import service
+from app.datasets import packages, service
 from app.datasets.models import DatasetFile
 from app.datasets.schemas import ACCESS_LABELS, LICENCES, DatasetCreate, DatasetUpdate, DictionaryEntry
 from app.datasets.service import DatasetView
@@ -245,7 +245,7 @@ def file_remove(
 def dataset_datapackage(request: Request, session: SessionDep, actor: ActorDep, dataset_id: RecordId) -> Response:
     view = service.get_dataset(session, actor, dataset_id)
     base = site_url()
-    descriptor = service.datapackage(
+    descriptor = packages.datapackage(
         view, base_url=base, download_url=lambda f: f"{base}/datasets/{f.dataset_id}/files/{f.id}/download"
     )
     return JSONResponse(descriptor, headers={"Cache-Control": "private, no-cache"})
