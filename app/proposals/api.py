@@ -88,8 +88,6 @@ def public(request: Request, view: ProposalView) -> ProposalPublic:
     p = view.proposal
     content = view.content
     created = {a.id: a.created_at for a in view.attachments}
-    shown = view.latest if not view.member else None
-    versions = view.versions if view.member else ([view.latest] if view.latest else [])
     return ProposalPublic(
         id=p.id or 0,
         url=api_url(request, f"/proposals/{p.id}"),
@@ -113,9 +111,8 @@ def public(request: Request, view: ProposalView) -> ProposalPublic:
             _attachment_public(request, p.id or 0, a, created.get(a["id"], p.created_at))
             for a in content["attachments"]
         ],
-        # staff read the last submitted version: the working copy's later saves are none of their business
-        revision=p.revision if view.member else (p.submitted_revision or p.revision),
-        version=shown.number if shown else (view.latest.number if view.latest else None),
+        revision=view.shown_revision,
+        version=view.latest.number if view.latest else None,
         versions=[
             VersionPublic(
                 number=v.number,
@@ -127,13 +124,13 @@ def public(request: Request, view: ProposalView) -> ProposalPublic:
                 accepted_by=v.accepted_by_name,
                 submitted_at=v.submitted_at,
             )
-            for v in versions
+            for v in view.shown_versions
         ],
-        has_unsubmitted_changes=view.has_unsubmitted_changes if view.member else False,
-        eligibility_reason=p.eligibility_reason if p.eligibility_at else None,
+        has_unsubmitted_changes=view.has_unsubmitted_changes,
+        eligibility_reason=view.eligibility_reason,
         eligibility_at=p.eligibility_at,
         created_at=p.created_at,
-        updated_at=p.updated_at if view.member else (shown.submitted_at if shown else p.updated_at),
+        updated_at=view.shown_updated_at,
         submitted_at=p.submitted_at,
     )
 
@@ -189,7 +186,7 @@ def proposal_get(
     request: Request, response: Response, session: SessionDep, actor: ApiActor, proposal_id: RecordId
 ) -> ProposalPublic:
     view = records.get_proposal(session, actor, proposal_id)
-    if view.member:
+    if view.reads_as_startup:  # the ETag carries the working copy's revision, which only the startup edits
         response.headers["ETag"] = etag(view)
     return public(request, view)
 

@@ -48,8 +48,14 @@ class ProposalView:
         return self.proposal.status
 
     @property
-    def member(self) -> bool:
+    def reads_as_startup(self) -> bool:
+        """The reader is a member of the proposal's startup: the working copy and all its history."""
         return can.is_startup_member(self.actor, self.proposal)
+
+    @property
+    def reads_as_staff(self) -> bool:
+        """The reader is the challenge's staff and not of the startup: the last submitted version only."""
+        return self.staff and not self.reads_as_startup
 
     @property
     def latest(self) -> ProposalVersion | None:
@@ -61,15 +67,46 @@ class ProposalView:
 
     @property
     def has_unsubmitted_changes(self) -> bool:
+        """The working copy changed since the last submission: the startup's business only."""
         p = self.proposal
-        return p.submitted_revision is not None and p.revision != p.submitted_revision
+        return self.reads_as_startup and p.submitted_revision is not None and p.revision != p.submitted_revision
 
     @property
     def content(self) -> dict[str, Any]:
         """What this reader sees: the working copy for the startup, the last submitted version for staff."""
-        if self.member or self.latest is None:
+        if self.reads_as_startup or self.latest is None:
             return snapshot(self.proposal, self.current_attachments)
         return self.latest.content
+
+    @property
+    def shown_versions(self) -> list[ProposalVersion]:
+        """The submitted versions this reader sees (oldest first): all for the startup, the last for staff."""
+        if self.reads_as_startup:
+            return self.versions
+        return [self.latest] if self.latest else []
+
+    @property
+    def shown_revision(self) -> int:
+        """The revision of what this reader sees: the working copy's, or the one the last version froze."""
+        p = self.proposal
+        return p.revision if self.reads_as_startup else (p.submitted_revision or p.revision)
+
+    @property
+    def shown_updated_at(self) -> datetime:
+        """When what this reader sees last changed: the working copy's last save, or the last submission."""
+        if self.reads_as_startup or self.latest is None:
+            return self.proposal.updated_at
+        return self.latest.submitted_at
+
+    @property
+    def eligibility_reason(self) -> str | None:
+        """The reason of the eligibility decision, once there is one (both readers see it)."""
+        return self.proposal.eligibility_reason if self.proposal.eligibility_at else None
+
+    def shown_attachment(self, attachment_id: int) -> ProposalAttachment | None:
+        """An attachment of what this reader sees (removed ones included while the last version lists them)."""
+        listed = {a["id"] for a in self.content.get("attachments", [])}
+        return next((a for a in self.attachments if a.id == attachment_id and a.id in listed), None)
 
     @property
     def may_edit(self) -> bool:
@@ -221,7 +258,7 @@ def get_member_proposal(
     """A proposal for what only its startup does on the pages (edit, submit, withdraw): 404 to anyone else,
     the staff who may read it included — those forms do not exist for them."""
     view = get_proposal(session, actor, proposal_id, for_submission=for_submission)
-    if not view.member:
+    if not view.reads_as_startup:
         raise NotFound()
     return view
 
@@ -279,8 +316,8 @@ def _reread_lists(session: Session, actor: Actor, view: ProposalView, now: datet
 
 def get_version(session: Session, actor: Actor, view: ProposalView, number: int) -> ProposalVersion:
     """A submitted version (its receipt): the startup sees all of them, the staff the last one only."""
-    found = next((v for v in view.versions if v.number == number), None)
-    if found is None or (not view.member and found is not view.latest):
+    found = next((v for v in view.shown_versions if v.number == number), None)
+    if found is None:
         raise NotFound()
     return found
 

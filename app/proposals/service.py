@@ -92,7 +92,7 @@ def get_editable_proposal(session: Session, actor: Actor, proposal_id: int) -> P
 
 
 def check_editable(view: ProposalView) -> None:
-    if not view.member:
+    if not view.reads_as_startup:
         raise Forbidden("Only the startup's members may change its proposal.")
     if view.deadline_passed:
         raise Conflict(
@@ -401,7 +401,7 @@ def submit_proposal(
     `terms_version` is the version of the terms the user was shown: if they changed since, they read again;
     `terms_language` the language they were shown in (the current one when None, see challenges/terms.py)."""
     now = now or utcnow()
-    if not view.member:
+    if not view.reads_as_startup:
         raise Forbidden("Only the startup's members may submit its proposal.")
     records.relock_for_submission(session, actor, view, now)
     if can.deadline_passed(view.challenge.challenge, now):
@@ -645,9 +645,7 @@ def _drop_attachment(session: Session, view: ProposalView, attachment: ProposalA
 
 def get_attachment(session: Session, actor: Actor, proposal_id: int, attachment_id: int) -> ProposalAttachment:
     """An attachment the actor may download: members, any of theirs; staff, those of the last version."""
-    view = records.get_proposal(session, actor, proposal_id)
-    allowed = {a["id"] for a in view.content.get("attachments", [])}
-    found = next((a for a in view.attachments if a.id == attachment_id and a.id in allowed), None)
+    found = records.get_proposal(session, actor, proposal_id).shown_attachment(attachment_id)
     if found is None:
         raise NotFound()
     return found
