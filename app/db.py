@@ -127,6 +127,15 @@ def run_after_commit(session: Session) -> None:
             log.exception("after-commit callback %r failed", callback)
 
 
+def discard_attempt(session: Session) -> None:
+    """Undo what the request attempted, before it answers with its form again and the errors (or ends in one):
+    roll its transaction back — files moved into place go with it (app/files/staging.py listens to the
+    rollback) — and drop the callbacks queued for after its commit, which must not run for work undone. The
+    request goes on in a new transaction (re-reading what the page shows); what it commits then is its own."""
+    session.rollback()
+    session.info.pop("after_commit", None)
+
+
 def release_locks(session: Session) -> None:
     """End the unit of work's transaction before slow work that needs no database — hashing a password,
     building an archive — so that SQLite's write lock (BEGIN IMMEDIATE) is not held meanwhile and other
@@ -229,8 +238,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             await run_in_threadpool(session.commit)
         except BaseException:
             with anyio.CancelScope(shield=True):
-                await run_in_threadpool(session.rollback)
-            session.info.pop("after_commit", None)
+                await run_in_threadpool(discard_attempt, session)
             raise
         finally:
             with anyio.CancelScope(shield=True):

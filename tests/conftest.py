@@ -33,7 +33,7 @@ else:
 os.environ["MEDINA_DATABASE_URL"] = TEST_DATABASE_URL
 
 from app.cli import alembic_config  # noqa: E402
-from app.db import get_engine, get_session, run_after_commit  # noqa: E402
+from app.db import discard_attempt, get_engine, get_session, run_after_commit  # noqa: E402
 from app.main import create_app  # noqa: E402
 from tests import factories  # noqa: E402
 
@@ -78,8 +78,7 @@ def unit_of_work(request: Request, db: Session) -> Iterator[Session]:
         yield db
         db.commit()
     except BaseException:
-        db.rollback()
-        db.info.pop("after_commit", None)
+        discard_attempt(db)
         raise
     run_after_commit(db)
 

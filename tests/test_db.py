@@ -135,3 +135,21 @@ def test_requests_wait_for_a_slot_and_an_upload_gives_its_slot_back_while_stream
     order = outcome["order"]
     assert order == ["upload holds the only slot", "other request served", "body streamed", "upload writes its rows"]
     assert committed == ["commit"]
+
+
+def test_a_discarded_attempt_takes_its_files_and_its_after_commit_callbacks_with_it(db):
+    """A form re-rendered with its errors first discards what the request attempted: the rows, a file moved into
+    place for them, and what was queued to run once they were committed (the request then commits its reads)."""
+    from app.db import after_commit, discard_attempt, run_after_commit
+    from app.files import staging
+
+    db.connection()  # the request's transaction has begun (get_session begins it)
+    staged = staging.write_bytes("stops.csv", b"stop,line\nA,1\n")
+    path = staged.move_into_place(staging.new_storage_key())
+    staging.remove_on_rollback(db, path)
+    ran: list[str] = []
+    after_commit(db, lambda: ran.append("removed the previous file"))
+    discard_attempt(db)
+    db.commit()
+    run_after_commit(db)
+    assert ran == [] and not path.exists()

@@ -20,7 +20,7 @@ from app.accounts.schemas import (
     TokenCreate,
 )
 from app.config import get_settings
-from app.db import SessionDep
+from app.db import SessionDep, discard_attempt
 from app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited
 from app.security.actor import Actor
 from app.security.headers import LANGUAGE_COOKIE
@@ -91,7 +91,7 @@ def register(request: Request, session: SessionDep, actor: ActorDep, form: FormD
         data = parse(StartupRegistration, form)
         service.register_startup(session, actor, data)
     except InvalidInput as exc:  # the form's shape is wrong: also report the other rules it breaks
-        session.rollback()
+        discard_attempt(session)
         more = service.registration_problems(
             session,
             email=None if "email" in exc.errors else str(form.get("email", "")),
@@ -102,7 +102,7 @@ def register(request: Request, session: SessionDep, actor: ActorDep, form: FormD
         exc.errors = {**more, **exc.errors}
         return form_error(request, "accounts/register.html", form, exc)
     except Invalid as exc:
-        session.rollback()
+        discard_attempt(session)
         return form_error(request, "accounts/register.html", form, exc)
     # the same answer whether the email was new (registered) or had an account (its owner was emailed)
     flash(request, "We have sent an email to %(email)s: open the link in it to confirm your address.", email=data.email)
@@ -213,7 +213,7 @@ def reset(request: Request, session: SessionDep, actor: ActorDep, form: FormDep,
     try:
         auth.reset_password(session, actor, secret, str(form.get("password", "")), revoke_tokens=revoke)
     except Invalid as exc:
-        session.rollback()
+        discard_attempt(session)
         return form_error(request, "accounts/password_reset.html", form, exc, _reset_context(session, secret))
     flash(request, "Your password has been changed. Sign in with the new one.")
     response = redirect(request, "/login")
@@ -241,7 +241,7 @@ def invitation_accept(request: Request, session: SessionDep, actor: ActorDep, fo
         data = None if actor.is_authenticated else parse(InvitationAcceptance, form)
         user, organisation = service.accept_invitation(session, actor, secret, data)
     except Invalid as exc:
-        session.rollback()
+        discard_attempt(session)
         return form_error(
             request,
             "accounts/invitation.html",
@@ -274,7 +274,7 @@ def _account_form_refused(
     request: Request, session: Session, actor: Actor, form: dict, exc: Invalid, section: str
 ) -> HTMLResponse:
     """The account page again, the refused form (`profile` or `password`) with its input and errors."""
-    session.rollback()
+    discard_attempt(session)
     page = _account_page(
         request,
         session,
@@ -335,7 +335,7 @@ def token_create(request: Request, session: SessionDep, actor: SignedInDep, form
     try:
         token, secret = tokens.create_token(session, actor, parse(TokenCreate, form))
     except Invalid as exc:
-        session.rollback()
+        discard_attempt(session)
         return _account_page(
             request,
             session,
@@ -378,7 +378,7 @@ def organisation_create(request: Request, session: SessionDep, actor: SignedInDe
     try:
         organisation = service.create_organisation(session, actor, parse(OrganisationCreate, form))
     except Invalid as exc:
-        session.rollback()
+        discard_attempt(session)
         return form_error(request, "accounts/organisation_form.html", form, exc)
     if form.get("admin_email"):
         flash(
@@ -434,7 +434,7 @@ def organisation_invite(
     try:
         invitation, link = service.invite(session, actor, organisation, parse(InvitationCreate, form))
     except Invalid as exc:
-        session.rollback()
+        discard_attempt(session)
         return _organisation_page(
             request,
             session,
@@ -502,7 +502,7 @@ def _refused_on_organisation_page(
     anyone else who may not manage the members gets the refusal itself."""
     if not can.can_manage_members(actor, organisation):
         raise refusal
-    session.rollback()
+    discard_attempt(session)
     flash(request, refusal.detail, "error", **refusal.variables)
     return redirect(request, f"/organisations/{organisation.slug}#members-title")
 

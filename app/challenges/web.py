@@ -19,7 +19,7 @@ from app.challenges.models import LISTED_STATUSES, THEMES, ChallengeStatus
 from app.challenges.permissions import is_public
 from app.challenges.schemas import AnswerCreate, ChallengeCreate, ChallengeUpdate, QuestionCreate
 from app.challenges.service import ChallengeFilters, ChallengeView
-from app.db import SessionDep, utcnow
+from app.db import SessionDep, discard_attempt, utcnow
 from app.errors import Invalid, NotFound, PreconditionFailed
 from app.files import types as file_types
 from app.programmes import service as programmes
@@ -190,7 +190,7 @@ def challenge_create(request: Request, session: SessionDep, actor: SignedInDep, 
         data = parse(ChallengeCreate, fields)
         view = service.create_challenge(session, actor, data)
     except Invalid as exc:
-        session.rollback()
+        discard_attempt(session)
         return form_error(
             request, "challenges/form.html", form, forms.form_errors(exc, form), {**choices, "view": None}
         )
@@ -222,7 +222,7 @@ def challenge_update(
             session, actor, view, parse(ChallengeUpdate, fields), expected_revision=revision
         )
     except PreconditionFailed as exc:
-        session.rollback()
+        discard_attempt(session)
         current = service.get_challenge(session, actor, challenge_id)
         error = Invalid({}, detail=exc.detail)
         return form_error(
@@ -237,7 +237,7 @@ def challenge_update(
             },
         )
     except Invalid as exc:
-        session.rollback()
+        discard_attempt(session)
         return form_error(
             request,
             "challenges/form.html",
@@ -310,7 +310,7 @@ def challenge_publish(request: Request, session: SessionDep, actor: SignedInDep,
     try:
         view = service.publish_challenge(session, actor, view)
     except Invalid as exc:
-        session.rollback()
+        discard_attempt(session)
         flash(request, exc.detail, "error")
         return redirect(request, challenge_path(view))
     flash(request, "The challenge is published.")
@@ -365,7 +365,7 @@ def question_ask(
     try:
         service.ask_question(session, actor, view, parse(QuestionCreate, form))
     except Invalid as exc:
-        session.rollback()
+        discard_attempt(session)
         return _challenge_page(
             request, session, actor, view, form=form, errors=exc.errors, error_vars=getattr(exc, "field_variables", {})
         )
@@ -381,7 +381,7 @@ def question_answer(
     try:
         service.answer_question(session, actor, question_id, parse(AnswerCreate, form))
     except Invalid as exc:
-        session.rollback()
+        discard_attempt(session)
         return _challenge_page(
             request,
             session,

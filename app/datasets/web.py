@@ -15,7 +15,7 @@ from app.datasets import packages, service
 from app.datasets.models import DatasetFile
 from app.datasets.schemas import ACCESS_LABELS, LICENCES, DatasetCreate, DatasetUpdate, DictionaryEntry
 from app.datasets.service import DatasetView
-from app.db import SessionDep
+from app.db import SessionDep, discard_attempt
 from app.errors import Invalid, NotFound
 from app.files import staging
 from app.files import types as file_types
@@ -96,7 +96,7 @@ def dataset_create(
         )
         view = service.create_dataset(session, actor, challenge, data)
     except Invalid as exc:
-        session.rollback()
+        discard_attempt(session)
         return form_error(
             request, "datasets/form.html", form, exc, {**_choices(), "challenge": challenge, "view": None}
         )
@@ -125,7 +125,7 @@ def dataset_update(
         )
         service.update_dataset(session, actor, view, data)
     except Invalid as exc:
-        session.rollback()
+        discard_attempt(session)
         return form_error(
             request, "datasets/form.html", form, exc, {**_choices(), "challenge": view.challenge, "view": view}
         )
@@ -177,7 +177,7 @@ def dictionary_update(
     try:
         service.update_dictionary(session, actor, view, _dictionary_entries(entries))
     except Invalid as exc:
-        session.rollback()
+        discard_attempt(session)
         view = service.get_dataset(session, actor, dataset_id)
         errors = _on_dictionary_fields(exc)
         return _page(

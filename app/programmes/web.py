@@ -15,7 +15,7 @@ from app.accounts.models import OrgKind
 from app.challenges import permissions as challenge_can
 from app.challenges import service as challenges
 from app.challenges.service import ChallengeFilters
-from app.db import SessionDep, utcnow
+from app.db import SessionDep, discard_attempt, utcnow
 from app.errors import Invalid
 from app.programmes import permissions as can
 from app.programmes import service
@@ -238,7 +238,7 @@ def programme_create(request: Request, session: SessionDep, actor: SignedInDep, 
         data, date_errors = _fields_from_form(form)
         view = service.create_programme(session, actor, _parse(ProgrammeCreate, data, date_errors))
     except Invalid as exc:
-        session.rollback()
+        discard_attempt(session)
         return form_error(request, "programmes/form.html", form, exc, _form_context(session, actor, None, form))
     flash(request, "The programme %(name)s is created.", name=view.programme.name)
     return redirect(request, f"/programmes/{view.programme.slug}")
@@ -304,7 +304,7 @@ def programme_update(
         data.pop("operator", None)
         view = service.update_programme(session, actor, view, _parse(ProgrammeUpdate, data, date_errors))
     except Invalid as exc:
-        session.rollback()
+        discard_attempt(session)
         view = service.get_editable_programme(session, actor, programme_slug)
         return form_error(request, "programmes/form.html", form, exc, _form_context(session, actor, view, form))
     flash(request, "The programme is saved.")

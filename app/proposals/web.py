@@ -12,7 +12,7 @@ from starlette.responses import Response
 from app.challenges import service as challenges
 from app.challenges.service import ChallengeView
 from app.challenges.web import challenge_path
-from app.db import SessionDep
+from app.db import SessionDep, discard_attempt
 from app.errors import Conflict, DomainError, Invalid
 from app.files import staging
 from app.files import types as file_types
@@ -122,7 +122,7 @@ def proposal_start(
     try:
         view = service.create_proposal(session, actor, ProposalCreate(challenge=challenge_id, startup=startup_id))
     except Invalid as exc:
-        session.rollback()
+        discard_attempt(session)
         flash(request, exc.errors.get("startup", exc.detail), "error")
         return redirect(request, challenge_path(challenge))
     except Conflict as exc:
@@ -215,7 +215,7 @@ def proposal_autosave(
     try:
         saved = _save(session, actor, view, form)
     except Conflict as exc:
-        session.rollback()
+        discard_attempt(session)
         return render(
             request, "proposals/_autosave.html", {**context, "closed": exc.detail, "closed_vars": exc.variables}
         )
@@ -238,7 +238,7 @@ def proposal_submit(
             terms_language=str(form.get("terms_language", "")) or None,
         )
     except (Invalid, Conflict) as exc:
-        session.rollback()
+        discard_attempt(session)
         view = records.get_proposal(session, actor, proposal_id)
         errors = exc.errors if isinstance(exc, Invalid) else {}
         return _page(
@@ -411,7 +411,7 @@ def proposal_eligibility(
         )
         service.decide_eligibility(session, actor, view, decision)
     except Invalid as exc:
-        session.rollback()
+        discard_attempt(session)
         view = records.get_proposal(session, actor, proposal_id)
         return _page(request, session, view, status_code=422, form=form, errors=exc.errors)
     flash(request, "The eligibility check is recorded.")
@@ -474,7 +474,7 @@ def question_add(
     try:
         questions.add_question(session, actor, challenge, parse(QuestionCreate, _question_data(form)))
     except (Invalid, Conflict) as exc:
-        session.rollback()
+        discard_attempt(session)
         return _questions_page(
             request,
             session,
@@ -526,7 +526,7 @@ def question_update(
             parse(QuestionUpdate, {k: v for k, v in _question_data(form).items() if k != "kind"}),
         )
     except (Invalid, Conflict) as exc:
-        session.rollback()
+        discard_attempt(session)
         question, challenge = questions.get_editable_question(session, actor, proposal_question_id)
         return _question_edit_page(
             request,

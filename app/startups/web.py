@@ -10,7 +10,7 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from app.accounts.models import Organisation
-from app.db import SessionDep
+from app.db import SessionDep, discard_attempt
 from app.errors import Invalid, NotFound
 from app.files import types as file_types
 from app.security.actor import Actor
@@ -86,7 +86,7 @@ def profile_update(request: Request, session: SessionDep, actor: SignedInDep, fo
     try:
         service.update_profile(session, actor, organisation, profile, parse(ProfileUpdate, data))
     except Invalid as exc:
-        session.rollback()
+        discard_attempt(session)
         organisation, profile = _editable(session, actor, slug)
         if any(k.startswith("sectors") for k in exc.errors):
             exc.errors["sectors"] = "Give at most 20 sectors of at most 60 characters each."

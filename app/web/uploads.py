@@ -15,6 +15,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from app.db import discard_attempt
 from app.errors import DomainError, Forbidden, Invalid, NotFound
 from app.files.uploads import UploadBody
 from app.security.bodylimit import upload_body
@@ -59,5 +60,5 @@ async def upload_route(
 
 
 def _refused(session: Session, refused: Callable[[Refusal], Response], error: DomainError) -> Response:
-    session.rollback()
+    discard_attempt(session)
     return refused(refusal(error))
