@@ -7,7 +7,7 @@ import pytest
 
 from app.db import utcnow
 from app.errors import NotFound
-from app.proposals import records
+from app.proposals import attachments, records
 from app.proposals import service as proposals
 from app.proposals.schemas import ProposalUpdate
 
@@ -25,7 +25,7 @@ def closed_call(db, make):
     proposals.submit_proposal(db, startup, view, accept_terms=True)
     view = records.get_proposal(db, startup, proposal.id)
     proposals.update_proposal(db, startup, view, ProposalUpdate(title="LeakSense 3, not submitted"))
-    proposals.store_attachment_bytes(db, startup, proposal.id, "late.pdf", b"%PDF-1.4 late")
+    attachments.store_attachment_bytes(db, startup, proposal.id, "late.pdf", b"%PDF-1.4 late")
     challenge.deadline = utcnow() - timedelta(minutes=5)
     db.add(challenge)
     db.flush()

@@ -15,7 +15,7 @@ from app.challenges.models import ChallengeTerms
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.notifications.models import OutboxMessage
-from app.proposals import exports, queries, questions, records, service
+from app.proposals import attachments, exports, queries, questions, records, service
 from app.proposals.models import Proposal, ProposalVersion
 from app.proposals.schemas import EligibilityDecision, ProposalCreate, ProposalUpdate, QuestionCreate
 
@@ -229,7 +229,7 @@ def test_extra_questions_are_checked_and_required_to_submit(db, world):
         service.submit_proposal(db, world["alice"], view, accept_terms=True)
     assert {f"answers.{choice.id}", f"answers.{deck.id}"} <= set(caught.value.errors)
     view = service.update_proposal(db, world["alice"], view, ProposalUpdate(answers={str(choice.id): "Rabat"}))
-    service.store_attachment_bytes(
+    attachments.store_attachment_bytes(
         db, world["alice"], view.proposal.id, "deck.pdf", b"%PDF-1.4 deck", question_id=deck.id
     )
     version = service.submit_proposal(
@@ -255,7 +255,7 @@ def test_exports_are_safe_and_hold_the_last_version(db, world):
     view = service.update_proposal(
         db, world["alice"], _draft(db, world), ProposalUpdate(**{**COMPLETE, "title": '=HYPERLINK("x")'})
     )
-    service.store_attachment_bytes(db, world["alice"], view.proposal.id, "deck.pdf", b"%PDF-1.4 deck")
+    attachments.store_attachment_bytes(db, world["alice"], view.proposal.id, "deck.pdf", b"%PDF-1.4 deck")
     view = records.get_proposal(db, world["alice"], view.proposal.id)
     service.submit_proposal(db, world["alice"], view, accept_terms=True)
     challenge = challenges.get_challenge(db, world["sponsor"], world["challenge"].id)
@@ -275,10 +275,10 @@ def test_exports_are_safe_and_hold_the_last_version(db, world):
 
 def test_attachments_are_confidential(db, world):
     view = _draft(db, world)
-    attachment = service.store_attachment_bytes(db, world["alice"], view.proposal.id, "deck.pdf", b"%PDF-1.4 deck")
-    assert service.get_attachment(db, world["bob"], view.proposal.id, attachment.id).sha256 == attachment.sha256
+    attachment = attachments.store_attachment_bytes(db, world["alice"], view.proposal.id, "deck.pdf", b"%PDF-1.4 deck")
+    assert attachments.get_attachment(db, world["bob"], view.proposal.id, attachment.id).sha256 == attachment.sha256
     with pytest.raises(NotFound):
-        service.get_attachment(db, world["other"], view.proposal.id, attachment.id)
+        attachments.get_attachment(db, world["other"], view.proposal.id, attachment.id)
 
 
 def test_applicants_only_datasets_open_to_startups_that_submitted(db, world):

@@ -219,7 +219,7 @@ AFTER_DEADLINE = {
 @pytest.mark.parametrize("role", AFTER_DEADLINE_ROLES)
 @pytest.mark.parametrize("route", sorted(AFTER_DEADLINE), ids=lambda r: f"{r[0]} {r[1]}")
 def test_after_the_deadline_each_role_gets_what_it_may(client, db, make, world, route, role):
-    from app.proposals import records, service
+    from app.proposals import attachments, records, service
     from app.proposals.schemas import ProposalCreate
 
     alice = make.actor(world["alice"])
@@ -238,7 +238,7 @@ def test_after_the_deadline_each_role_gets_what_it_may(client, db, make, world, 
             plan=[{"month": 1, "milestone": "Installed"}],
         ),
     )
-    attachment = service.store_attachment_bytes(db, alice, view.proposal.id, "deck.pdf", b"%PDF-1.4 deck")
+    attachment = attachments.store_attachment_bytes(db, alice, view.proposal.id, "deck.pdf", b"%PDF-1.4 deck")
     service.submit_proposal(db, alice, records.get_proposal(db, alice, view.proposal.id), accept_terms=True)
     _close(db, world)
     users = {

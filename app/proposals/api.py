@@ -12,7 +12,7 @@ from app.challenges import service as challenges
 from app.challenges.schemas import OrganisationRef
 from app.db import SessionDep
 from app.errors import PreconditionFailed
-from app.proposals import queries, questions, records, service
+from app.proposals import attachments, queries, questions, records, service
 from app.proposals.models import ProposalAttachment, ProposalQuestion
 from app.proposals.queries import ProposalFilters
 from app.proposals.records import ProposalView
@@ -282,7 +282,7 @@ def proposal_eligibility(
 async def attachment_upload(
     request: Request, response: Response, session: SessionDep, actor: WriteActor, proposal_id: RecordId
 ) -> AttachmentPublic:
-    stored: ProposalAttachment = await service.receive_attachment(
+    stored: ProposalAttachment = await attachments.receive_attachment(
         session, actor, proposal_id, upload_body(request, session)
     )
     response.headers["Location"] = api_url(request, f"/proposals/{proposal_id}/attachments/{stored.id}")
@@ -297,7 +297,7 @@ async def attachment_upload(
 def attachment_get(
     request: Request, session: SessionDep, actor: ApiActor, proposal_id: RecordId, attachment_id: RecordId
 ) -> AttachmentPublic:
-    found = service.get_attachment(session, actor, proposal_id, attachment_id)
+    found = attachments.get_attachment(session, actor, proposal_id, attachment_id)
     return _attachment_public(request, proposal_id, records.snapshot_entry(found), found.created_at)
 
 
@@ -309,8 +309,8 @@ def attachment_get(
 def attachment_download(
     session: SessionDep, actor: ApiActor, proposal_id: RecordId, attachment_id: RecordId
 ) -> Response:
-    found = service.get_attachment(session, actor, proposal_id, attachment_id)
-    return web_files.download_response(service.attachment_path(found), found.name, found.media_type)
+    found = attachments.get_attachment(session, actor, proposal_id, attachment_id)
+    return web_files.download_response(attachments.attachment_path(found), found.name, found.media_type)
 
 
 @router.get(

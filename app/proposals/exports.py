@@ -33,7 +33,7 @@ from app.errors import Conflict, Forbidden
 from app.files import staging
 from app.files import types as file_types
 from app.i18n import N_
-from app.proposals import queries, service
+from app.proposals import attachments, queries
 from app.proposals.models import QuestionKind
 from app.proposals.queries import ChallengeProposals
 from app.security.actor import Actor
@@ -174,7 +174,7 @@ def export_zip(session: Session, actor: Actor, challenge: ChallengeView) -> Path
                 used[f"{folder}/{attachment.name}"] += 1
                 n = used[f"{folder}/{attachment.name}"]
                 inside = attachment.name if n == 1 else f"{n}-{attachment.name}"
-                archive.write(service.attachment_path(attachment), f"{folder}/{inside}")
+                archive.write(attachments.attachment_path(attachment), f"{folder}/{inside}")
     except BaseException:
         path.unlink(missing_ok=True)
         raise

@@ -1,7 +1,7 @@
-"""Proposals: the working copy and the submission workflow (create, save and merge, submit, withdraw), the
-eligibility check and the attachments; startups apply to challenges, sponsors read them once the deadline has
-passed. What each reader sees of a proposal is records.py; the lists are queries.py; the extra questions and the
-checks of their answers, questions.py; the exports, exports.py; who may do what, permissions.py.
+"""Proposals: the working copy and the submission workflow (create, save and merge, submit, withdraw) and the
+eligibility check; startups apply to challenges, sponsors read them once the deadline has passed. What each
+reader sees of a proposal is records.py; the lists are queries.py; the extra questions and the checks of their
+answers, questions.py; the attachments, attachments.py; the exports, exports.py; who may do what, permissions.py.
 
 Rules:
 - One proposal per startup per challenge; a startup may apply to many challenges. Any member of a startup
@@ -21,8 +21,6 @@ Rules:
   proposals that were submitted — the last version submitted, never the working copy — check eligibility
   (recorded with who and when) and export them (CSV, ZIP of attachments). Before the deadline they see
   counts only. Drafts and withdrawn proposals are never shown to them.
-- Attachments follow the datasets' upload rules (streamed, size limit, allow-listed types checked by
-  content). A removed attachment leaves the working copy but stays stored while a version lists it.
 - Fields the user may not set (status, challenge after creation, startup) are not in the update shapes.
 """
 
@@ -30,7 +28,6 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -45,17 +42,13 @@ from app.challenges import terms as challenge_terms
 from app.challenges.models import ChallengeTerms
 from app.challenges.service import ChallengeView
 from app.config import site_url
-from app.db import after_commit, insert_unique, utcnow
-from app.errors import Conflict, Forbidden, Invalid, NotFound
-from app.files import staging, uploads
-from app.files.multipart import ReceivedUpload
-from app.files.uploads import UploadBody
+from app.db import insert_unique, utcnow
+from app.errors import Conflict, Forbidden, Invalid
 from app.notifications import service as notifications
 from app.proposals import drafts, questions, records
 from app.proposals import permissions as can
 from app.proposals.models import (
     Proposal,
-    ProposalAttachment,
     ProposalQuestion,
     ProposalStatus,
     ProposalVersion,
@@ -65,11 +58,10 @@ from app.proposals.questions import answer_problem, check_answers
 from app.proposals.records import ProposalView
 from app.proposals.schemas import EligibilityDecision, ProposalCreate, ProposalFields
 from app.security.actor import Actor
-from app.validation import InvalidInput, field_errors, whole_number
+from app.validation import InvalidInput, field_errors
 
 EDITABLE = ("title", "summary", "description", "data_use", "experimentation_plan", "needs")
 REQUIRED_TO_SUBMIT = ("title", "summary", "description", "data_use", "experimentation_plan")
-MAX_ATTACHMENTS = 20
 
 
 class StaleRevision(Conflict):
@@ -103,7 +95,7 @@ def check_editable(view: ProposalView) -> None:
         raise Conflict("This proposal can no longer change.")
 
 
-def _touch(session: Session, actor: Actor, proposal: Proposal) -> None:
+def touch(session: Session, actor: Actor, proposal: Proposal) -> None:
     """A change of the working copy: a new revision (so that concurrent editors are told), who and when."""
     proposal.revision += 1
     proposal.updated_at = utcnow()
@@ -247,7 +239,7 @@ def _save_changes(
     """A new revision for what changed since `before` (recorded for merging, and audited); the changes."""
     changes = drafts.changes_between(before, drafts.field_values(proposal))
     if changes:
-        _touch(session, actor, proposal)
+        touch(session, actor, proposal)
         session.flush()
         drafts.record(session, proposal, changes, saved_by=actor.user_id, editor=editor)
         audit.record(session, "proposal.updated", actor=actor, target=("proposal", proposal.id), fields=list(changes))
@@ -545,117 +537,3 @@ def _send_eligibility_decision(session: Session, view: ProposalView) -> None:
         title=view.latest.content.get("title", "") if view.latest else view.proposal.title,
         link=site_url(f"/proposals/{view.proposal.id}"),
     )
-
-
-# ---- attachments -----------------------------------------------------------------------------------------
-
-
-def _prepare_attachment(session: Session, actor: Actor, proposal_id: int) -> ProposalView:
-    view = records.get_proposal(session, actor, proposal_id)
-    check_editable(view)
-    if len(view.current_attachments) >= MAX_ATTACHMENTS:
-        raise Invalid({"file": "A proposal has at most %(count)s attachments."}, count=MAX_ATTACHMENTS)
-    return view
-
-
-def add_attachment(
-    session: Session, actor: Actor, proposal_id: int, staged: staging.StagedFile, *, question_id: int | None = None
-) -> ProposalAttachment:
-    view = _prepare_attachment(session, actor, proposal_id)
-    if question_id is not None:
-        question = next((q for q in view.questions if q.id == question_id and q.kind == QuestionKind.file), None)
-        if question is None:
-            raise Invalid({"file": "This question does not take a file."})
-        previous = view.attachment_for(question_id)
-        if previous is not None:
-            _drop_attachment(session, view, previous)
-    proposal = records.lock(session, view.proposal)
-    key = staging.new_storage_key("proposals")
-    staging.remove_on_rollback(session, staged.move_into_place(key))
-    attachment = ProposalAttachment(
-        proposal_id=proposal.id or 0,
-        question_id=question_id,
-        name=staged.name,
-        size=staged.size,
-        sha256=staged.sha256,
-        media_type=staged.media_type,
-        storage_key=key,
-        uploaded_by_id=actor.user_id,
-    )
-    session.add(attachment)
-    _touch(session, actor, proposal)
-    session.flush()
-    audit.record(
-        session,
-        "proposal.attachment_added",
-        actor=actor,
-        target=("proposal", proposal.id),
-        attachment=attachment.id,
-        sha256=attachment.sha256,
-    )
-    return attachment
-
-
-async def receive_attachment(session: Session, actor: Actor, proposal_id: int, body: UploadBody) -> ProposalAttachment:
-    """Stream a multipart upload (field `file`, optional field `question`) into a new attachment. As for
-    datasets: permissions before a byte is read and again when writing (app/files/uploads.py)."""
-
-    def keep(received: ReceivedUpload) -> ProposalAttachment:
-        question_id = whole_number(received.fields.get("question", "").strip(), max_digits=9)
-        return add_attachment(session, actor, proposal_id, received.staged, question_id=question_id)
-
-    return await uploads.receive(body, check=lambda: _prepare_attachment(session, actor, proposal_id), keep=keep)
-
-
-def store_attachment_bytes(
-    session: Session, actor: Actor, proposal_id: int, name: str, data: bytes, *, question_id: int | None = None
-) -> ProposalAttachment:
-    """Add an in-memory file through the same checks as an upload (demo data, tests)."""
-    staged = staging.write_bytes(name, data)
-    try:
-        return add_attachment(session, actor, proposal_id, staged, question_id=question_id)
-    finally:
-        staged.discard()
-
-
-def remove_attachment(session: Session, actor: Actor, proposal_id: int, attachment_id: int) -> ProposalView:
-    view = records.relock(session, actor, records.get_proposal(session, actor, proposal_id))
-    check_editable(view)
-    attachment = next((a for a in view.current_attachments if a.id == attachment_id), None)
-    if attachment is None:
-        raise NotFound()
-    _touch(session, actor, view.proposal)
-    session.flush()
-    _drop_attachment(session, view, attachment)
-    audit.record(session, "proposal.attachment_removed", actor=actor, target=("proposal", proposal_id))
-    return records.get_proposal(session, actor, proposal_id)
-
-
-def _drop_attachment(session: Session, view: ProposalView, attachment: ProposalAttachment) -> None:
-    """Take an attachment out of the working copy: kept (hidden) while a submitted version lists it, else
-    deleted with its file once the change is committed."""
-    attachment.removed_at = utcnow()
-    session.add(attachment)
-    if any(attachment.id in {a["id"] for a in v.content.get("attachments", [])} for v in view.versions):
-        return
-    session.delete(attachment)
-    key = attachment.storage_key
-    after_commit(session, lambda: staging.remove_stored(key))
-
-
-def get_attachment(session: Session, actor: Actor, proposal_id: int, attachment_id: int) -> ProposalAttachment:
-    """An attachment the actor may download: members, any of theirs; staff, those of the last version."""
-    found = records.get_proposal(session, actor, proposal_id).shown_attachment(attachment_id)
-    if found is None:
-        raise NotFound()
-    return found
-
-
-def attachment_path(attachment: ProposalAttachment) -> Path:
-    try:
-        path = staging.path_for(attachment.storage_key)
-    except ValueError:
-        raise NotFound() from None
-    if not path.is_file():
-        raise NotFound()
-    return path

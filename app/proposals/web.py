@@ -16,7 +16,7 @@ from app.db import SessionDep, discard_attempt
 from app.errors import Conflict, DomainError, Invalid
 from app.files import staging
 from app.files import types as file_types
-from app.proposals import drafts, exports, forms, queries, questions, records, service
+from app.proposals import attachments, drafts, exports, forms, queries, questions, records, service
 from app.proposals.models import ProposalAttachment, QuestionKind
 from app.proposals.records import ProposalView
 from app.proposals.schemas import EligibilityDecision, ProposalCreate, QuestionCreate, QuestionUpdate
@@ -303,7 +303,11 @@ async def attachment_upload(
         )
 
     return await upload_route(
-        request, session, partial(service.receive_attachment, session, actor, proposal_id), done=done, refused=refused
+        request,
+        session,
+        partial(attachments.receive_attachment, session, actor, proposal_id),
+        done=done,
+        refused=refused,
     )
 
 
@@ -317,7 +321,7 @@ def attachment_remove(
     attachment_id: RecordId,
 ) -> Response:
     require_confirmation(form)
-    service.remove_attachment(session, actor, proposal_id, attachment_id)
+    attachments.remove_attachment(session, actor, proposal_id, attachment_id)
     flash(request, "The attachment is removed.", "info")
     return redirect(request, proposal_path(proposal_id) + "/edit#attachments")
 
@@ -326,8 +330,8 @@ def attachment_remove(
 def attachment_download(
     session: SessionDep, actor: SignedInDep, proposal_id: RecordId, attachment_id: RecordId
 ) -> Response:
-    found = service.get_attachment(session, actor, proposal_id, attachment_id)
-    return web_files.download_response(service.attachment_path(found), found.name, found.media_type)
+    found = attachments.get_attachment(session, actor, proposal_id, attachment_id)
+    return web_files.download_response(attachments.attachment_path(found), found.name, found.media_type)
 
 
 # ---- the sponsors' side --------------------------------------------------------------------------------------

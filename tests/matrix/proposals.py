@@ -3,7 +3,7 @@ submitted a complete proposal with an attachment; the challenge has one extra qu
 challenge's staff see counts only, so every proposal route is a 404 for them; after-deadline access is covered
 role by role in tests/test_proposals_web.py."""
 
-from app.proposals import records, service
+from app.proposals import attachments, records, service
 from app.proposals.models import ProposalQuestion
 from app.proposals.schemas import ProposalCreate, ProposalUpdate
 from tests.matrix import CONFIRMED, expect
@@ -97,7 +97,7 @@ def extend_world(db, make, world) -> dict:
     actor = make.actor(world.users["startup"])
     challenge = world.objects["challenge"]
     view = service.create_proposal(db, actor, ProposalCreate(challenge=challenge.id, **COMPLETE))
-    attachment = service.store_attachment_bytes(db, actor, view.proposal.id, "deck.pdf", b"%PDF-1.4 pitch deck")
+    attachment = attachments.store_attachment_bytes(db, actor, view.proposal.id, "deck.pdf", b"%PDF-1.4 pitch deck")
     view = records.get_proposal(db, actor, view.proposal.id)
     service.update_proposal(db, actor, view, ProposalUpdate(needs="Access to stops."))
     view = records.get_proposal(db, actor, view.proposal.id)
