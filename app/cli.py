@@ -142,6 +142,7 @@ def user_create(
 ) -> None:
     """Create a user, optionally with a membership in an organisation."""
     from app.accounts import service as accounts
+    from app.accounts.models import OrgKind, Role
     from app.accounts.schemas import OrganisationCreate, StartupRegistration
     from app.db import open_session
 
@@ -151,10 +152,10 @@ def user_create(
         _check_field("--org", org, OrganisationCreate, "slug")
     if org_name is not None:
         _check_field("--org-name", org_name, OrganisationCreate, "name")
-    if role not in ("admin", "member"):
-        _fail("--role must be admin or member", 2)
-    if org_kind is not None and org_kind not in ("city", "partner", "startup", "operator"):
-        _fail("--org-kind must be one of city, partner, startup, operator", 2)
+    if role not in set(Role):
+        _fail(f"--role must be {' or '.join(Role)}", 2)
+    if org_kind is not None and org_kind not in set(OrgKind):
+        _fail(f"--org-kind must be one of {', '.join(OrgKind)}", 2)
     if not password_stdin:
         _fail("pass the password on standard input with --password-stdin", 2)
     try:

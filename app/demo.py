@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.accounts import service as accounts
-from app.accounts.models import Organisation, User
+from app.accounts.models import Organisation, OrgKind, Role, User
 from app.db import utcnow
 from app.security.passwords import hash_password
 
@@ -20,27 +20,27 @@ DEMO_PASSWORD = "casablanca-demo-2017"  # noqa: S105  (public on purpose)
 
 ORGANISATIONS = [
     # slug, name, kind, city, country, website
-    ("technopark", "Technopark Casablanca", "operator", "Casablanca", "MA", "https://www.technopark.ma"),
-    ("casablanca", "Ville de Casablanca", "city", "Casablanca", "MA", None),
-    ("casa-tram", "RATP Dev Casablanca / Casa Tram", "partner", "Casablanca", "MA", None),
-    ("lydec", "Lydec", "partner", "Casablanca", "MA", "https://www.lydec.ma"),
-    ("inwi", "inwi", "partner", "Casablanca", "MA", "https://www.inwi.ma"),
-    ("michelin", "Michelin", "partner", "Casablanca", "MA", None),
-    ("lafargeholcim", "LafargeHolcim Maroc", "partner", "Casablanca", "MA", None),
-    ("wayz", "Wayz Mobility (demo startup)", "startup", "Casablanca", "MA", None),
-    ("aquasense", "AquaSense (demo startup)", "startup", "Rabat", "MA", None),
+    ("technopark", "Technopark Casablanca", OrgKind.operator, "Casablanca", "MA", "https://www.technopark.ma"),
+    ("casablanca", "Ville de Casablanca", OrgKind.city, "Casablanca", "MA", None),
+    ("casa-tram", "RATP Dev Casablanca / Casa Tram", OrgKind.partner, "Casablanca", "MA", None),
+    ("lydec", "Lydec", OrgKind.partner, "Casablanca", "MA", "https://www.lydec.ma"),
+    ("inwi", "inwi", OrgKind.partner, "Casablanca", "MA", "https://www.inwi.ma"),
+    ("michelin", "Michelin", OrgKind.partner, "Casablanca", "MA", None),
+    ("lafargeholcim", "LafargeHolcim Maroc", OrgKind.partner, "Casablanca", "MA", None),
+    ("wayz", "Wayz Mobility (demo startup)", OrgKind.startup, "Casablanca", "MA", None),
+    ("aquasense", "AquaSense (demo startup)", OrgKind.startup, "Rabat", "MA", None),
 ]
 
 ACCOUNTS = [
     # email, name, organisation slug, role, platform admin
     ("admin@medina.test", "Platform Admin", None, None, True),
-    ("operator@medina.test", "Salma Operator (Technopark)", "technopark", "admin", False),
-    ("city@medina.test", "Youssef City (Casablanca)", "casablanca", "admin", False),
-    ("lydec@medina.test", "Nadia Lydec", "lydec", "admin", False),
-    ("tram@medina.test", "Karim Casa Tram", "casa-tram", "member", False),
-    ("startup@medina.test", "Amine Wayz", "wayz", "admin", False),
-    ("startup2@medina.test", "Leila AquaSense", "aquasense", "admin", False),
-    ("startup3@medina.test", "Omar AquaSense", "aquasense", "member", False),
+    ("operator@medina.test", "Salma Operator (Technopark)", "technopark", Role.admin, False),
+    ("city@medina.test", "Youssef City (Casablanca)", "casablanca", Role.admin, False),
+    ("lydec@medina.test", "Nadia Lydec", "lydec", Role.admin, False),
+    ("tram@medina.test", "Karim Casa Tram", "casa-tram", Role.member, False),
+    ("startup@medina.test", "Amine Wayz", "wayz", Role.admin, False),
+    ("startup2@medina.test", "Leila AquaSense", "aquasense", Role.admin, False),
+    ("startup3@medina.test", "Omar AquaSense", "aquasense", Role.member, False),
 ]
 
 AQUASENSE_PROFILE = {
@@ -153,7 +153,7 @@ def load_closed_call(session: Session) -> None:
         if user is None:
             continue
         actor = accounts.build_actor(session, user, ip=None)
-        startup_ids = actor.organisation_ids("startup")
+        startup_ids = actor.organisation_ids(OrgKind.startup)
         if session.exec(
             select(Proposal.id).where(Proposal.challenge_id == challenge.id, col(Proposal.startup_id).in_(startup_ids))
         ).first():

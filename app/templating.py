@@ -1,5 +1,6 @@
 """The Jinja2 environment on ../templates, with gettext and locale-aware filters (pages and emails alike)."""
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -7,6 +8,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from app import countries, i18n
+from app.accounts.models import ORG_KIND_LABELS, ROLE_LABELS, OrgKind
+from app.challenges.models import THEME_LABELS
 from app.config import LANGUAGES
 from app.markdown import render_markdown
 from app.web import confirm
@@ -18,6 +21,16 @@ def isolate(text: Any) -> Markup:
     """User text inside a sentence of the page's language, isolated so that its direction does not reorder
     the sentence around it (a French name in an Arabic sentence): <bdi>, escaped."""
     return Markup("<bdi>%s</bdi>") % text
+
+
+def _labeller(labels: Mapping[Any, str]) -> Callable[[str], str]:
+    """A template function giving a stored code's label in the reader's language (the code itself if unknown)."""
+    return lambda code: i18n.gettext(labels[code]) if code in labels else code
+
+
+def _options(labels: Mapping[Any, str]) -> Callable[[], list[tuple[str, str]]]:
+    """A template function giving a select's (code, label) options in the reader's language."""
+    return lambda: [(str(code), i18n.gettext(label)) for code, label in labels.items()]
 
 
 def _make_environment() -> Environment:
@@ -46,6 +59,12 @@ def _make_environment() -> Environment:
     env.globals["LANGUAGES"] = LANGUAGES
     env.globals["LANGUAGE_NAMES"] = i18n.LANGUAGE_NAMES
     env.globals["CONFIRM_LABEL"] = confirm.LABEL
+    env.globals["OrgKind"] = OrgKind
+    env.globals["theme_label"] = _labeller(THEME_LABELS)
+    env.globals["org_kind_label"] = _labeller(ORG_KIND_LABELS)
+    env.globals["org_kind_options"] = _options(ORG_KIND_LABELS)
+    env.globals["role_label"] = _labeller(ROLE_LABELS)
+    env.globals["role_options"] = _options(ROLE_LABELS)
     return env
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import CheckConstraint, Column, Index, UniqueConstraint, func
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime, utcnow
+from app.i18n import N_
 
 
 class OrgKind(StrEnum):
@@ -19,6 +20,17 @@ class OrgKind(StrEnum):
 class Role(StrEnum):
     admin = "admin"
     member = "member"
+
+
+# Each kind of organisation's label (a message id), in the order forms offer them.
+ORG_KIND_LABELS = {
+    OrgKind.city: N_("City"),
+    OrgKind.partner: N_("Partner"),
+    OrgKind.operator: N_("Operator"),
+    OrgKind.startup: N_("Startup"),
+}
+# Each role's label in an organisation (a message id), in the order forms offer them.
+ROLE_LABELS = {Role.member: N_("member"), Role.admin: N_("admin")}
 
 
 def _ts(nullable: bool = False, index: bool = False) -> Column:  # type: ignore[type-arg]

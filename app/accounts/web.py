@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from app.accounts import auth, service, tokens
 from app.accounts import permissions as can
-from app.accounts.models import Organisation
+from app.accounts.models import Organisation, OrgKind
 from app.accounts.schemas import (
     AccountUpdate,
     InvitationAcceptance,
@@ -369,7 +369,7 @@ def organisations(request: Request, session: SessionDep, actor: SignedInDep) -> 
 @router.get("/organisations/new", response_class=HTMLResponse)
 def organisation_new(request: Request, actor: SignedInDep) -> Response:
     service.require_organisation_creator(actor)
-    return render(request, "accounts/organisation_form.html", {"form": {"kind": "partner"}})
+    return render(request, "accounts/organisation_form.html", {"form": {"kind": OrgKind.partner.value}})
 
 
 @router.post("/organisations/new", response_class=HTMLResponse)

@@ -8,6 +8,7 @@ from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstra
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime, utcnow
+from app.i18n import N_
 
 
 class ChallengeStatus(StrEnum):
@@ -18,29 +19,31 @@ class ChallengeStatus(StrEnum):
     archived = "archived"
 
 
+# The stored statuses of a public challenge (every one but draft; "closed" is never stored).
 STORED_PUBLIC_STATUSES = (ChallengeStatus.published, ChallengeStatus.awarded, ChallengeStatus.archived)
-"""The stored statuses of a public challenge (every one but draft; "closed" is never stored)."""
+# Stored statuses of a challenge not yet awarded: drafts, open and closed calls (what staff work on).
 IN_PROGRESS = (ChallengeStatus.draft, ChallengeStatus.published)
-"""Stored statuses of a challenge not yet awarded: drafts, open and closed calls (what staff work on)."""
+# The statuses a challenge list filters by, as everyone sees them; staff of drafts also get draft
+# (permissions.statuses_listed_for).
 LISTED_STATUSES = (ChallengeStatus.published, ChallengeStatus.closed, ChallengeStatus.awarded, ChallengeStatus.archived)
-"""The statuses a challenge list filters by, as everyone sees them; staff of drafts also get draft
-(permissions.statuses_listed_for)."""
 
 
-THEMES = (
-    "mobility",
-    "energy",
-    "water",
-    "waste",
-    "buildings",
-    "public_space",
-    "connectivity",
-    "citizen_services",
-    "safety",
-    "environment",
-    "economy",
-    "health",
-)
+# A challenge's themes (stored codes) and their labels (message ids), in the order forms offer them.
+THEME_LABELS = {
+    "mobility": N_("Mobility"),
+    "energy": N_("Energy"),
+    "water": N_("Water"),
+    "waste": N_("Waste"),
+    "buildings": N_("Buildings & construction"),
+    "public_space": N_("Public space"),
+    "connectivity": N_("Connectivity"),
+    "citizen_services": N_("Citizen services"),
+    "safety": N_("Safety"),
+    "environment": N_("Environment"),
+    "economy": N_("Local economy"),
+    "health": N_("Health"),
+}
+THEMES = tuple(THEME_LABELS)
 
 
 def _ts(nullable: bool = False, index: bool = False) -> Column:  # type: ignore[type-arg]

@@ -27,8 +27,8 @@ from app.programmes.models import Programme
 from app.programmes.permissions import is_programme_operator, is_programme_staff, operated_programmes
 from app.security.actor import Actor
 
+# The kinds of organisation that may lead or co-sponsor a challenge (a startup never does).
 SPONSOR_KINDS = (OrgKind.city, OrgKind.partner, OrgKind.operator)
-"""The kinds of organisation that may lead or co-sponsor a challenge (a startup never does)."""
 
 
 def can_sponsor(organisation: Organisation) -> bool:
