@@ -37,13 +37,16 @@ def _queued_for_real(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def queued(session: Session) -> list[tuple[str, dict[str, Any], str, int]]:
-    """Each job of the queue: task, arguments, status, attempts."""
+    """Each job of the queue but the periodic ones (a worker queues those when due): task, arguments, status,
+    attempts."""
     if on_postgresql(session):
-        rows = session.execute(
-            text("SELECT task_name, args, status::text, attempts FROM procrastinate_jobs ORDER BY id")
+        sql = (
+            "SELECT task_name, args, status::text, attempts FROM procrastinate_jobs AS job WHERE NOT EXISTS "
+            "(SELECT 1 FROM procrastinate_periodic_defers AS p WHERE p.job_id = job.id) ORDER BY id"
         )
-        return [(r[0], r[1], r[2], r[3]) for r in rows]
-    return [(j.task, j.arguments, j.status, j.attempts) for j in session.exec(select(Job).order_by(col(Job.id)))]
+        return [(r[0], r[1], r[2], r[3]) for r in session.execute(text(sql))]
+    rows = session.exec(select(Job).where(col(Job.periodic_key).is_(None)).order_by(col(Job.id)))
+    return [(j.task, j.arguments, j.status, j.attempts) for j in rows]
 
 
 def work_until_empty() -> None:
@@ -62,6 +65,7 @@ def committed(engine: Engine) -> Iterator[None]:
         if engine.dialect.name == "postgresql":
             conn.execute(text("DELETE FROM procrastinate_jobs"))
             conn.execute(text("DELETE FROM procrastinate_workers"))
+            conn.execute(text("DELETE FROM procrastinate_periodic_defers"))
 
 
 CALLS: list[dict[str, Any]] = []
@@ -186,7 +190,41 @@ def test_the_purge_of_finished_jobs_is_a_daily_periodic_task() -> None:
     assert tasks["jobs.purge_finished"].cron == "17 3 * * *"
     assert tasks["notifications.deliver_email"].retries > 0
     registered = postgres.procrastinate_app().periodic_registry.periodic_tasks
-    assert [(p.task.name, p.cron) for p in registered.values()] == [("jobs.purge_finished", "17 3 * * *")]
+    assert sorted((p.task.name, p.cron) for p in registered.values()) == [
+        ("jobs.purge_finished", "17 3 * * *"),
+        ("jobs.retry_stalled", "*/10 * * * *"),
+    ]
+
+
+def test_on_postgresql_the_job_of_a_worker_that_died_goes_back_to_the_queue(db: Session, flaky) -> None:
+    if not on_postgresql(db):
+        pytest.skip("procrastinate's stalled jobs; the SQLite runner's claims expire (test below)")
+    jobs.enqueue(db, flaky, failures=0)
+    jobs.enqueue(db, flaky, failures=1)
+    workers = "INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now() - :silent) RETURNING id"
+    dead = db.execute(text(workers), {"silent": timedelta(hours=1)}).scalar_one()
+    alive = db.execute(text(workers), {"silent": timedelta(0)}).scalar_one()
+    for failures, worker in ((0, dead), (1, alive)):
+        db.execute(
+            text("UPDATE procrastinate_jobs SET status = 'doing', worker_id = :worker WHERE args->>'failures' = :f"),
+            {"worker": worker, "f": str(failures)},
+        )
+
+    assert postgres.retry_stalled(db) == 1
+
+    assert sorted((args["failures"], status) for _, args, status, _ in queued(db)) == [(0, "todo"), (1, "doing")]
+
+
+def test_on_sqlite_a_job_whose_worker_died_is_taken_again_once_its_claim_has_run_out(committed, engine, flaky) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the SQLite runner's claims")
+    with open_session() as session:
+        jobs.enqueue(session, flaky, failures=0)
+        session.commit()
+    taken = runner.claim(utcnow())
+    assert taken is not None and runner.claim(utcnow()) is None  # claimed: nobody else takes it
+    again = runner.claim(utcnow() + runner.CLAIM + timedelta(seconds=1))
+    assert again is not None and (again.id, again.attempts) == (taken.id, 2)
 
 
 def test_on_sqlite_two_workers_queue_a_periodic_run_once(committed, engine: Engine) -> None:

@@ -6,15 +6,19 @@ transaction; the workers (`medina worker`) open their own pool.
 """
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import procrastinate
+import psycopg
 from procrastinate import jobs as procrastinate_jobs
+from procrastinate import sql
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
+from procrastinate.sync_psycopg_connector import SyncPsycopgConnector
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from app.config import get_settings
+from app.db import open_session, utcnow
 from app.jobs.registry import Task, load_tasks, run
 
 SCHEMA_VERSION = "3.10.0"  # the procrastinate release whose schema migrations/procrastinate/ holds
@@ -54,7 +58,46 @@ def procrastinate_app() -> procrastinate.App:
         registered = app.task(name=declared.name, retry=Backoff(declared))(_runner(declared))
         if declared.cron is not None:
             app.periodic(cron=declared.cron, periodic_id=declared.name)(registered)
+    retry_stalled = app.task(name=RETRY_STALLED)(_retry_stalled_job)
+    app.periodic(cron="*/10 * * * *", periodic_id=RETRY_STALLED)(retry_stalled)
     return app
+
+
+# The SQLite runner's claims expire by themselves; procrastinate leaves the job of a worker that died "doing"
+# until someone retries it: this periodic task does, every ten minutes.
+RETRY_STALLED = "jobs.retry_stalled"
+STALLED_SECONDS = 120  # a worker beats every 10 s
+
+
+def _retry_stalled_job(timestamp: int | None = None) -> None:
+    with open_session() as session:
+        retry_stalled(session)
+        session.commit()
+
+
+def retry_stalled(session: Session) -> int:
+    """Put back in the queue the jobs being done by workers that stopped beating (procrastinate's own queries,
+    on the session's connection); how many."""
+    connection = cast("psycopg.Connection[Any]", session.connection().connection.driver_connection)
+    connector = SyncPsycopgConnector()  # no pool of its own: it runs the queries on the session's connection
+    stalled = connector.execute_query_all_with_connection(
+        connection,
+        query=sql.queries["select_stalled_jobs_by_heartbeat"],
+        queue=None,
+        task_name=None,
+        seconds_since_heartbeat=STALLED_SECONDS,
+    )
+    for job in stalled:
+        connector.execute_query_one_with_connection(
+            connection,
+            query=sql.queries["retry_job"],
+            job_id=job["id"],
+            retry_at=utcnow(),
+            new_priority=None,
+            new_queue_name=None,
+            new_lock=None,
+        )
+    return len(stalled)
 
 
 def defer(session: Session, declared: Task, arguments: dict[str, Any]) -> None:
