@@ -2,7 +2,8 @@
 
 Every task of the registry is registered with one procrastinate app, with its retries and backoff, and its
 cron schedule when it is periodic. Jobs are deferred on the caller's own psycopg connection, inside its
-transaction; the workers (`medina worker`) open their own pool.
+transaction; the workers (`medina worker`) open their own pool. A procrastinate-only periodic task puts back
+in the queue the jobs of workers that died (the SQLite runner's claims expire instead).
 """
 
 from functools import lru_cache
