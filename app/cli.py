@@ -42,10 +42,9 @@ def _fail(message: str, code: int = 1) -> None:
 
 def _explain(error: Invalid) -> str:
     from app import i18n
-    from app.validation import InvalidInput
 
     i18n.set_language("en")
-    variables = error.field_variables if isinstance(error, InvalidInput) else {}
+    variables = error.field_variables
     messages = [f"{field}: {i18n.gettext(msg, **variables.get(field, {}))}" for field, msg in error.errors.items()]
     return "; ".join(messages) or error.detail
 

@@ -42,14 +42,26 @@ class Conflict(DomainError):
 
 
 class Invalid(DomainError):
-    """Input that breaks a rule; `errors` maps a field name to its message id."""
+    """Input that breaks a rule; `errors` maps a field name to its message id and `field_variables` a field name
+    to the variables of its message, which both faces substitute. A service's Invalid gives one set of variables
+    for all its messages (the keyword arguments); one made from pydantic's errors gives each its own."""
 
     status = 422
     title = "Invalid input"
 
-    def __init__(self, errors: dict[str, str], detail: str | None = None, **variables: Any) -> None:
+    def __init__(
+        self,
+        errors: dict[str, str],
+        detail: str | None = None,
+        *,
+        field_variables: dict[str, dict[str, Any]] | None = None,
+        **variables: Any,
+    ) -> None:
         super().__init__(detail or "Please correct the errors below.", **variables)
         self.errors = errors
+        if field_variables is None:
+            field_variables = {name: dict(variables) for name in errors}
+        self.field_variables = field_variables
 
 
 class PreconditionFailed(DomainError):

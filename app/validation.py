@@ -68,11 +68,10 @@ def field_errors(errors: Sequence[Mapping[str, Any]], *, skip_prefix: int = 0) -
 
 
 class InvalidInput(Invalid):
-    """An Invalid raised from pydantic errors; keeps the message variables per field."""
+    """An Invalid raised from pydantic errors (or made of field → (message id, variables) pairs)."""
 
     def __init__(self, errors: dict[str, tuple[str, dict]]) -> None:
-        super().__init__({k: v[0] for k, v in errors.items()})
-        self.field_variables = {k: v[1] for k, v in errors.items()}
+        super().__init__({k: v[0] for k, v in errors.items()}, field_variables={k: v[1] for k, v in errors.items()})
 
 
 def parse(model: type[M], data: Mapping[str, Any]) -> M:

@@ -669,3 +669,16 @@ def test_submitting_again_after_withdrawal_revives_the_proposal(client, db, worl
     assert row.status == "submitted" and row.withdrawn_at is None
     _close(db, world["challenge"])
     assert client.get(f"/api/v1/proposals/{proposal_id}", headers=auth(world["sponsor"])).status_code == 200
+
+
+def test_a_refusal_from_the_service_names_its_numbers_on_the_api(client, db, world, auth, monkeypatch):
+    """A service's Invalid carries the variables of its messages: the API substitutes them as the pages do."""
+    monkeypatch.setattr(service, "MAX_ATTACHMENTS", 1)
+    headers = auth(world["alice"])
+    proposal_id, _ = _draft(client, headers, world["challenge"], **COMPLETE)
+    url = f"/api/v1/proposals/{proposal_id}/attachments"
+    first = client.post(url, files={"file": ("a.pdf", PDF, "application/pdf")}, headers=headers)
+    assert first.status_code == 201, first.text
+    refused = client.post(url, files={"file": ("b.pdf", PDF, "application/pdf")}, headers=headers)
+    assert refused.status_code == 422
+    assert refused.json()["errors"] == [{"field": "file", "message": "A proposal has at most 1 attachments."}]

@@ -280,7 +280,7 @@ def _account_form_refused(
         session,
         actor,
         **{f"{section}_form": form, f"{section}_errors": exc.errors},
-        section_error_vars=getattr(exc, "field_variables", {}),
+        section_error_vars=exc.field_variables,
     )
     page.status_code = 422
     return page
@@ -294,8 +294,7 @@ def account_update(request: Request, session: SessionDep, actor: SignedInDep, fo
         user = service.update_account(session, actor, parse(AccountUpdate, data))
     except Invalid as exc:
         exc.errors = {"full_name" if k == "name" else k: v for k, v in exc.errors.items()}
-        if isinstance(exc, InvalidInput):
-            exc.field_variables = {"full_name" if k == "name" else k: v for k, v in exc.field_variables.items()}
+        exc.field_variables = {"full_name" if k == "name" else k: v for k, v in exc.field_variables.items()}
         return _account_form_refused(request, session, actor, form, exc, "profile")
     request.state.language = user.preferred_language or request.state.language
     flash(request, "Your account is saved.")
@@ -342,7 +341,7 @@ def token_create(request: Request, session: SessionDep, actor: SignedInDep, form
             actor,
             form=form,
             errors=exc.errors,
-            error_vars=getattr(exc, "field_variables", {}),
+            error_vars=exc.field_variables,
         )
     reveal(request, "token", secret, name=token.name)
     return redirect(request, "/account#tokens")
@@ -442,7 +441,7 @@ def organisation_invite(
             slug,
             form=form,
             errors=exc.errors,
-            error_vars=getattr(exc, "field_variables", {}),
+            error_vars=exc.field_variables,
         )
     flash(request, "Invitation sent to %(email)s.", email=invitation.email)
     reveal(request, "invitation", link)

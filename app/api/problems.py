@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from app import i18n
 from app.errors import DomainError, Invalid, RateLimited, Unauthenticated
-from app.validation import InvalidInput, field_errors
+from app.validation import field_errors
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://medina.example/problems/"
@@ -49,7 +49,7 @@ def from_domain_error(request: Request, exc: DomainError) -> JSONResponse:
     headers: dict[str, str] = {}
     errors = None
     if isinstance(exc, Invalid):
-        variables = exc.field_variables if isinstance(exc, InvalidInput) else {}
+        variables = exc.field_variables
         errors = [
             {"field": field, "message": i18n.gettext(message, **variables.get(field, {}))}
             for field, message in exc.errors.items()

@@ -367,7 +367,7 @@ def question_ask(
     except Invalid as exc:
         discard_attempt(session)
         return _challenge_page(
-            request, session, actor, view, form=form, errors=exc.errors, error_vars=getattr(exc, "field_variables", {})
+            request, session, actor, view, form=form, errors=exc.errors, error_vars=exc.field_variables
         )
     flash(request, "Your question is sent. Its answer will be published here for everyone, without your name.")
     return redirect(request, challenge_path(view) + "#qa")

@@ -26,7 +26,7 @@ from app.web import files as web_files
 from app.web.confirm import require_confirmation
 from app.web.deps import ActorDep, FormDep, SignedInDep
 from app.web.flash import flash
-from app.web.forms import field_variables, form_error
+from app.web.forms import form_error
 from app.web.templating import redirect, render
 from app.web.uploads import Refusal, upload_route
 
@@ -208,7 +208,7 @@ def _dictionary_entries(entries: list[dict[str, str]]) -> list[DictionaryEntry]:
 
 def _on_dictionary_fields(error: Invalid) -> InvalidInput:
     """The service's errors on schema.3.description shown on the form's description_3."""
-    variables = field_variables(error)
+    variables = error.field_variables
     errors: dict[str, tuple[str, dict[str, Any]]] = {}
     for name, message in error.errors.items():
         parts = name.split(".")

@@ -488,7 +488,7 @@ def question_add(
             form=form,
             errors=_question_errors(exc),
             form_error=exc.detail,
-            error_vars=getattr(exc, "field_variables", {}),
+            error_vars=exc.field_variables if isinstance(exc, Invalid) else {},
         )
     flash(request, "The question is added to the proposal form.")
     return redirect(request, _questions_path(challenge))
@@ -540,7 +540,7 @@ def question_update(
             form=form,
             errors=_question_errors(exc),
             form_error=exc.detail,
-            error_vars=getattr(exc, "field_variables", {}),
+            error_vars=exc.field_variables if isinstance(exc, Invalid) else {},
         )
     flash(request, "The question is saved.")
     return redirect(request, _questions_path(challenge) + f"#question-{proposal_question_id}")

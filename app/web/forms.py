@@ -20,7 +20,7 @@ def form_error(
     context: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     kept = {k: v for k, v in form.items() if k not in NEVER_ECHOED}
-    values = {"form": kept, "errors": error.errors, "error_vars": field_variables(error), "form_error": error.detail}
+    values = {"form": kept, "errors": error.errors, "error_vars": error.field_variables, "form_error": error.detail}
     values.update(context or {})
     return render(request, template, values, status_code=422)
 
@@ -28,12 +28,6 @@ def form_error(
 def line_numbers(text: str) -> list[int]:
     """The number of the line each row of parse_lines comes from (blank lines make no row)."""
     return [number for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
-
-
-def field_variables(error: Invalid) -> dict[str, dict[str, Any]]:
-    """The variables of each field's message: an Invalid raised by a service or a form parser carries one set
-    for all its messages."""
-    return error.field_variables if isinstance(error, InvalidInput) else dict.fromkeys(error.errors, error.variables)
 
 
 def parse_lines(text: str, keys: tuple[str, ...], field: str) -> list[dict[str, Any]]:
@@ -69,7 +63,7 @@ def on_lines(error: Invalid, form: dict[str, Any], problems: dict[str, str]) -> 
     """Errors on the rows of line fields ("kpis.2.target") moved to their field: `problems[field]`, a message
     with %(line)s, names the line the row came from. Other errors stay as they are."""
     errors: dict[str, tuple[str, dict[str, Any]]] = {}
-    variables = field_variables(error)
+    variables = error.field_variables
     for name, message in error.errors.items():
         head, _, rest = name.partition(".")
         index = rest.partition(".")[0]

@@ -34,8 +34,9 @@ class Refusal:
 
 
 def refusal(error: DomainError) -> Refusal:
-    message = error.errors.get("file", error.detail) if isinstance(error, Invalid) else error.detail
-    return Refusal(error, error.status, message, error.variables)
+    if isinstance(error, Invalid) and "file" in error.errors:
+        return Refusal(error, error.status, error.errors["file"], error.field_variables.get("file", {}))
+    return Refusal(error, error.status, error.detail, error.variables)
 
 
 async def upload_route(
