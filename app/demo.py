@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from app.accounts import service as accounts
 from app.accounts.models import Organisation, OrgKind, Role, User
+from app.challenges.models import ChallengeStatus
 from app.db import utcnow
 from app.security.passwords import hash_password
 
@@ -123,7 +124,7 @@ def load_proposals(session: Session) -> None:
     exists = session.exec(
         select(Proposal.id).where(Proposal.challenge_id == challenge.id, Proposal.startup_id == organisation.id)
     ).first()
-    if exists is None and challenge.status == "published":
+    if exists is None and challenge.status == ChallengeStatus.published:
         proposals.create_proposal(session, actor, ProposalCreate(challenge=challenge.id or 0, **AQUASENSE_DRAFT))
     load_closed_call(session)
 
@@ -145,7 +146,7 @@ def load_closed_call(session: Session) -> None:
     from app.proposals.schemas import EligibilityDecision, ProposalCreate
 
     challenge = session.exec(select(Challenge).where(Challenge.slug == "eclairage-hay-hassani")).first()
-    if challenge is None or challenge.status != "published":
+    if challenge is None or challenge.status != ChallengeStatus.published:
         return
     for email, submitted in json.loads(LIGHTING_PROPOSALS.read_text(encoding="utf-8")).items():
         days_before, content = submitted["days_before"], submitted["content"]

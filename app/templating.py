@@ -9,7 +9,7 @@ from markupsafe import Markup
 
 from app import countries, i18n
 from app.accounts.models import ORG_KIND_LABELS, ROLE_LABELS, OrgKind
-from app.challenges.models import THEME_LABELS
+from app.challenges.models import STATUS_LABELS, THEME_LABELS
 from app.config import LANGUAGES
 from app.markdown import render_markdown
 from app.web import confirm
@@ -61,6 +61,7 @@ def _make_environment() -> Environment:
     env.globals["CONFIRM_LABEL"] = confirm.LABEL
     env.globals["OrgKind"] = OrgKind
     env.globals["theme_label"] = _labeller(THEME_LABELS)
+    env.globals["challenge_status_label"] = _labeller(STATUS_LABELS)
     env.globals["org_kind_label"] = _labeller(ORG_KIND_LABELS)
     env.globals["org_kind_options"] = _options(ORG_KIND_LABELS)
     env.globals["role_label"] = _labeller(ROLE_LABELS)

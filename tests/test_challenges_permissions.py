@@ -117,3 +117,9 @@ def test_those_who_may_have_drafts_are_offered_the_draft_status_in_lists() -> No
     assert can.statuses_listed_for(actor(STARTUP)) == everyone
     for a in (actor(LEAD), actor(CITY), actor(OPERATOR), actor(admin=True)):
         assert can.statuses_listed_for(a) == ("draft", *everyone)
+
+
+def test_anyone_signed_in_follows_a_challenge() -> None:
+    assert can.can_follow_challenge(actor(STARTUP)) and can.can_follow_challenge(actor(LEAD))
+    assert not can.can_follow_challenge(ANONYMOUS)
+    assert not can.can_follow_challenge(actor(STARTUP, active=False))

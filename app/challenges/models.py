@@ -19,6 +19,14 @@ class ChallengeStatus(StrEnum):
     archived = "archived"
 
 
+# Each status's label (a message id), as badges and the list's filter show them.
+STATUS_LABELS = {
+    ChallengeStatus.draft: N_("Draft"),
+    ChallengeStatus.published: N_("Open"),
+    ChallengeStatus.closed: N_("Closed"),
+    ChallengeStatus.awarded: N_("Awarded"),
+    ChallengeStatus.archived: N_("Archived"),
+}
 # The stored statuses of a public challenge (every one but draft; "closed" is never stored).
 STORED_PUBLIC_STATUSES = (ChallengeStatus.published, ChallengeStatus.awarded, ChallengeStatus.archived)
 # Stored statuses of a challenge not yet awarded: drafts, open and closed calls (what staff work on).

@@ -121,6 +121,10 @@ def can_name_lead_sponsor(actor: Actor, programme: Programme, organisation_id: i
     )
 
 
+def can_follow_challenge(actor: Actor) -> bool:
+    return actor.is_authenticated and actor.user_id is not None
+
+
 def can_ask_question(actor: Actor, challenge: Challenge) -> bool:
     return actor.is_authenticated and is_public(challenge)
 

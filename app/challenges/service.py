@@ -9,7 +9,7 @@ Rules:
 - Publishing needs a title, a summary, a problem statement, IP terms, at least one theme and a deadline in
   the future.
 - A published challenge's deadline only moves later, never once passed (proposals stay confidential until
-  it).
+  it); `medina import` too (import_challenge), unless run with --move-deadlines, the explicit exception.
 - Editing after publication is allowed to staff and recorded in the public change log; the IP terms get a
   new version whenever the current one is frozen (accepted by a proposal) or the challenge is published.
 - A stale revision (API If-Match) is a Conflict (412 on the API), never a silent overwrite.
@@ -791,7 +791,7 @@ def is_following(session: Session, actor: Actor, view: ChallengeView) -> bool:
 
 
 def set_following(session: Session, actor: Actor, view: ChallengeView, follow: bool) -> None:
-    if not actor.is_authenticated or actor.user_id is None:
+    if not can.can_follow_challenge(actor) or actor.user_id is None:
         raise Forbidden("Sign in to follow a challenge.")
     row = session.exec(
         select(ChallengeFollower).where(

@@ -127,7 +127,7 @@ def _challenge_page(
         "form": {},
         "errors": {},
         "error_vars": {},
-        "publication_problems": service.publication_problems(view) if view.status == "draft" else {},
+        "publication_problems": service.publication_problems(view) if view.status == ChallengeStatus.draft else {},
         "deletion": service.draft_contents(session, view) if view.may_delete(actor) else None,
         "image_error": None,
         "image_error_vars": {},
