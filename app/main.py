@@ -20,7 +20,6 @@ from app import i18n
 from app.accounts import api as accounts_api
 from app.accounts import web as accounts_web
 from app.api import problems
-from app.audit import service as audit
 from app.audit import web as audit_web
 from app.challenges import api as challenges_api
 from app.challenges import web as challenges_web
@@ -32,6 +31,7 @@ from app.errors import DomainError, Forbidden
 from app.jobs import runner
 from app.notifications import web as notifications_web
 from app.pages import challenge as challenge_page
+from app.pages import organisation as organisation_page
 from app.pages import web as pages_web
 from app.programmes import api as programmes_api
 from app.programmes import web as programmes_web
@@ -58,7 +58,7 @@ def _is_api(request: Request) -> bool:
 async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     if isinstance(exc, Forbidden):
-        await run_in_threadpool(audit.record_refusal, request, exc)
+        await run_in_threadpool(audit_web.record_refusal, request, exc)
     if _is_api(request):
         return problems.from_domain_error(request, exc)
     return web_errors.domain_error_page(request, exc)
@@ -155,7 +155,6 @@ def _api_router() -> APIRouter:
 
 def _web_router() -> APIRouter:
     web = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
-    web.include_router(pages_web.router)
     web.include_router(accounts_web.router)
     web.include_router(programmes_web.router)
     web.include_router(challenges_web.router)
@@ -164,6 +163,7 @@ def _web_router() -> APIRouter:
     web.include_router(startups_web.router)
     web.include_router(notifications_web.router)
     web.include_router(audit_web.router)
+    web.include_router(pages_web.router)  # after the domains: /programmes/new before /programmes/{slug}
 
     @web.get("/docs", response_class=HTMLResponse)
     def api_docs(request: Request) -> Response:
@@ -176,6 +176,7 @@ def create_app() -> FastAPI:
     settings = get_settings()
     i18n.compile_catalogues()
     challenge_page.install()
+    organisation_page.install()
     app = FastAPI(
         title="Medina API",
         version="1",

@@ -12,7 +12,6 @@ from app.accounts.models import ORG_KIND_LABELS, ROLE_LABELS, OrgKind
 from app.challenges.models import STATUS_LABELS, THEME_LABELS
 from app.config import LANGUAGES
 from app.markdown import render_markdown
-from app.web import confirm
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -58,7 +57,6 @@ def _make_environment() -> Environment:
     env.globals["country_options"] = countries.options
     env.globals["LANGUAGES"] = LANGUAGES
     env.globals["LANGUAGE_NAMES"] = i18n.LANGUAGE_NAMES
-    env.globals["CONFIRM_LABEL"] = confirm.LABEL
     env.globals["OrgKind"] = OrgKind
     env.globals["theme_label"] = _labeller(THEME_LABELS)
     env.globals["challenge_status_label"] = _labeller(STATUS_LABELS)

@@ -4,8 +4,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, TypeVar
 
+import annotated_types
 from email_validator import EmailNotValidError, validate_email
-from fastapi import Path
 from pydantic import AfterValidator, BaseModel, PlainValidator, StringConstraints, ValidationError, WithJsonSchema
 
 from app.errors import Invalid
@@ -84,7 +84,7 @@ def parse(model: type[M], data: Mapping[str, Any]) -> M:
 # Record ids are bounded to what PostgreSQL's `integer` holds (every id column is one; see migrations/), so
 # that a huge id is a clean 404/422 on PostgreSQL and SQLite alike instead of a database overflow.
 MAX_ID = 2_147_483_647
-RecordId = Annotated[int, Path(ge=1, le=MAX_ID)]
+RecordId = Annotated[int, annotated_types.Interval(ge=1, le=MAX_ID)]  # a path parameter on both faces
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 SLUG_MAX_LENGTH = 80

@@ -1,6 +1,8 @@
 """HTML pages of the accounts domain: register, sign in/out, password reset, invitations, organisations,
 the account page with API tokens, and the platform admin's users page."""
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
@@ -32,6 +34,11 @@ from app.web.forms import form_error
 from app.web.templating import redirect, render
 
 router = APIRouter()
+
+OrganisationSection = Callable[[Session, Actor, Organisation], dict[str, object]]
+# What the domains built on accounts add to an organisation's page (a startup's profile): app/pages/organisation.py
+# installs them, so that this domain imports none of those above it.
+ORGANISATION_SECTIONS: list[OrganisationSection] = []
 
 
 def _safe_next(target: str | None) -> str:
@@ -401,22 +408,10 @@ def _organisation_page(
         "invitations": service.list_invitations(session, actor, organisation),
         "may_manage": can.can_manage_members(actor, organisation),
         "may_see_members": can.can_view_members(actor, organisation),
-        **_profile_context(session, actor, organisation),
+        **{k: v for section in ORGANISATION_SECTIONS for k, v in section(session, actor, organisation).items()},
     }
     context.update(extra)
     return render(request, "accounts/organisation.html", context, status_code=422 if extra.get("errors") else 200)
-
-
-def _profile_context(session: Session, actor: Actor, organisation: Organisation) -> dict[str, object]:
-    from app.startups import permissions as startup_can  # the startups domain builds on accounts
-    from app.startups import service as startups
-
-    if not startup_can.can_view_profile(actor, organisation):
-        return {"profile": None, "may_edit_profile": False}
-    return {
-        "profile": startups.profile_of(session, organisation.id or 0),
-        "may_edit_profile": startup_can.can_edit_profile(actor, organisation),
-    }
 
 
 @router.get("/organisations/{slug}", response_class=HTMLResponse)

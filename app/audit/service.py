@@ -1,18 +1,14 @@
 """Recording and listing audit events. Recording never fails the caller's action for lack of context."""
 
-import logging
 from typing import Any
 
-from fastapi import Request
 from sqlmodel import Session, col, select
 
 from app.accounts.permissions import can_read_audit
 from app.audit.models import AuditEvent
-from app.db import WRITE_OPTION
-from app.errors import Forbidden, NotFound
+from app.errors import NotFound
 from app.security.actor import Actor
 
-log = logging.getLogger(__name__)
 
 
 def record(
@@ -34,36 +30,6 @@ def record(
     )
     session.add(event)
     return event
-
-
-def record_refusal(request: Request, error: Forbidden) -> None:
-    """Record a refused action (403) in the request's own session, after its work was rolled back.
-    CSRF refusals happen before a session exists; they go to the log only."""
-    actor = getattr(request.state, "actor", None)
-    session: Session | None = getattr(request.state, "db_session", None)
-    log.warning(
-        "refused %s %s for user %s: %s",
-        request.method,
-        request.url.path,
-        actor.user_id if actor else None,
-        error.detail,
-    )
-    if session is None or actor is None:
-        return
-    try:
-        session.connection(execution_options={WRITE_OPTION: True})
-        record(
-            session,
-            "access.refused",
-            actor=actor,
-            method=request.method,
-            path=request.url.path[:200],
-            reason=error.detail[:200],
-        )
-        session.commit()
-    except Exception:  # the refusal answer matters more than its audit row
-        log.exception("could not record a refusal")
-        session.rollback()  # committing or rolling back hands the connection back to the pool
 
 
 def recent(session: Session, actor: Actor, limit: int = 200) -> list[AuditEvent]:

@@ -10,11 +10,7 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 from starlette.responses import Response
 
-from app import i18n
 from app.accounts.models import OrgKind
-from app.challenges import permissions as challenge_can
-from app.challenges import service as challenges
-from app.challenges.service import ChallengeFilters
 from app.db import SessionDep, discard_attempt, utcnow
 from app.errors import Invalid
 from app.programmes import permissions as can
@@ -27,7 +23,7 @@ from app.validation import InvalidInput, parse, whole_number
 from app.web.deps import ActorDep, FormDep, SignedInDep
 from app.web.flash import flash
 from app.web.forms import form_error
-from app.web.templating import page_language, redirect, render
+from app.web.templating import redirect, render
 
 router = APIRouter()
 
@@ -45,7 +41,6 @@ TIMEZONES = (
     "Europe/London",
     "UTC",
 )
-CHALLENGES_SHOWN = 100
 WIDTH = 1000  # the viewBox width of a timeline track
 MIN_BAR = 6  # a one-day phase stays visible
 
@@ -242,36 +237,6 @@ def programme_create(request: Request, session: SessionDep, actor: SignedInDep, 
         return form_error(request, "programmes/form.html", form, exc, _form_context(session, actor, None, form))
     flash(request, "The programme %(name)s is created.", name=view.programme.name)
     return redirect(request, f"/programmes/{view.programme.slug}")
-
-
-@router.get("/programmes/{programme_slug}", response_class=HTMLResponse)
-def programme_page(request: Request, session: SessionDep, actor: ActorDep, programme_slug: str) -> Response:
-    view = service.get_programme_by_slug(session, actor, programme_slug)
-    now = utcnow()
-    p = view.programme
-    organisations = service.organisations_by_id(session, [p.operator_id, p.city_id, *view.partner_ids])
-    found, total = challenges.list_challenges(session, actor, ChallengeFilters(programme=p.id), limit=CHALLENGES_SHOWN)
-    staff = challenge_can.can_create_challenge(actor, p, view.partner_ids)
-    return render(
-        request,
-        "programmes/page.html",
-        {
-            "view": view,
-            "p": p,
-            "operator": organisations.get(p.operator_id),
-            "city": organisations.get(p.city_id) if p.city_id else None,
-            "partners": sorted(
-                (organisations[i] for i in view.partner_ids if i in organisations), key=lambda o: o.name
-            ),
-            "current": view.current_phase(now),
-            "timeline": build_timeline(view, now, rtl=i18n.is_rtl(page_language(request))),
-            "challenges": found,
-            "challenge_total": total,
-            "may_edit": can.can_edit_programme(actor, p),
-            "may_write_challenge": staff,
-            "now": now,
-        },
-    )
 
 
 def form_from_view(view: ProgrammeView) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from app.accounts import permissions as account_permissions
 from app.security import csrf
 from app.security.actor import ANONYMOUS, Actor
 from app.templating import environment
-from app.web import flash
+from app.web import confirm, flash
 
 
 class FieldErrors(dict[str, str]):
@@ -41,6 +41,7 @@ def _summary_items(errors: Any) -> list[tuple[str, str | None, str]]:
 
 
 environment.globals["labelled"] = _labelled
+environment.globals["CONFIRM_LABEL"] = confirm.LABEL  # the box of templates/_macros/confirm.html
 environment.globals["summary_items"] = _summary_items
 
 
