@@ -10,7 +10,6 @@ from app.errors import NotFound
 from app.security.actor import Actor
 
 
-
 def record(
     session: Session,
     action: str,
