@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from app.db import utcnow
 from app.files import staging
-from app.proposals import records, service
+from app.proposals import attachments, records, service
 from app.proposals.models import Proposal, ProposalAttachment, ProposalQuestion, ProposalVersion
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -673,7 +673,7 @@ def test_submitting_again_after_withdrawal_revives_the_proposal(client, db, worl
 
 def test_a_refusal_from_the_service_names_its_numbers_on_the_api(client, db, world, auth, monkeypatch):
     """A service's Invalid carries the variables of its messages: the API substitutes them as the pages do."""
-    monkeypatch.setattr(service, "MAX_ATTACHMENTS", 1)
+    monkeypatch.setattr(attachments, "MAX_ATTACHMENTS", 1)
     headers = auth(world["alice"])
     proposal_id, _ = _draft(client, headers, world["challenge"], **COMPLETE)
     url = f"/api/v1/proposals/{proposal_id}/attachments"
@@ -682,3 +682,13 @@ def test_a_refusal_from_the_service_names_its_numbers_on_the_api(client, db, wor
     refused = client.post(url, files={"file": ("b.pdf", PDF, "application/pdf")}, headers=headers)
     assert refused.status_code == 422
     assert refused.json()["errors"] == [{"field": "file", "message": "A proposal has at most 1 attachments."}]
+
+
+def test_the_api_shapes_name_exactly_the_statuses_and_question_kinds_the_models_declare():
+    from typing import get_args
+
+    from app.proposals.models import STATUS_LABELS, ProposalStatus, QuestionKind
+    from app.proposals.schemas import Kind, Status
+
+    assert set(get_args(Status)) == {s.value for s in ProposalStatus} == set(STATUS_LABELS)
+    assert set(get_args(Kind)) == {k.value for k in QuestionKind}

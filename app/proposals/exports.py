@@ -34,7 +34,7 @@ from app.files import staging
 from app.files import types as file_types
 from app.i18n import N_
 from app.proposals import attachments, queries
-from app.proposals.models import QuestionKind
+from app.proposals.models import QuestionKind, status_label
 from app.proposals.queries import ChallengeProposals
 from app.security.actor import Actor
 
@@ -64,17 +64,6 @@ COLUMNS = (
     ("attachments", N_("Attachments")),
     ("eligibility_reason", N_("Reason for the eligibility decision")),
 )
-STATUS_LABELS = {
-    "draft": N_("Draft"),
-    "submitted": N_("Submitted"),
-    "withdrawn": N_("Withdrawn"),
-    "eligible": N_("Eligible"),
-    "ineligible": N_("Not eligible"),
-    "shortlisted": N_("Shortlisted"),
-    "selected": N_("Selected"),
-    "rejected": N_("Not selected"),
-    "waitlisted": N_("Waiting list"),
-}
 
 
 class NothingToExport(Conflict):
@@ -121,7 +110,7 @@ def export_csv(session: Session, actor: Actor, challenge: ChallengeView, *, sepa
         values: dict[str, Any] = {
             "proposal_id": view.proposal.id,
             "startup": view.startup.name,
-            "status": i18n.gettext(STATUS_LABELS[view.status]) if view.status in STATUS_LABELS else view.status,
+            "status": status_label(view.status),
             "receipt_number": latest.receipt_number,
             "version": latest.number,
             "submitted_at": local_time(latest.submitted_at, timezone),

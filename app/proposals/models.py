@@ -9,6 +9,7 @@ from sqlalchemy import JSON, CheckConstraint, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime, utcnow
+from app.i18n import N_, gettext
 
 
 class ProposalStatus(StrEnum):
@@ -21,6 +22,25 @@ class ProposalStatus(StrEnum):
     selected = "selected"
     rejected = "rejected"
     waitlisted = "waitlisted"
+
+
+# Each status's name, as every face shows it (in the reader's language): pages, exports.
+STATUS_LABELS: dict[str, str] = {
+    ProposalStatus.draft: N_("Draft"),
+    ProposalStatus.submitted: N_("Submitted"),
+    ProposalStatus.withdrawn: N_("Withdrawn"),
+    ProposalStatus.eligible: N_("Eligible"),
+    ProposalStatus.ineligible: N_("Not eligible"),
+    ProposalStatus.shortlisted: N_("Shortlisted"),
+    ProposalStatus.selected: N_("Selected"),
+    ProposalStatus.rejected: N_("Not selected"),
+    ProposalStatus.waitlisted: N_("Waiting list"),
+}
+
+
+def status_label(status: str) -> str:
+    """A status's name in the current language (an unknown one as it is)."""
+    return gettext(STATUS_LABELS[status]) if status in STATUS_LABELS else status
 
 
 class QuestionKind(StrEnum):

@@ -17,12 +17,14 @@ from app.errors import Conflict, DomainError, Invalid
 from app.files import staging
 from app.files import types as file_types
 from app.proposals import attachments, drafts, exports, forms, queries, questions, records, service
-from app.proposals.models import ProposalAttachment, QuestionKind
+from app.proposals import permissions as can
+from app.proposals.models import STATUS_LABELS, ProposalAttachment, QuestionKind
 from app.proposals.records import ProposalView
 from app.proposals.schemas import EligibilityDecision, ProposalCreate, QuestionCreate, QuestionUpdate
 from app.security.actor import Actor
 from app.security.bodylimit import streamed_upload
 from app.startups import service as startups
+from app.templating import environment
 from app.validation import RecordId, parse, whole_number
 from app.web import files as web_files
 from app.web.confirm import require_confirmation
@@ -33,7 +35,8 @@ from app.web.uploads import Refusal, upload_route
 
 router = APIRouter()
 
-STATUS_FILTERS = ("submitted", "eligible", "ineligible", "shortlisted", "selected", "rejected", "waitlisted")
+STATUS_FILTERS = tuple(can.REVIEWABLE)  # the statuses of the proposals the staff read
+environment.globals["PROPOSAL_STATUS_LABELS"] = STATUS_LABELS  # templates/proposals/_labels.html names statuses
 KINDS = tuple(k.value for k in QuestionKind)
 BOTH_CHANGED = "A teammate changed the same fields: choose what to keep for each one, then save. The rest is saved."
 PARTLY_SAVED = "Some fields are not saved yet: correct them below. Everything else is saved."
