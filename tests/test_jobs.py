@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -286,3 +286,36 @@ def test_on_sqlite_the_web_process_worker_runs_a_job_as_soon_as_its_request_comm
     assert CALLS == [{"failures": 0}]
     with open_session() as session:
         assert queued(session) == [("tests.flaky", {"failures": 0}, "succeeded", 1)]
+
+
+def test_medina_serve_runs_a_worker_in_each_web_process_on_sqlite_only(monkeypatch: pytest.MonkeyPatch, engine) -> None:
+    import uvicorn
+
+    from app import cli
+
+    started: list[bool] = []
+    monkeypatch.delenv("MEDINA_JOBS_IN_PROCESS", raising=False)
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: started.append(get_settings().jobs_in_process))
+    try:
+        cli.serve(host="127.0.0.1", port=8000, workers=2, reload=False)
+    finally:
+        os.environ.pop("MEDINA_JOBS_IN_PROCESS", None)
+        get_settings.cache_clear()
+    assert started == [engine.dialect.name == "sqlite"]
+
+
+def test_the_web_app_starts_its_worker_with_the_app_and_stops_it_with_the_app(app, monkeypatch) -> None:
+    from fastapi.testclient import TestClient
+
+    events: list[str] = []
+    monkeypatch.setattr(get_settings(), "jobs_in_process", True)
+
+    def start() -> Callable[[], None]:
+        events.append("started")
+        return lambda: events.append("stopped")
+
+    monkeypatch.setattr(runner, "start_in_process", start)
+    with TestClient(app) as client:
+        assert client.get("/healthz").status_code == 200
+        assert events == ["started"]
+    assert events == ["started", "stopped"]
