@@ -413,12 +413,14 @@ def submit_proposal(
     if problems:
         raise Invalid(problems, detail="The proposal cannot be submitted yet.")
     proposal = view.proposal
-    terms = session.exec(
-        select(ChallengeTerms).where(
-            ChallengeTerms.challenge_id == proposal.challenge_id,
-            ChallengeTerms.version == view.challenge.challenge.terms_version,
-        )
-    ).one()
+    terms = view.challenge.terms  # the current version's, read with the challenge
+    if terms is None or terms.version != view.challenge.challenge.terms_version:  # the view was read before the lock
+        terms = session.exec(
+            select(ChallengeTerms).where(
+                ChallengeTerms.challenge_id == proposal.challenge_id,
+                ChallengeTerms.version == view.challenge.challenge.terms_version,
+            )
+        ).one()
     accepted = challenge_terms.shown_to(terms, terms_language)
     # frozen once, by the first acceptance, even when many startups submit at the same moment
     session.execute(
