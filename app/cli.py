@@ -118,6 +118,9 @@ def worker(
     concurrency: Annotated[int, typer.Option(min=1, help="Jobs run at once")] = 1,
 ) -> None:
     """Run the job queue's workers (emails and the periodic housekeeping) until stopped (Ctrl+C, SIGTERM)."""
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if get_settings().resolved_database_url.startswith("sqlite"):
         from app.jobs import runner
 

@@ -65,6 +65,7 @@ def run_claimed(job: Job, tasks: dict[str, Task]) -> None:
         _finish(job, declared, traceback.format_exc(limit=5))
     else:
         _finish(job, declared, None)
+        log.info("job %s (%s) done", job.id, job.task)
 
 
 def _finish(job: Job, declared: Task | None, error: str | None) -> None:
