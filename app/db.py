@@ -165,19 +165,18 @@ def open_session(*, write: bool = True) -> Session:
     return session
 
 
-# GET pages that record something (the audit of an export): their transaction must be able to write. The ZIP
-# export is not one: it builds the archive in a read transaction, then records its audit in a new one.
-WRITING_READS = ("/proposals.csv",)
+def reads_that_write(request: Request) -> None:
+    """A route dependency for the reads that record something (the audit of an export, an API token's last use):
+    their transaction must be able to write. The faces say which routes those are (`dependencies=[...]` on the
+    route or its router, which FastAPI resolves before the endpoint's own parameters, hence before this
+    session dependency)."""
+    request.state.db_write = True
 
 
 def may_write(request: Request) -> bool:
-    """Whether the request's transaction may write, hence starts with BEGIN IMMEDIATE on SQLite. Reads with
-    an API token count as writes: they record the token's last use."""
-    if request.method not in SAFE_METHODS:
-        return True
-    if request.url.path.endswith(WRITING_READS):
-        return True
-    return request.url.path.startswith("/api/") and "authorization" in request.headers
+    """Whether the request's transaction may write, hence starts with BEGIN IMMEDIATE on SQLite: anything but a
+    GET, HEAD or OPTIONS, and the reads whose route depends on reads_that_write."""
+    return request.method not in SAFE_METHODS or getattr(request.state, "db_write", False)
 
 
 _slots: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]" = weakref.WeakKeyDictionary()

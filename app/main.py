@@ -20,6 +20,7 @@ from app import i18n
 from app.accounts import api as accounts_api
 from app.accounts import web as accounts_web
 from app.api import problems
+from app.api.deps import token_reads_write
 from app.audit import web as audit_web
 from app.challenges import api as challenges_api
 from app.challenges import web as challenges_web
@@ -143,7 +144,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def _api_router() -> APIRouter:
-    api = APIRouter(prefix=API_PREFIX, responses=problems.PROBLEM_RESPONSES)
+    api = APIRouter(prefix=API_PREFIX, responses=problems.PROBLEM_RESPONSES, dependencies=[Depends(token_reads_write)])
     api.include_router(accounts_api.router, tags=["accounts"])
     api.include_router(programmes_api.router, tags=["programmes"])
     api.include_router(challenges_api.router, tags=["challenges"])

@@ -153,3 +153,33 @@ def test_a_discarded_attempt_takes_its_files_and_its_after_commit_callbacks_with
     db.commit()
     run_after_commit(db)
     assert ran == [] and not path.exists()
+
+
+def test_the_reads_that_record_something_begin_a_transaction_that_may_write(shared_app, db, make):
+    """On SQLite a transaction that may write begins with BEGIN IMMEDIATE: the faces' routes say which reads record
+    something (the CSV export's audit, an API token's last use); other reads begin a read transaction."""
+    from fastapi.testclient import TestClient
+
+    from app.db import may_write
+    from tests.conftest import unit_of_work
+
+    application, unit = shared_app
+    challenge = make.published_challenge(make.organisation("partner"))
+    token = make.token(make.user(), "read")[1]
+    seen: dict[str, bool] = {}
+
+    def recording(request):
+        seen[request.url.path] = may_write(request)
+        yield from unit_of_work(request, db)
+
+    with unit.held_by(recording), TestClient(application, follow_redirects=False) as client:
+        client.get(f"/challenges/{challenge.id}/proposals.csv")
+        assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+        assert client.get("/api/v1/challenges").status_code == 401  # a read without a token records nothing
+        assert client.get("/challenges").status_code == 200
+    assert seen == {
+        f"/challenges/{challenge.id}/proposals.csv": True,
+        "/api/v1/me": True,
+        "/api/v1/challenges": False,
+        "/challenges": False,
+    }

@@ -9,13 +9,20 @@ from app.accounts import tokens
 from app.accounts.permissions import has_scope
 from app.accounts.service import build_actor
 from app.config import get_settings, site_url
-from app.db import SessionDep
+from app.db import SessionDep, reads_that_write
 from app.errors import Forbidden, RateLimited, Unauthenticated
 from app.security.actor import Actor
 from app.security.bodylimit import NO_TOKEN
 from app.security.ratelimit import SlidingWindowLimiter
 
 _limiter: SlidingWindowLimiter | None = None
+
+
+def token_reads_write(request: Request) -> None:
+    """The API's router dependency: a read with an API token records the token's last use, so its transaction
+    must be able to write (db.reads_that_write)."""
+    if "authorization" in request.headers:
+        reads_that_write(request)
 
 
 def limiter() -> SlidingWindowLimiter:

@@ -4,7 +4,7 @@ the sponsors' list, eligibility and exports, the challenge's extra questions."""
 from functools import partial
 from typing import Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from sqlmodel import Session
 from starlette.responses import Response
@@ -12,7 +12,7 @@ from starlette.responses import Response
 from app.challenges import service as challenges
 from app.challenges.service import ChallengeView
 from app.challenges.web import challenge_path
-from app.db import SessionDep, discard_attempt
+from app.db import SessionDep, discard_attempt, reads_that_write
 from app.errors import Conflict, DomainError, Invalid
 from app.files import staging
 from app.files import types as file_types
@@ -367,11 +367,13 @@ def challenge_proposals(
     )
 
 
-@router.get("/challenges/{challenge_id}/proposals.csv")
+@router.get("/challenges/{challenge_id}/proposals.csv", dependencies=[Depends(reads_that_write)])
 def challenge_proposals_csv(
     session: SessionDep, actor: SignedInDep, challenge_id: RecordId, separator: Literal["comma", "semicolon"] = "comma"
 ) -> Response:
-    """`separator=semicolon` is the form Excel opens in French and Arabic locales."""
+    """`separator=semicolon` is the form Excel opens in French and Arabic locales. The export records its audit in
+    the request's transaction, which must therefore be able to write (the ZIP export is built in a read
+    transaction and records its audit in a new one)."""
     challenge = challenges.get_challenge(session, actor, challenge_id)
     body = exports.export_csv(session, actor, challenge, separator=separator)
     suffix = "-excel" if separator == "semicolon" else ""
