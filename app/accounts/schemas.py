@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from app.accounts.models import OrgKind, Role
 from app.countries import CountryCode
 from app.validation import Email
 
@@ -12,8 +13,10 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 OrgName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=160)]
 Password = Annotated[str, StringConstraints(max_length=256)]
 Language = Literal["fr", "en", "ar"]
+# the API's schema names the values; they are OrgKind's and Role's (checked below)
 OrgKindName = Literal["city", "partner", "startup", "operator"]
 RoleName = Literal["admin", "member"]
+assert set(OrgKindName.__args__) == set(OrgKind) and set(RoleName.__args__) == set(Role)  # type: ignore[attr-defined]
 Scope = Literal["read", "write"]
 
 

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from app.challenges.models import THEMES
+from app.challenges.models import THEMES, ChallengeStatus
 
 Theme = Literal[
     "mobility",
@@ -23,6 +23,7 @@ Theme = Literal[
 ]
 assert set(Theme.__args__) == set(THEMES)  # type: ignore[attr-defined]
 Status = Literal["draft", "published", "closed", "awarded", "archived"]
+assert set(Status.__args__) == set(ChallengeStatus)  # type: ignore[attr-defined]
 Slug = Annotated[str, StringConstraints(max_length=80, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
 Markdown = Annotated[str, StringConstraints(max_length=20_000)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)]
