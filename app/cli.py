@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
     from sqlmodel import Session
 
-    from app.challenges.importer import ImportResult
+    from app.importer import ImportResult
 
 app = typer.Typer(help="Medina: open-innovation challenges for cities.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -243,7 +243,7 @@ def _import_or_fail(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from app.challenges.importer import ImportFailed, import_folder
+    from app.importer import ImportFailed, import_folder
 
     try:
         shown = str(folder.relative_to(Path.cwd())) if folder.is_absolute() else str(folder)

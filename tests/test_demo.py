@@ -6,10 +6,10 @@ from sqlmodel import Session, col, select
 
 from app import demo
 from app.accounts import service as accounts
-from app.challenges.importer import import_folder
 from app.challenges.models import Challenge
 from app.challenges.service import effective_status
 from app.cli import DEMO_PROGRAMME
+from app.importer import import_folder
 from app.proposals import queries as proposal_queries
 from app.proposals import service as proposals
 from app.proposals.models import Proposal, ProposalVersion

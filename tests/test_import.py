@@ -15,13 +15,13 @@ from sqlmodel import Session, col, func, select
 
 from app.accounts import service as accounts
 from app.audit.models import AuditEvent
-from app.challenges.importer import ImportFailed, import_folder, split_sections
 from app.challenges.models import Challenge, ChallengeChange, ChallengeSponsor, ChallengeTerms
 from app.challenges.terms import DEFAULT_IP_TERMS
 from app.datasets.models import Dataset, DatasetFile
 from app.db import make_engine
 from app.demo import ORGANISATIONS
 from app.files import staging
+from app.importer import ImportFailed, import_folder, split_sections
 from app.programmes.models import Programme, ProgrammePartner, ProgrammePhase
 from tests.dbutil import fresh_database_url
 
@@ -326,7 +326,7 @@ def test_every_problem_is_reported_at_once(db: Session, organisations: None, fol
 
 
 def test_a_merge_may_give_a_key_again_and_an_anchor_is_checked_once() -> None:
-    from app.challenges.importer import _load_yaml
+    from app.importer import _load_yaml
 
     merged = "base: &base {title: A, summary: B}\nchallenge:\n  <<: *base\n  title: C\n"
     assert _load_yaml("f.yaml", merged) == (

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from app.challenges.importer import ImportFailed, import_folder
 from app.challenges.models import Challenge, ChallengeChange
 from app.db import make_engine
+from app.importer import ImportFailed, import_folder
 from tests.dbutil import fresh_database_url
 from tests.test_import import DEMO, ROOT, edit, organisations, problems, snapshot
 

@@ -1,5 +1,8 @@
 """`medina import`: load a programme, its challenges and their datasets from a folder of files, idempotently.
 
+It sits above the domains (beside the pages and the CLI): it writes through the programmes', challenges' and
+datasets' services, and datasets build on challenges.
+
 The format is described in challenges/README.md: `programme.yaml`, one Markdown file per challenge with a
 YAML front matter, and a `data/` folder.
 
