@@ -8,6 +8,7 @@ after themselves."""
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from app import jobs
@@ -319,3 +321,34 @@ def test_the_web_app_starts_its_worker_with_the_app_and_stops_it_with_the_app(ap
         assert client.get("/healthz").status_code == 200
         assert events == ["started"]
     assert events == ["started", "stopped"]
+
+
+def test_on_sqlite_a_long_running_worker_outlives_a_database_error(monkeypatch, engine, caplog) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the SQLite runner")
+    stop = threading.Event()
+    looks: list[str] = []
+
+    def claim(now: object) -> None:
+        looks.append("look")
+        if len(looks) == 1:
+            raise OperationalError("SELECT", {}, Exception("database is locked"))
+        stop.set()
+
+    monkeypatch.setattr(runner, "claim", claim)
+    monkeypatch.setattr(runner, "POLL_SECONDS", 0.01)
+    runner.work(until_empty=False, concurrency=1, stop=stop)
+    assert looks == ["look", "look"]  # it looked again after the error
+    assert "could not reach the queue" in caplog.text
+
+
+def test_on_sqlite_worker_until_empty_fails_on_a_database_error(monkeypatch, engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the SQLite runner")
+
+    def claim(now: object) -> None:
+        raise OperationalError("SELECT", {}, Exception("no such table: job"))
+
+    monkeypatch.setattr(runner, "claim", claim)
+    with pytest.raises(OperationalError):
+        runner.work(until_empty=True, concurrency=2)

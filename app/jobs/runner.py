@@ -117,22 +117,45 @@ def work(*, until_empty: bool, concurrency: int, stop: threading.Event | None = 
     tasks = load_tasks()
     schedule = Schedule(tasks, utcnow())
 
+    def step() -> bool:
+        """Do one due job; False when none was due."""
+        if not until_empty:
+            schedule.queue_due(utcnow())
+        job = claim(utcnow())
+        if job is not None:
+            run_claimed(job, tasks)
+        return job is not None
+
     def loop() -> None:
         while not stop.is_set():
-            if not until_empty:
-                schedule.queue_due(utcnow())
-            job = claim(utcnow())
-            if job is not None:
-                run_claimed(job, tasks)
-            elif until_empty:
+            try:
+                busy = step()
+            except Exception:
+                if until_empty:  # a script wants the failure
+                    raise
+                # the database is away or busy beyond its timeout: a long-running worker waits and goes on
+                log.exception("the job worker could not reach the queue; trying again in %s s", POLL_SECONDS)
+                stop.wait(POLL_SECONDS)
+                continue
+            if busy:
+                continue
+            if until_empty:
                 return
-            else:
-                _wakeup.wait(POLL_SECONDS)
-                _wakeup.clear()
+            _wakeup.wait(POLL_SECONDS)
+            _wakeup.clear()
 
-    if threading.current_thread() is threading.main_thread():  # `medina worker`: SIGTERM stops it cleanly
-        signal.signal(signal.SIGTERM, lambda *_: _stop(stop))
-    threads = [threading.Thread(target=loop, name=f"medina-jobs-{n}", daemon=True) for n in range(concurrency)]
+    errors: list[BaseException] = []
+
+    def guarded_loop() -> None:
+        try:
+            loop()
+        except BaseException as exc:  # handed to the caller (`medina worker --until-empty` exits non-zero)
+            errors.append(exc)
+            _stop(stop)
+
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, lambda *_: _stop(stop)) if in_main else None  # SIGTERM: a clean stop
+    threads = [threading.Thread(target=guarded_loop, name=f"medina-jobs-{n}", daemon=True) for n in range(concurrency)]
     for thread in threads:
         thread.start()
     try:
@@ -143,6 +166,11 @@ def work(*, until_empty: bool, concurrency: int, stop: threading.Event | None = 
         _stop(stop)
         for thread in threads:
             thread.join()
+    finally:
+        if in_main and previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    if errors:
+        raise errors[0]
 
 
 def start_in_process() -> Callable[[], None]:
