@@ -98,11 +98,17 @@ def whole_number(value: object, *, max_digits: int = len(str(MAX_ID))) -> int | 
     return int(text) if text.isascii() and text.isdigit() and len(text) <= max_digits else None
 
 
+# an id as JSON Schema's "integer" allows it, written as a whole number: 2, or 2.0 (a client serialising numbers
+# as floats sends that)
+WHOLE_ID = re.compile(r"([0-9]+)(?:\.0+)?")
+
+
 def id_or_slug(value: str) -> int | str | None:
-    """A record named in a list filter by its id or its short name: the id when `value` is ASCII digits, the
+    """A record named in a list filter by its id or its short name: the id when `value` is a whole number, the
     slug otherwise; None when it can be neither (an id out of range, a malformed slug), which no record is."""
-    if value.isascii() and value.isdigit():
-        number = whole_number(value)
+    digits = WHOLE_ID.fullmatch(value)
+    if digits:
+        number = whole_number(digits.group(1))
         return number if number is not None and 1 <= number <= MAX_ID else None
     return value if len(value) <= SLUG_MAX_LENGTH and SLUG.fullmatch(value) else None
 

@@ -82,6 +82,7 @@ def world(db: Session, make: Factory) -> dict:
 def test_id_or_slug_reads_ascii_ids_in_range_and_well_formed_slugs() -> None:
     assert id_or_slug("1") == 1 and id_or_slug(str(MAX_ID)) == MAX_ID and id_or_slug("007") == 7
     assert id_or_slug("lydec") == "lydec" and id_or_slug("2017-casa") == "2017-casa"
+    assert id_or_slug("2.0") == 2 and id_or_slug("2.5") is None and id_or_slug("2.") is None  # JSON's integer 2.0
     for value in (*TOO_BIG, *NOT_AN_ID_OR_SLUG, ""):
         assert id_or_slug(value) is None, value
 
