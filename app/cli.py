@@ -146,7 +146,7 @@ def user_create(
     from app.accounts import service as accounts
     from app.accounts.models import OrgKind, Role
     from app.accounts.schemas import OrganisationCreate, StartupRegistration
-    from app.db import open_session
+    from app.db import commit, open_session
 
     _check_field("email", email, StartupRegistration, "email")
     _check_field("--name", name, StartupRegistration, "name")
@@ -179,7 +179,7 @@ def user_create(
         except Invalid as exc:
             session.rollback()
             _fail(_explain(exc), 1)
-        session.commit()
+        commit(session)
     typer.echo(f"created user {email}" + (f" ({role} of {org})" if org else ""))
 
 
@@ -193,7 +193,7 @@ def token_create(
     from app.accounts import service as accounts
     from app.accounts import tokens
     from app.accounts.schemas import TokenCreate
-    from app.db import open_session
+    from app.db import commit, open_session
     from app.validation import parse
 
     if scope not in ("read", "write"):
@@ -205,7 +205,7 @@ def token_create(
             _fail(f"no active user with email {email}", 1)
         actor = accounts.build_actor(session, user)
         _, secret = tokens.create_token(session, actor, parse(TokenCreate, {"name": name, "scope": scope}))
-        session.commit()
+        commit(session)
     typer.echo(secret)
 
 
@@ -215,7 +215,7 @@ def demo(
 ) -> None:
     """Load the demo organisations and accounts, and import the demo programme (idempotent)."""
     from app import demo as demo_data
-    from app.db import open_session
+    from app.db import commit, open_session
 
     with open_session() as session:
         if if_empty and not demo_data.database_is_empty(session):
@@ -224,7 +224,7 @@ def demo(
             result = demo_data.load(session)
             imported = _import_or_fail(session, DEMO_PROGRAMME)
             demo_data.load_proposals(session)
-            session.commit()
+            commit(session)
             typer.echo(
                 f"demo loaded: {result.created_organisations} organisations and {result.created_users} users created"
             )
@@ -243,6 +243,7 @@ def _import_or_fail(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from app.db import commit
     from app.importer import ImportFailed, import_folder
 
     try:
@@ -272,7 +273,7 @@ def _import_or_fail(
             session.rollback()
             result.discard_files()
         else:
-            session.commit()
+            commit(session)
     except ImportFailed as exc:
         session.rollback()
         for problem in exc.problems:

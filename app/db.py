@@ -127,6 +127,13 @@ def run_after_commit(session: Session) -> None:
             log.exception("after-commit callback %r failed", callback)
 
 
+def commit(session: Session) -> None:
+    """Commit, then run what waited for the commit (after_commit): for the commands, which have no request's
+    unit of work to do it (a file a re-import replaced is removed only then)."""
+    session.commit()
+    run_after_commit(session)
+
+
 def discard_attempt(session: Session) -> None:
     """Undo what the request attempted, before it answers with its form again and the errors (or ends in one):
     roll its transaction back — files moved into place go with it (app/files/staging.py listens to the

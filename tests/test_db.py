@@ -183,3 +183,23 @@ def test_the_reads_that_record_something_begin_a_transaction_that_may_write(shar
         "/api/v1/challenges": False,
         "/challenges": False,
     }
+
+
+def test_a_command_s_commit_runs_what_waited_for_it(tmp_path):
+    """The commands commit with db.commit: what waited for the commit (a replaced file's removal) runs then, and
+    not before; the request's unit of work does the same for the faces."""
+    from sqlmodel import Session
+
+    from app.db import after_commit, commit
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'c.db'}")
+    ran: list[str] = []
+    with Session(engine) as session:
+        session.execute(text("CREATE TABLE t (x INTEGER)"))
+        after_commit(session, lambda: ran.append("after"))
+        assert ran == []
+        commit(session)
+        assert ran == ["after"]
+        commit(session)  # a callback runs once
+        assert ran == ["after"]
+    engine.dispose()
