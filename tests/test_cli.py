@@ -1,12 +1,13 @@
-"""The `medina` command, run as a real subprocess against its own fresh database (a SQLite file, or a
-PostgreSQL database when MEDINA_TEST_DATABASE_URL is set): exit codes, messages, what the database holds."""
+"""The `medina` command, run as a process of its own against its own fresh database (a SQLite file, or a
+PostgreSQL database when MEDINA_TEST_DATABASE_URL is set): exit codes, messages, what the database holds. Each
+command runs in a fork of a process that imported the command line once (tests/forkserver.py); the console
+script itself is run as a new process by tests/test_import.py and tests/test_jobs.py."""
 
 import hashlib
 import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 from app.db import make_engine
 from tests.dbutil import fresh_database_url
+from tests.forkserver import ForkServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,21 +30,11 @@ class Cli:
     env: dict[str, str]
     engine: Engine
     tmp: Path
+    forks: ForkServer
 
     def run(self, *args: str | bytes, stdin: str | bytes | None = None) -> subprocess.CompletedProcess[str]:
         """Run `medina` with these arguments and standard input; bytes go as they are (not UTF-8, say)."""
-        done = subprocess.run(
-            [sys.executable, "-c", "from app.cli import main; main()", *args],
-            input=stdin.encode() if isinstance(stdin, str) else (stdin or b""),
-            env=self.env,
-            cwd=ROOT,
-            capture_output=True,
-            timeout=120,
-            check=False,
-        )
-        return subprocess.CompletedProcess(
-            done.args, done.returncode, done.stdout.decode(errors="replace"), done.stderr.decode(errors="replace")
-        )
+        return self.forks.run(list(args), stdin.encode() if isinstance(stdin, str) else (stdin or b""))
 
     def scalar(self, sql: str, **params: object) -> Any:
         with self.engine.connect() as conn:
@@ -77,10 +69,11 @@ def cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
     }
     env.pop("MEDINA_SMTP_URL", None)
     engine = make_engine(url, pool_size=2)
-    runner = Cli(url=url, env=env, engine=engine, tmp=tmp)
-    result = runner.run("db", "upgrade")
-    assert result.returncode == 0, result.stderr
-    yield runner
+    with ForkServer(env, ROOT) as forks:
+        runner = Cli(url=url, env=env, engine=engine, tmp=tmp, forks=forks)
+        result = runner.run("db", "upgrade")
+        assert result.returncode == 0, result.stderr
+        yield runner
     engine.dispose()
 
 
