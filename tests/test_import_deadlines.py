@@ -5,7 +5,6 @@ and the way out, and changes nothing; `--move-deadlines` is the explicit excepti
 import os
 import shutil
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from app.challenges.models import Challenge, ChallengeChange
 from app.db import make_engine
 from app.importer import ImportFailed, import_folder
 from tests.dbutil import fresh_database_url
+from tests.forkserver import ForkServer
 from tests.test_import import DEMO, ROOT, edit, organisations, problems, snapshot
 
 __all__ = ["organisations"]  # the fixture, used by name
@@ -112,20 +112,17 @@ def test_a_draft_or_a_new_challenge_takes_the_files_deadline_whatever_it_is(
     assert import_folder(db, folder).challenges_updated == ["tram-rabattement-bus"]
 
 
-def test_medina_import_refuses_a_moved_deadline_and_takes_it_with_move_deadlines(tmp_path: Path) -> None:
+def test_medina_import_refuses_a_moved_deadline_and_takes_it_with_move_deadlines(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     url = fresh_database_url(f"deadlines_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}", tmp_path)
     env = {**os.environ, "MEDINA_DATABASE_URL": url, "MEDINA_DATA_DIR": str(tmp_path / "data"), "MEDINA_ENV": "test"}
 
+    forks = ForkServer(env, ROOT)  # each command a process of its own, as tests/test_cli.py runs them
+    request.addfinalizer(forks.close)
+
     def medina(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-c", "from app.cli import main; main()", *args],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        return forks.run(list(args), b"")
 
     assert medina("db", "upgrade").returncode == 0
     assert medina("demo").returncode == 0

@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from app.config import get_settings
-from app.db import open_session, utcnow
+from app.db import commit, open_session, utcnow
 from app.jobs.registry import Task, load_tasks, run
 
 SCHEMA_VERSION = "3.10.0"  # the procrastinate release whose schema migrations/procrastinate/ holds
@@ -73,7 +73,7 @@ STALLED_SECONDS = 120  # a worker beats every 10 s
 def _retry_stalled_job(timestamp: int | None = None) -> None:
     with open_session() as session:
         retry_stalled(session)
-        session.commit()
+        commit(session)
 
 
 def retry_stalled(session: Session) -> int:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.config import get_settings
-from app.db import after_commit
+from app.db import after_commit, commit
 from app.jobs import postgres, runner
 from app.jobs.models import Job
 from app.jobs.registry import Task
@@ -39,4 +39,4 @@ def enqueue(session: Session, declared: Task, **arguments: Any) -> None:
 
 def _run_on(session: Session, declared: Task, arguments: dict[str, Any]) -> None:
     declared(session, **arguments)
-    session.commit()
+    commit(session)

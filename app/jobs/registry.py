@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.db import open_session
+from app.db import commit, open_session
 
 # Modules that declare tasks: a worker imports them all before it takes a job.
 TASK_MODULES = ("app.jobs.housekeeping", "app.notifications.service")
@@ -63,7 +63,8 @@ def load_tasks() -> dict[str, Task]:
 
 
 def run(declared: Task, arguments: dict[str, Any]) -> None:
-    """Run one job in its own unit of work: committed when the task returns, rolled back when it raises."""
+    """Run one job in its own unit of work: committed when the task returns (then what waited for the commit
+    runs), rolled back when it raises."""
     with open_session() as session:
         declared(session, **arguments)
-        session.commit()
+        commit(session)
