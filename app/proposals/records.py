@@ -236,19 +236,20 @@ def get_proposal(
     session: Session, actor: Actor, proposal_id: int, *, now: datetime | None = None, for_submission: bool = False
 ) -> ProposalView:
     """A proposal the actor may see; NotFound for everyone else (other startups, staff before the deadline).
-    `for_submission`: the challenge's row is share-locked and the proposal's locked before the rest is read
-    (see lock_for_submission), so that the view is the one a submission checks."""
+    `for_submission`: for its startup's members, the challenge's row is share-locked and the proposal's locked
+    before the rest is read (see lock_for_submission), so that the view is the one a submission checks."""
     now = now or utcnow()
     proposal = session.get(Proposal, proposal_id)
     if proposal is None:
         raise NotFound()
-    if for_submission:
+    locked = for_submission and can.is_startup_member(actor, proposal)  # only its startup submits: nobody else locks
+    if locked:
         lock_for_submission(session, proposal)
     challenge = challenges.get_challenge(session, actor, proposal.challenge_id)
     if not can.can_view_proposal(actor, proposal, challenge.challenge, staff=challenge.is_staff(actor), now=now):
         raise NotFound()
     view = views_of(session, actor, [proposal], {challenge.challenge.id or 0: challenge}, now)[0]
-    view.locked = for_submission
+    view.locked = locked
     return view
 
 
