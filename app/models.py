@@ -2,6 +2,7 @@
 
 from app.accounts.models import (  # noqa: F401
     ApiToken,
+    FormerMembership,
     Invitation,
     LoginAttempt,
     Membership,
@@ -21,6 +22,18 @@ from app.challenges.models import (  # noqa: F401
 )
 from app.datasets.models import Dataset, DatasetField, DatasetFile  # noqa: F401
 from app.jobs.models import Job  # noqa: F401
+from app.jury.models import (  # noqa: F401
+    JuryAssignment,
+    JuryBid,
+    JuryConflict,
+    JuryCriterion,
+    JuryEntry,
+    JuryReview,
+    JuryReviewVersion,
+    JuryRound,
+    Juror,
+    PitchSlot,
+)
 from app.notifications.models import OutboxMessage  # noqa: F401
 from app.programmes.models import Programme, ProgrammePartner, ProgrammePhase  # noqa: F401
 from app.proposals.models import (  # noqa: F401

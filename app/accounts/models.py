@@ -81,6 +81,18 @@ class Membership(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
+class FormerMembership(SQLModel, table=True):
+    """That a user was a member of an organisation until a date: a juror who was a startup's member stays
+    conflicted with it."""
+
+    __tablename__ = "former_membership"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
+    ended_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
 class Invitation(SQLModel, table=True):
     """A single-use, expiring link that lets someone join an organisation with a role."""
 

@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 from app.accounts import permissions as can
 from app.accounts.models import (
     EmailConfirmation,
+    FormerMembership,
     Invitation,
     Membership,
     Organisation,
@@ -449,6 +450,7 @@ def remove_member(session: Session, actor: Actor, membership_id: int) -> None:
     if membership.role == Role.admin and _admin_count(session, organisation.id or 0) <= 1:
         raise Conflict("An organisation needs at least one admin.")
     session.delete(membership)
+    session.add(FormerMembership(user_id=membership.user_id, organisation_id=membership.organisation_id))
     audit.record(
         session,
         "membership.removed",

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from app.db import commit, open_session
 
 # Modules that declare tasks: a worker imports them all before it takes a job.
-TASK_MODULES = ("app.jobs.housekeeping", "app.notifications.service")
+TASK_MODULES = ("app.jobs.housekeeping", "app.notifications.service", "app.jury.service")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""The jury: rounds, criteria, jurors, conflicts, assignments and reviews."""
