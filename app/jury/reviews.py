@@ -216,10 +216,10 @@ def visible_reviews(
         .join(JuryEntry, col(JuryEntry.id) == JuryAssignment.entry_id)
         .join(Proposal, col(Proposal.id) == JuryEntry.proposal_id)
         .join(Juror, col(Juror.id) == JuryAssignment.juror_id)
-        .where(JuryAssignment.round_id == view.id, JuryReview.status != ReviewStatus.draft)
+        .where(col(JuryAssignment.round_id) == view.id, col(JuryReview.status) != ReviewStatus.draft)
     )
     if entry_id is not None:
-        query = query.where(JuryEntry.id == entry_id)
+        query = query.where(col(JuryEntry.id) == entry_id)
     rows = session.execute(query.order_by(col(JuryEntry.id), col(JuryReview.id))).tuples().all()
     conflicted = reader_conflicts(session, actor, {startup for _, _, _, startup, _ in rows})
     mine = own_statuses(session, view) if not view.staff else {}

@@ -30,13 +30,15 @@ class CriterionIn(BaseModel):
     weight: Annotated[float, Field(gt=0, le=100)] = 1.0
     min: Score = 0
     max: Score = 5
-    step: Literal[0.5, 1] = 1
+    step: Annotated[float, Field(description="1: whole points; 0.5: half points")] = 1
     comment_required: bool = False
 
     @model_validator(mode="after")
     def _scale(self) -> "CriterionIn":
         if self.min >= self.max:
             raise ValueError("The scale's minimum must be below its maximum.")
+        if self.step not in (0.5, 1):
+            raise ValueError("Score in whole points (1) or half points (0.5).")
         return self
 
 
