@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from app.accounts import service as accounts
 from app.accounts.models import Organisation, OrgKind, Role, User
-from app.challenges.models import ChallengeStatus
+from app.challenges.models import Challenge, ChallengeStatus
 from app.db import utcnow
 from app.security.passwords import hash_password
 
@@ -30,6 +30,8 @@ ORGANISATIONS = [
     ("lafargeholcim", "LafargeHolcim Maroc", OrgKind.partner, "Casablanca", "MA", None),
     ("wayz", "Wayz Mobility (demo startup)", OrgKind.startup, "Casablanca", "MA", None),
     ("aquasense", "AquaSense (demo startup)", OrgKind.startup, "Rabat", "MA", None),
+    ("luminour", "LumiNour (demo startup)", OrgKind.startup, "Casablanca", "MA", None),
+    ("casalux", "CasaLux (demo startup)", OrgKind.startup, "Mohammedia", "MA", None),
 ]
 
 ACCOUNTS = [
@@ -42,6 +44,9 @@ ACCOUNTS = [
     ("startup@medina.test", "Amine Wayz", "wayz", Role.admin, False),
     ("startup2@medina.test", "Leila AquaSense", "aquasense", Role.admin, False),
     ("startup3@medina.test", "Omar AquaSense", "aquasense", Role.member, False),
+    ("startup4@medina.test", "Yasmine LumiNour", "luminour", Role.admin, False),
+    ("startup5@medina.test", "Hamza CasaLux", "casalux", Role.admin, False),
+    ("jury@medina.test", "Hind Benali (experte invitée)", None, None, False),
 ]
 
 AQUASENSE_PROFILE = {
@@ -105,7 +110,6 @@ def load(session: Session) -> DemoResult:
 def load_proposals(session: Session) -> None:
     """AquaSense's profile and a draft proposal to the water-leaks challenge, written by its two members, and
     the closed street-lighting call (idempotent). Needs the demo programme imported."""
-    from app.challenges.models import Challenge
     from app.proposals import service as proposals
     from app.proposals.models import Proposal
     from app.proposals.schemas import ProposalCreate
@@ -139,7 +143,6 @@ def load_closed_call(session: Session) -> None:
     AquaSense submitted proposals before it, and the city found Wayz's eligible, so that the sponsors' side
     after the deadline shows at once (idempotent). The submissions are history, loaded through the proposals
     service at the times they happened; the eligibility decision is taken now, after the deadline."""
-    from app.challenges.models import Challenge
     from app.proposals import records as proposal_records
     from app.proposals import service as proposals
     from app.proposals.models import Proposal, ProposalStatus
@@ -166,25 +169,126 @@ def load_closed_call(session: Session) -> None:
         view = proposal_records.get_proposal(session, actor, view.proposal.id or 0, now=then)
         proposals.submit_proposal(session, actor, view, accept_terms=True, now=then)
     city = accounts.get_user_by_email(session, "city@medina.test")
-    wayz = session.exec(
+    if city is None or utcnow() < challenge.deadline:
+        return
+    actor = accounts.build_actor(session, city, ip=None)
+    waiting = session.exec(
         select(Proposal)
         .join(Organisation, col(Organisation.id) == Proposal.startup_id)
-        .where(Proposal.challenge_id == challenge.id, Organisation.slug == "wayz")
-    ).first()
-    if (
-        city is not None
-        and wayz is not None
-        and wayz.status == ProposalStatus.submitted
-        and utcnow() >= challenge.deadline
-    ):
-        actor = accounts.build_actor(session, city, ip=None)
-        view = proposal_records.get_proposal(session, actor, wayz.id or 0)
+        .where(
+            Proposal.challenge_id == challenge.id,
+            Proposal.status == ProposalStatus.submitted,
+            col(Organisation.slug).in_(ELIGIBLE_LIGHTING),
+        )
+    ).all()
+    for proposal in waiting:
+        view = proposal_records.get_proposal(session, actor, proposal.id or 0)
         proposals.decide_eligibility(session, actor, view, EligibilityDecision(eligible=True))
+    load_jury(session, challenge)
+
+
+# The startups the city found eligible for the street-lighting call (AquaSense's proposal waits for its check).
+ELIGIBLE_LIGHTING = ("wayz", "luminour", "casalux")
+# The lighting call's written pre-selection: its jurors (an outside expert and two partners' staff), and a
+# conflict of interest one of them declared.
+LIGHTING_JURORS = ("jury@medina.test", "lydec@medina.test", "tram@medina.test")
+LIGHTING_CONFLICT = ("tram@medina.test", "casalux", "Mon beau-frère est associé de CasaLux.")
+
+
+def load_jury(session: Session, challenge: Challenge) -> None:
+    """The lighting call's selection under way (idempotent): an open written round with DataCity's criteria,
+    the eligible proposals entered, three jurors assigned automatically around a declared conflict, one
+    review already submitted; and the auditions round in draft. The city, lead sponsor, runs it."""
+    from app.challenges import service as challenges
+    from app.i18n import compile_catalogues, get_language, set_language
+    from app.jury import assignments, jurors, reviews
+    from app.jury import service as jury
+    from app.jury.models import JuryRound
+    from app.jury.records import get_assignment, get_managed_round, get_round
+    from app.jury.schemas import ConflictIn, EntriesIn, JurorIn, ReviewIn, RoundCreate
+
+    if session.exec(select(JuryRound.id).where(JuryRound.challenge_id == challenge.id)).first():
+        return
+    city = accounts.get_user_by_email(session, "city@medina.test")
+    assert city is not None
+    staff = accounts.build_actor(session, city, ip=None)
+    view = challenges.get_challenge(session, staff, challenge.id or 0)
+    now = utcnow()
+    compile_catalogues()  # the command line builds no app, which compiles them at start-up
+    asked = get_language()
+    set_language("fr")  # the criteria's names and guidance, as the city writes them
+    try:
+        written = jury.create_round(
+            session,
+            staff,
+            view,
+            RoundCreate(
+                name="Présélection sur dossier",
+                kind="written",
+                opens_at=now - timedelta(days=1),
+                closes_at=now + timedelta(days=12),
+                reviews_per_proposal=3,
+                others_visible="after_own",
+                preset="datacity",
+            ),
+        )
+        jury.create_round(
+            session,
+            staff,
+            view,
+            RoundCreate(
+                name="Auditions",
+                kind="audition",
+                opens_at=now + timedelta(days=15),
+                closes_at=now + timedelta(days=16),
+                reviews_per_proposal=3,
+                others_visible="after_close",
+                preset="datacity",
+            ),
+        )
+    finally:
+        set_language(asked)
+    jury.add_entries(
+        session, staff, written, EntriesIn(proposals=[p.id or 0 for p in jury.candidates(session, written)])
+    )
+    for email in LIGHTING_JURORS:
+        user = accounts.get_user_by_email(session, email)
+        if user is not None:
+            jurors.add_juror(session, staff, written, JurorIn(user=user.id, themes=["energy", "public_space"]))
+    written = jury.open_round(session, staff, written)
+    email, slug, reason = LIGHTING_CONFLICT
+    karim = accounts.get_user_by_email(session, email)
+    startup = session.exec(select(Organisation).where(Organisation.slug == slug)).first()
+    if karim is not None and startup is not None:  # Karim declares it himself, on his jury page
+        seat = accounts.build_actor(session, karim, ip=None)
+        jurors.declare_conflict(
+            session, seat, get_round(session, seat, written.id), ConflictIn(startup=startup.id or 0, reason=reason)
+        )
+    assignments.assign(session, staff, get_managed_round(session, staff, written.id))
+    nadia = accounts.get_user_by_email(session, "lydec@medina.test")
+    if nadia is not None:
+        actor = accounts.build_actor(session, nadia, ip=None)
+        mine = assignments.list_assignments(session, actor, get_round(session, actor, written.id))
+        if mine:
+            task = get_assignment(session, actor, mine[0].id)
+            scores = {str(c.id): score for c, score in zip(task.round.criteria, (4, 3, 3, 5, 4), strict=False)}
+            reviews.save_review(
+                session,
+                actor,
+                task,
+                ReviewIn(
+                    scores=scores,
+                    comment="Une équipe solide et un plan d'expérimentation réaliste ; "
+                    "précisez le coût par candélabre.",
+                    note="À comparer avec LumiNour sur le coût de pose.",
+                    submit=True,
+                ),
+            )
 
 
 def describe() -> str:
     lines = [f"Demo accounts (password for all: {DEMO_PASSWORD}):"]
     for email, name, slug, role, is_admin in ACCOUNTS:
-        what = "platform admin" if is_admin else f"{role} of {slug}"
+        what = "platform admin" if is_admin else f"{role} of {slug}" if slug else "juror (no organisation)"
         lines.append(f"  {email:<24} {name} — {what}")
     return "\n".join(lines)

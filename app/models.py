@@ -23,6 +23,7 @@ from app.challenges.models import (  # noqa: F401
 from app.datasets.models import Dataset, DatasetField, DatasetFile  # noqa: F401
 from app.jobs.models import Job  # noqa: F401
 from app.jury.models import (  # noqa: F401
+    Juror,
     JuryAssignment,
     JuryBid,
     JuryConflict,
@@ -31,7 +32,6 @@ from app.jury.models import (  # noqa: F401
     JuryReview,
     JuryReviewVersion,
     JuryRound,
-    Juror,
     PitchSlot,
 )
 from app.notifications.models import OutboxMessage  # noqa: F401

@@ -27,13 +27,43 @@ def test_the_demo_has_a_closed_call_with_submitted_proposals_for_the_sponsors(db
     lighting = db.exec(select(Challenge).where(Challenge.slug == "eclairage-hay-hassani")).one()
     assert effective_status(lighting) == "closed"
     rows = db.exec(select(Proposal).where(Proposal.challenge_id == lighting.id).order_by(col(Proposal.id))).all()
-    assert sorted(p.status for p in rows) == ["eligible", "submitted"]
+    assert sorted(p.status for p in rows) == ["eligible", "eligible", "eligible", "submitted"]
     versions = db.exec(select(ProposalVersion).where(col(ProposalVersion.proposal_id).in_([p.id for p in rows])))
     assert all(v.submitted_at < lighting.deadline for v in versions)  # submitted in time, as history
 
     city = accounts.build_actor(db, accounts.get_user_by_email(db, "city@medina.test"))
     view = proposal_queries.challenge_proposals(db, city, proposals.challenges.get_challenge(db, city, lighting.id))
-    assert view.reviewable and len(view.proposals) == 2  # the sponsor reads them now
+    assert view.reviewable and len(view.proposals) == 4  # the sponsor reads them now
 
     _load(db)
-    assert len(db.exec(select(Proposal).where(Proposal.challenge_id == lighting.id)).all()) == 2
+    assert len(db.exec(select(Proposal).where(Proposal.challenge_id == lighting.id)).all()) == 4
+
+
+def test_the_demo_has_an_open_round_that_a_newcomer_juror_can_score_at_once(db: Session) -> None:
+    from app.jury import assignments, jurors
+    from app.jury.models import JuryRound
+    from app.jury.records import get_round, seated_rounds
+
+    _load(db)
+    lighting = db.exec(select(Challenge).where(Challenge.slug == "eclairage-hay-hassani")).one()
+    rounds = db.exec(select(JuryRound).where(JuryRound.challenge_id == lighting.id).order_by(JuryRound.position)).all()
+    assert [(r.name, r.status) for r in rounds] == [("Présélection sur dossier", "open"), ("Auditions", "draft")]
+    hind = accounts.build_actor(db, accounts.get_user_by_email(db, "jury@medina.test"))
+    [seat] = seated_rounds(db, hind)
+    assert seat.accepts_reviews and next(c.name for c in seat.criteria) == "Équipe"
+    mine = assignments.list_assignments(db, hind, get_round(db, hind, seat.id))
+    assert len(mine) == 3 and {a.status for a in mine} == {"pending"}  # three proposals to score, none started
+    city = accounts.build_actor(db, accounts.get_user_by_email(db, "city@medina.test"))
+    staff_view = get_round(db, city, seat.id)
+    [conflict] = jurors.list_conflicts(db, city, staff_view)
+    assert (conflict.juror.email, conflict.startup.slug, conflict.conflict.source) == (
+        "tram@medina.test",
+        "casalux",
+        "declared",
+    )
+    karim = next(p for p in assignments.progress(db, city, staff_view)[0] if p.juror.email == "tram@medina.test")
+    assert karim.assigned == 2  # every entry but CasaLux's
+    assert sum(p.submitted for p in assignments.progress(db, city, staff_view)[0]) == 1
+
+    _load(db)  # idempotent
+    assert len(db.exec(select(JuryRound).where(JuryRound.challenge_id == lighting.id)).all()) == 2

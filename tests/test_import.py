@@ -372,7 +372,7 @@ def test_medina_import_and_demo_from_the_command_line(tmp_path: Path) -> None:
 
     first = medina("demo")
     assert first.returncode == 0, first.stderr
-    assert "demo loaded: 9 organisations and 8 users created" in first.stdout
+    assert "demo loaded: 11 organisations and 11 users created" in first.stdout
     assert "programme casablanca-2017: created" in first.stdout
     assert "challenges: 7 created, 0 updated, 0 unchanged" in first.stdout
     assert "operator@medina.test" in first.stdout

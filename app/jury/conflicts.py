@@ -13,18 +13,21 @@ startups; `conflicted_startups` is its SQL form for one person (the startups the
 tests/test_jury_conflicts.py checks that the two agree.
 """
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Select, func, union
 from sqlmodel import Session, col, select
 
 from app.accounts.models import FormerMembership, Membership, User
+from app.i18n import N_
 from app.jury.models import ConflictSource, JuryConflict
 
-# Domains anyone can have an address at: sharing one says nothing about a tie to a startup.
+# Domains anyone can have an address at: sharing one says nothing about a tie to a startup. `medina.test` is the
+# demo's: every demo account has an address there, whatever its organisation (app/demo.py).
 PUBLIC_MAIL_PROVIDERS = frozenset(
     {
+        "medina.test",
         "aol.com", "free.fr", "gmail.com", "gmx.com", "gmx.de", "gmx.fr", "googlemail.com", "hotmail.com",
         "hotmail.fr", "icloud.com", "laposte.net", "live.com", "live.fr", "mac.com", "mail.com", "mail.ru",
         "me.com", "menara.ma", "msn.com", "neuf.fr", "orange.fr", "outlook.com", "outlook.fr", "proton.me",
@@ -49,8 +52,13 @@ class Conflict:
     user_id: int
     startup_id: int
     source: str  # ConflictSource
-    reason: str
+    reason: str  # as declared, or the message id of an automatic conflict's reason (with its variables)
     declared: JuryConflict | None = None
+    variables: tuple[tuple[str, str], ...] = ()
+
+    def reason_in(self, translate: Callable[..., str]) -> str:
+        """The reason as a reader is shown it: a declared reason as written, an automatic one translated."""
+        return self.reason if self.declared is not None else translate(self.reason, **dict(self.variables))
 
 
 @dataclass
@@ -73,9 +81,9 @@ class ConflictFacts:
 
 
 # The reasons of automatic conflicts, as message ids (the faces translate them).
-WAS_MEMBER = "Member of the startup"
-FORMER_MEMBER = "Former member of the startup"
-SAME_DOMAIN = "Same email domain as a member of the startup (%(domain)s)"
+WAS_MEMBER = N_("Member of the startup")
+FORMER_MEMBER = N_("Former member of the startup")
+SAME_DOMAIN = N_("Same email domain as a member of the startup (%(domain)s)")
 
 
 def facts_for(session: Session, users: Iterable[User], startup_ids: Collection[int]) -> ConflictFacts:
@@ -110,7 +118,15 @@ def facts_for(session: Session, users: Iterable[User], startup_ids: Collection[i
         domain = telling_domain(user.email)
         for startup_id in sorted(domains.get(domain or "", ())):
             if not any(c.reason == WAS_MEMBER for c in facts.pairs.get((user_id, startup_id), [])):
-                facts.add(Conflict(user_id, startup_id, ConflictSource.automatic, SAME_DOMAIN % {"domain": domain}))
+                facts.add(
+                    Conflict(
+                        user_id,
+                        startup_id,
+                        ConflictSource.automatic,
+                        SAME_DOMAIN,
+                        variables=(("domain", domain or ""),),
+                    )
+                )
     return facts
 
 
