@@ -2,9 +2,11 @@
 
 Roles: see tests/matrix/__init__.py (startup A's admin and a plain member, another startup, the challenge's
 sponsor, another partner, a member and an admin of the programme's operator, a member of an unrelated
-operator, a platform admin). HTML requests carry a valid CSRF token and Origin; API requests a write-scoped
-bearer token (none for anonymous). The world is built once per module (see Stage); each (route, role) case
-runs in a savepoint rolled back after it.
+operator, a platform admin; and the jury's: a juror from a partner that sponsors nothing, a juror conflicted
+with startup A by email domain, a juror of another round only, an outside expert invited by email). HTML
+requests carry a valid CSRF token and Origin; API requests a write-scoped bearer token (none for anonymous).
+The world is built once per module (see Stage); each (route, role) case runs in a savepoint rolled back after
+it.
 """
 
 import importlib
@@ -176,17 +178,24 @@ def build_world(db: Session, make: factories.Factory) -> World:
     startup_a = make.organisation("startup")
     organisations = {
         kind: make.organisation(kind.split("_")[-1] if kind != "startup_b" else "startup")
-        for kind in ("startup_b", "partner", "other_partner", "operator")
+        for kind in ("startup_b", "partner", "other_partner", "jury_partner", "operator")
     }
+    # each startup's people have addresses at a domain of their own: everyone else's share example.org, which
+    # would tie them all to both startups (a conflict of interest by email domain, app/jury/conflicts.py)
     users = {
-        "startup": make.user(organisation=startup_a, role="admin"),
-        "other_startup": make.user(organisation=organisations["startup_b"], role="admin"),
+        "startup": make.user("admin@startup-a.test", organisation=startup_a, role="admin"),
+        "other_startup": make.user("admin@startup-b.test", organisation=organisations["startup_b"], role="admin"),
         "sponsor": make.user(organisation=organisations["partner"], role="admin"),
         "other_sponsor": make.user(organisation=organisations["other_partner"], role="admin"),
         "operator": make.user(organisation=organisations["operator"], role="member"),
         "operator_admin": make.user(organisation=organisations["operator"], role="admin"),
         "unrelated_operator": make.user(organisation=make.organisation("operator"), role="member"),
         "platform_admin": make.user(platform_admin=True),
+        # the jury's (seated by tests/matrix/jury.py); the conflicted juror shares startup A's domain
+        "juror": make.user(organisation=organisations["jury_partner"], role="member"),
+        "conflicted_juror": make.user("adviser@startup-a.test"),
+        "other_round_juror": make.user(),
+        "outside_expert": make.user("expert@lab.example.net", name="Outside Expert"),
     }
     organisations["startup"] = startup_a
     # a programme run by the operator with the sponsor as partner, and a published challenge it leads
@@ -203,7 +212,7 @@ def build_world(db: Session, make: factories.Factory) -> World:
         themes=["mobility"],
         deadline=utcnow() + timedelta(days=30),
     )
-    colleague = make.user(organisation=startup_a, role="member")
+    colleague = make.user("member@startup-a.test", organisation=startup_a, role="member")
     users["startup_member"] = colleague
     membership = next(m for m in db.exec(Membership.__table__.select()) if m.user_id == colleague.id)
     invitation = Invitation(

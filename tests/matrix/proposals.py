@@ -48,6 +48,15 @@ ENTRIES = {
     ("POST", "/proposal-questions/{proposal_question_id}/edit"): ({"label": "Team size now?"}, staff(409)),
     ("POST", "/proposal-questions/{proposal_question_id}/move"): ({"direction": "up"}, staff(409)),
     ("POST", "/proposal-questions/{proposal_question_id}/remove"): (CONFIRMED, staff(409)),
+    # the jury's challenge (tests/matrix/jury.py) is past its deadline: its staff read startup A's eligible
+    # proposal and the list; a juror reads proposals through their assignments only, never through these pages
+    ("GET", "/proposals/{jury_proposal_id}"): (None, staff(200, others=404) | {"startup": 200, "startup_member": 200}),
+    ("GET", "/challenges/{jury_challenge_id}/proposals"): (None, staff(200)),
+    ("GET", "/challenges/{jury_challenge_id}/proposals.csv"): (None, staff(200)),
+    ("POST", "/proposals/{jury_proposal_id}/eligibility"): (
+        {"eligible": "true"},
+        staff(303) | {"startup": 403, "startup_member": 403},
+    ),
     # API
     ("GET", "/api/v1/proposals"): (None, expect(200, anonymous=401)),
     ("POST", "/api/v1/proposals"): (
@@ -55,6 +64,10 @@ ENTRIES = {
         expect(403, anonymous=401, startup=409, other_startup=201),
     ),
     ("GET", "/api/v1/proposals/{proposal_id}"): (None, startup_only(200, anonymous=401)),
+    ("GET", "/api/v1/proposals/{jury_proposal_id}"): (
+        None,
+        staff(200, anonymous=401) | {"startup": 200, "startup_member": 200},
+    ),
     ("PATCH", "/api/v1/proposals/{proposal_id}"): ({"summary": "Edited."}, startup_only(200, anonymous=401)),
     ("POST", "/api/v1/proposals/{proposal_id}/submit"): ({"accept_terms": True}, startup_only(200, anonymous=401)),
     ("POST", "/api/v1/proposals/{proposal_id}/withdraw"): (None, startup_only(200, anonymous=401)),
