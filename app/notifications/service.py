@@ -7,12 +7,17 @@ with each secret replaced by a note; the job carries the full text sealed under 
 and only the delivered email carries it. Without an SMTP server, outside production, the job writes the full
 message to the worker's log instead (the web server's own, on SQLite), so that a developer can follow the link;
 in production it is not written anywhere.
+
+A message may carry small attachments (an audition's .ics invitation): they are stored with it in the outbox
+(base64) and attached when it is delivered. They must hold no secret: the outbox shows their names to its readers.
 """
 
+import base64
 import logging
 import smtplib
 import ssl
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any, Protocol
@@ -38,6 +43,32 @@ RETRIES = 6  # over about an hour: 1, 2, 4, 8, 16 and 32 minutes after the first
 
 REDACTED = "The link is withheld here: it is only in the email sent to this address."
 
+MAX_ATTACHMENT_BYTES = 256 * 1024  # the outbox keeps small files only (an invitation is a few kilobytes)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with an email: its media type and `params` ({"method": "REQUEST"} for an invitation)."""
+
+    filename: str
+    media_type: str
+    content: bytes
+    params: dict[str, str] = field(default_factory=dict)
+
+    def stored(self) -> dict[str, str]:
+        media_type = "; ".join([self.media_type, *(f"{k}={v}" for k, v in self.params.items())])
+        return {
+            "filename": self.filename,
+            "media_type": media_type,
+            "content": base64.b64encode(self.content).decode("ascii"),
+        }
+
+    @classmethod
+    def from_stored(cls, stored: dict[str, str]) -> "Attachment":
+        media_type, *parameters = (part.strip() for part in stored["media_type"].split(";"))
+        params = dict(p.split("=", 1) for p in parameters if "=" in p)
+        return cls(stored["filename"], media_type, base64.b64decode(stored["content"]), params)
+
 
 def send_email(
     session: Session,
@@ -46,13 +77,18 @@ def send_email(
     template: str,
     *,
     secrets: dict[str, str] | None = None,
+    attachments: Sequence[Attachment] = (),
     **context: object,
 ) -> OutboxMessage:
     """Queue an email. `secrets` are template values that only the delivered email may carry."""
     secrets = secrets or {}
+    if sum(len(a.content) for a in attachments) > MAX_ATTACHMENT_BYTES:
+        raise ValueError("an email's attachments are limited to small files")
     stored = render(template, **context, **dict.fromkeys(secrets, f"[{gettext(REDACTED)}]"))
     body = render(template, **context, **secrets) if secrets else stored
-    message = OutboxMessage(to_address=to, subject=subject[:200], body=stored)
+    message = OutboxMessage(
+        to_address=to, subject=subject[:200], body=stored, attachments=[a.stored() for a in attachments]
+    )
     session.add(message)
     session.flush()
     jobs.enqueue(session, deliver_email, message_id=message.id, sealed_body=sealed.seal(body) if secrets else None)
@@ -71,18 +107,21 @@ def email_each(
     template: str,
     *,
     subject_vars: dict[str, object] | None = None,
+    attachments: Callable[[Recipient], Sequence[Attachment]] | None = None,
     **context: object,
 ) -> None:
     """Email each recipient in their own language (else the request's): the subject, a message id with its
     `subject_vars`, and the template are translated for each; a context value that is a function of no
-    argument is called for each recipient, in their language (a date written out, say)."""
+    argument is called for each recipient, in their language (a date written out, say), and so is
+    `attachments`, with the recipient (an invitation written in their language, addressed to them)."""
     asked = get_language()
     try:
         for recipient in recipients:
             set_language(recipient.preferred_language or asked)
             values: dict[str, Any] = {k: v() if callable(v) else v for k, v in context.items()}
             title = "Medina — " + gettext(subject, **(subject_vars or {}))
-            send_email(session, recipient.email, title, template, **values)
+            files = attachments(recipient) if attachments is not None else ()
+            send_email(session, recipient.email, title, template, attachments=files, **values)
     finally:
         set_language(asked)
 
@@ -123,6 +162,12 @@ def deliver(message: OutboxMessage, smtp_url: str, body: str | None = None) -> N
     email["Subject"] = message.subject
     email["Message-ID"] = make_msgid(domain="medina.local")
     email.set_content(body if body is not None else message.body)
+    for stored in message.attachments:
+        attachment = Attachment.from_stored(stored)
+        maintype, _, subtype = attachment.media_type.partition("/")
+        email.add_attachment(
+            attachment.content, maintype, subtype, filename=attachment.filename, params=attachment.params
+        )
     host, port = url.hostname or "localhost", url.port
     if url.scheme == "smtps":
         client: smtplib.SMTP = smtplib.SMTP_SSL(host, port or 465, timeout=20, context=ssl.create_default_context())
