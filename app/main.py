@@ -30,6 +30,7 @@ from app.datasets import web as datasets_web
 from app.db import WRITE_OPTION, db_slot, get_engine
 from app.errors import DomainError, Forbidden
 from app.jobs import runner
+from app.jury import web as jury_web
 from app.notifications import web as notifications_web
 from app.pages import challenge as challenge_page
 from app.pages import organisation as organisation_page
@@ -161,6 +162,7 @@ def _web_router() -> APIRouter:
     web.include_router(challenges_web.router)
     web.include_router(datasets_web.router)
     web.include_router(proposals_web.router)
+    web.include_router(jury_web.router)
     web.include_router(startups_web.router)
     web.include_router(notifications_web.router)
     web.include_router(audit_web.router)

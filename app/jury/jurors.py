@@ -378,3 +378,8 @@ def remind_late_jurors(session: Session, actor: Actor, view: RoundView) -> int:
 
 def assignments_of(session: Session, juror: Juror) -> list[JuryAssignment]:
     return list(session.exec(select(JuryAssignment).where(JuryAssignment.juror_id == juror.id)))
+
+
+def bids_of(session: Session, juror: Juror) -> dict[int, str]:
+    """The juror's bids, by entry id: their queue shows each one."""
+    return {b.entry_id: b.bid for b in session.exec(select(JuryBid).where(JuryBid.juror_id == juror.id))}
