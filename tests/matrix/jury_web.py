@@ -35,7 +35,12 @@ ENTRIES = {
     ("POST", "/jury/assignments/{assignment_id}/autosave"): ({"comment": "Typing"}, seated(200, "juror")),
     ("POST", "/jury/assignments/{assignment_id}/bid"): ({"bid": "eager"}, seated(303, "juror")),
     ("POST", "/jury/assignments/{assignment_id}/conflict"): ({"reason": "I advised them."}, seated(303, "juror")),
-    # the world's attachment belongs to a proposal of another challenge: no assignment shows it
+    ("GET", "/jury/assignments/{assignment_id}/attachments/{jury_attachment_id}"): (None, seated(200, "juror")),
+    ("GET", "/jury/assignments/{expert_assignment_id}/attachments/{jury_attachment_id}"): (
+        None,
+        seated(200, "outside_expert"),
+    ),
+    # an attachment of a proposal of another challenge: no assignment shows it
     ("GET", "/jury/assignments/{assignment_id}/attachments/{attachment_id}"): (None, seated(404, "juror")),
     ("GET", "/jury/invitations/{secret}"): (None, expect(404)),
     ("POST", "/jury/invitations/{secret}"): ({}, expect(404)),
