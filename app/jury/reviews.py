@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from app.audit import service as audit
 from app.db import utcnow
-from app.errors import Conflict, Invalid, NotFound, PreconditionFailed
+from app.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from app.jury import permissions as can
 from app.jury.models import (
     Juror,
@@ -80,7 +80,7 @@ def save_review(
     """Save the juror's review: a draft, a submission (checked; kept as a draft if refused) or an abstention."""
     round_ = view.round
     if not view.is_own:
-        raise NotFound() if not round_.staff else Conflict("Only the juror assigned this proposal writes its review.")
+        raise NotFound() if not round_.staff else Forbidden("Only the juror assigned this proposal writes its review.")
     if not can.accepts_reviews(round_.round, round_.now):
         if round_.now < round_.round.opens_at and round_.status == "open":
             raise Conflict(
