@@ -255,7 +255,10 @@ class AssignmentView:
     def attachment_name(self, attachment: dict[str, Any], number: int) -> str:
         if not self.blind:
             return str(attachment["name"])
-        suffix = str(attachment["name"]).rsplit(".", 1)[-1].lower() if "." in str(attachment["name"]) else ""
+        # the blind content has no file names: the type's suffix comes from the name as submitted
+        named = {a["id"]: str(a["name"]) for a in self.proposal.content.get("attachments") or []}
+        original = named.get(attachment["id"], str(attachment["name"]))
+        suffix = original.rsplit(".", 1)[-1].lower() if "." in original else ""
         name = gettext("Attachment %(number)s", number=number)
         return f"{name}.{suffix}" if suffix else name
 
