@@ -30,6 +30,7 @@ from app.datasets import web as datasets_web
 from app.db import WRITE_OPTION, db_slot, get_engine
 from app.errors import DomainError, Forbidden
 from app.jobs import runner
+from app.jury import api as jury_api
 from app.jury import web as jury_web
 from app.notifications import web as notifications_web
 from app.pages import challenge as challenge_page
@@ -152,6 +153,7 @@ def _api_router() -> APIRouter:
     api.include_router(datasets_api.router, tags=["datasets"])
     api.include_router(proposals_api.router, tags=["proposals"])
     api.include_router(startups_api.router, tags=["startups"])
+    api.include_router(jury_api.router, tags=["jury"])
     return api
 
 
