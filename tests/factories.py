@@ -58,8 +58,11 @@ class Factory:
         unconfirmed: bool = False,
     ) -> User:
         n = next(_counter)
+        # an address at its organisation's own domain (a juror sharing it with a startup's member is conflicted
+        # with that startup), or at a domain of its own
+        domain = f"{organisation.slug}.example" if organisation is not None else f"person{n}.example"
         user = User(
-            email=email or f"user{n}@example.org",
+            email=email or f"user{n}@{domain}",
             name=name or f"User {n}",
             password_hash=_PASSWORD_HASH,
             is_platform_admin=platform_admin,

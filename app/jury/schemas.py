@@ -4,11 +4,12 @@ the programme's time zone by the service."""
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.challenges.schemas import Theme
 from app.i18n import N_, gettext
 from app.jury.models import Bid, OthersVisible, RoundKind
+from app.validation import Email
 
 Kind = Literal["written", "audition", "final"]
 assert set(Kind.__args__) == set(RoundKind)  # type: ignore[attr-defined]
@@ -105,7 +106,7 @@ class JurorIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     user: Id | None = None
-    email: EmailStr | None = None
+    email: Email | None = None
     name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)] = ""
     themes: list[Theme] = []
 
