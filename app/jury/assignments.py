@@ -282,18 +282,23 @@ def list_assignments(session: Session, actor: Actor, view: RoundView) -> list[As
 
 
 def left_to_do(session: Session, view: RoundView) -> list[tuple[Juror, int]]:
-    """Each seated juror and how many of their assignments have no submitted review or abstention."""
+    """Each seated juror and how many of their assignments have no submitted review or abstention — not
+    counting one across a conflict found since it was made (the juror may not know it exists)."""
     jurors = seated_jurors(session, view.id)
-    done = Counter(
-        a.juror_id
-        for a in session.exec(
-            select(JuryAssignment)
-            .join(JuryReview, col(JuryReview.assignment_id) == JuryAssignment.id)
-            .where(JuryAssignment.round_id == view.id, JuryReview.status != ReviewStatus.draft)
-        )
-    )
-    total = Counter(a.juror_id for a in _assignments(session, view.id))
-    return [(j, total[j.id or 0] - done[j.id or 0]) for j in jurors]
+    facts = conflicts_of(session, view, *jurors) if jurors else conflicts.ConflictFacts()
+    user_of = {j.id: j.user_id for j in jurors}
+    rows = session.exec(
+        select(JuryAssignment, JuryReview.status, Proposal.startup_id)
+        .join(JuryReview, col(JuryReview.assignment_id) == JuryAssignment.id, isouter=True)
+        .join(JuryEntry, col(JuryEntry.id) == JuryAssignment.entry_id)
+        .join(Proposal, col(Proposal.id) == JuryEntry.proposal_id)
+        .where(JuryAssignment.round_id == view.id)
+    ).all()
+    left: Counter[int] = Counter()
+    for a, status, startup_id in rows:
+        if status in (None, ReviewStatus.draft) and not facts.is_conflicted(user_of.get(a.juror_id), startup_id):
+            left[a.juror_id] += 1
+    return [(j, left[j.id or 0]) for j in jurors]
 
 
 @dataclass(frozen=True)

@@ -220,7 +220,7 @@ def visible_reviews(
     )
     if entry_id is not None:
         query = query.where(col(JuryEntry.id) == entry_id)
-    rows = session.execute(query.order_by(col(JuryEntry.id), col(JuryReview.id))).tuples().all()
+    rows = session.execute(query.order_by(col(JuryEntry.id), col(JuryReview.id))).all()
     conflicted = reader_conflicts(session, actor, {startup for _, _, _, startup, _ in rows})
     mine = own_statuses(session, view) if not view.staff else {}
     shown = []
