@@ -8,7 +8,7 @@ juror is a 403 (API.md: a forbidden action on a record the caller may see).
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from sqlmodel import col, select
 
 from app.accounts.models import Organisation
@@ -24,9 +24,20 @@ from app.jury import serializers as out
 from app.jury.conflicts import Conflict
 from app.jury.models import ConflictSource, Juror, JuryAssignment, JuryReview
 from app.jury.records import AssignmentView, RoundView
-from app.jury.schemas import AssignmentIn, ConflictIn, EntriesIn, JurorIn, ReviewIn, RoundCreate, RoundUpdate
+from app.jury.schemas import (
+    AssignmentIn,
+    ConflictIn,
+    EntriesIn,
+    ExclusionIn,
+    JurorIn,
+    ReviewIn,
+    RoundCreate,
+    RoundUpdate,
+)
+from app.proposals import attachments as proposal_attachments
 from app.security.actor import Actor
 from app.validation import RecordId
+from app.web import files as web_files
 
 router = APIRouter()
 
@@ -207,6 +218,55 @@ def entry_add(
     return [e for e in _entries(request, session, actor, view) if e.proposal in named]
 
 
+def _entry(request: Request, session: SessionDep, actor: Actor, view: RoundView, entry_id: int) -> out.EntryPublic:
+    found = next((e for e in _entries(request, session, actor, view) if e.id == entry_id), None)
+    if found is None:
+        raise NotFound()
+    return found
+
+
+@router.get(
+    "/rounds/{round_id}/entries/{entry_id}",
+    response_model=out.EntryPublic,
+    summary="One entry of the round with its review counts (staff)",
+)
+def entry_get(
+    request: Request, session: SessionDep, actor: ApiActor, round_id: RecordId, entry_id: RecordId
+) -> out.EntryPublic:
+    return _entry(request, session, actor, _managed_round(session, actor, round_id), entry_id)
+
+
+@router.post(
+    "/rounds/{round_id}/entries/{entry_id}/exclude",
+    response_model=out.EntryPublic,
+    responses={409: {"description": "The round is closed"}},
+    summary="Leave an entry out of the round, with a `reason`: it is no longer assigned (written reviews stay)",
+)
+def entry_exclude(
+    request: Request, session: SessionDep, actor: WriteActor, round_id: RecordId, entry_id: RecordId,
+    data: ExclusionIn,
+) -> out.EntryPublic:  # fmt: skip
+    view = _managed_round(session, actor, round_id)
+    _entry(request, session, actor, view, entry_id)  # an entry the reader is conflicted with is not theirs to judge
+    service.exclude_entry(session, actor, view, entry_id, data.reason)
+    return _entry(request, session, actor, view, entry_id)
+
+
+@router.post(
+    "/rounds/{round_id}/entries/{entry_id}/include",
+    response_model=out.EntryPublic,
+    responses={409: {"description": "The round is closed"}},
+    summary="Take a left-out entry back into the round",
+)
+def entry_include(
+    request: Request, session: SessionDep, actor: WriteActor, round_id: RecordId, entry_id: RecordId
+) -> out.EntryPublic:
+    view = _managed_round(session, actor, round_id)
+    _entry(request, session, actor, view, entry_id)
+    service.include_entry(session, actor, view, entry_id)
+    return _entry(request, session, actor, view, entry_id)
+
+
 # ---- jurors ---------------------------------------------------------------------------------------------
 
 
@@ -231,6 +291,23 @@ def juror_list(
         for j in jurors.list_jurors(session, view)
     ]
     return paginate(request, shown, limit=limit, cursor=cursor)
+
+
+@router.get(
+    "/rounds/{round_id}/jurors/{juror_id}",
+    response_model=out.JurorPublic,
+    summary="One juror of the round, or a pending invitation, with their progress (staff)",
+)
+def juror_get(
+    request: Request, session: SessionDep, actor: ApiActor, round_id: RecordId, juror_id: RecordId
+) -> out.JurorPublic:
+    view = _managed_round(session, actor, round_id)
+    juror = next((j for j in jurors.list_jurors(session, view) if j.id == juror_id), None)
+    if juror is None:
+        raise NotFound()
+    per_juror, _ = assignments.progress(session, actor, view)
+    progress = next((p for p in per_juror if p.juror.id == juror_id), None)
+    return out.juror_public(_juror_url(request, view.id, juror.id), juror, progress, view.now)
 
 
 @router.post(
@@ -398,6 +475,22 @@ def assignment_remove(session: SessionDep, actor: WriteActor, assignment_id: Rec
     _managed(view.round)
     assignments.remove_assignment(session, actor, view)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/assignments/{assignment_id}/attachments/{attachment_id}/download",
+    response_class=FileResponse,
+    summary="An attachment of the proposal as submitted, under the name the reader may see (blind: neutral)",
+)
+def assignment_attachment(
+    session: SessionDep, actor: ApiActor, assignment_id: RecordId, attachment_id: RecordId
+) -> Response:
+    view = _assignment(session, actor, assignment_id)
+    name = out.shown_attachment_names(view).get(attachment_id)
+    found = view.proposal.shown_attachment(attachment_id)
+    if name is None or found is None:
+        raise NotFound()
+    return web_files.download_response(proposal_attachments.attachment_path(found), name, found.media_type)
 
 
 # ---- reviews --------------------------------------------------------------------------------------------

@@ -176,6 +176,7 @@ class AttachmentShown(BaseModel):
     name: str = Field(description="In a blind round a neutral name (`Attachment 1.pdf`)")
     size: int
     media_type: str
+    download_url: str
 
 
 class ProposalShown(BaseModel):
@@ -427,8 +428,15 @@ def assignment_public(url: str, view: AssignmentView) -> AssignmentPublic:
     return AssignmentPublic(**assignment_fields(url, view))
 
 
-def proposal_shown(view: AssignmentView) -> ProposalShown:
+def shown_attachment_names(view: AssignmentView) -> dict[int, str]:
+    """Attachment id → the name the reader is shown (numbered as the proposal lists them)."""
+    return {a["id"]: view.attachment_name(a, n) for n, a in enumerate(view.content.get("attachments") or [], start=1)}
+
+
+def proposal_shown(url: str, view: AssignmentView) -> ProposalShown:
+    """The proposal of the assignment at `url`, as its reader may see it."""
     content = view.content
+    names = shown_attachment_names(view)
     return ProposalShown(
         id=view.entry.proposal_id,
         title=view.title,
@@ -446,8 +454,14 @@ def proposal_shown(view: AssignmentView) -> ProposalShown:
         answers=dict(content.get("answers") or {}),
         video_url=str(content.get("video_url") or ""),
         attachments=[
-            AttachmentShown(id=a["id"], name=view.attachment_name(a, n), size=a["size"], media_type=a["media_type"])
-            for n, a in enumerate(content.get("attachments") or [], start=1)
+            AttachmentShown(
+                id=a["id"],
+                name=names[a["id"]],
+                size=a["size"],
+                media_type=a["media_type"],
+                download_url=f"{url}/attachments/{a['id']}/download",
+            )
+            for a in content.get("attachments") or []
         ],
     )
 
@@ -460,7 +474,7 @@ def assignment_detail(
         **assignment_fields(url, view),
         blind=view.blind,
         accepts_reviews=view.round.accepts_reviews,
-        proposal_content=proposal_shown(view),
+        proposal_content=proposal_shown(url, view),
         criteria=[criterion(c) for c in view.round.criteria],
         review=None
         if review is None

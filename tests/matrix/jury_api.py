@@ -44,7 +44,11 @@ ENTRIES = {
         lambda params: {"proposals": [params["jury_proposal_id"]]},
         round_staff(200, jurors=403),
     ),
+    ("GET", ROUND + "/entries/{entry_id}"): (None, round_staff(200, jurors=403)),
+    ("POST", ROUND + "/entries/{entry_id}/exclude"): ({"reason": "Withdrawn."}, round_staff(200, jurors=403)),
+    ("POST", ROUND + "/entries/{entry_id}/include"): (None, round_staff(200, jurors=403)),
     ("GET", ROUND + "/jurors"): (None, round_staff(200, jurors=403)),
+    ("GET", ROUND + "/jurors/{juror_id}"): (None, round_staff(200, jurors=403)),
     ("POST", ROUND + "/jurors"): (
         {"email": "new.expert@lab.example.net", "name": "New Expert"},
         round_staff(201, jurors=403),
@@ -68,6 +72,19 @@ ENTRIES = {
     ("GET", "/api/v1/assignments/{expert_assignment_id}"): (None, assignment(outside_expert=200)),
     ("GET", "/api/v1/assignments/{other_assignment_id}"): (None, assignment(conflicted_juror=200)),
     ("DELETE", "/api/v1/assignments/{assignment_id}"): (None, assignment(staff=204, juror=403)),
+    # A's PDF through the assignments to A; the world's other attachment is of a proposal no round judges
+    ("GET", "/api/v1/assignments/{assignment_id}/attachments/{jury_attachment_id}/download"): (
+        None,
+        assignment(juror=200),
+    ),
+    ("GET", "/api/v1/assignments/{expert_assignment_id}/attachments/{jury_attachment_id}/download"): (
+        None,
+        assignment(outside_expert=200),
+    ),
+    ("GET", "/api/v1/assignments/{assignment_id}/attachments/{attachment_id}/download"): (
+        None,
+        assignment(staff=404),
+    ),
     ("PUT", "/api/v1/assignments/{assignment_id}/review"): (
         lambda params: {"scores": {str(params["criterion_id"]): 3}, "comment": "A draft."},
         assignment(staff=403, juror=200),
