@@ -252,6 +252,11 @@ class AssignmentView:
         shown = self.proposal.content
         return redact(shown, self.names_to_hide) if self.blind else shown
 
+    def shown_text(self, text: str) -> str:
+        """A text written about this proposal by someone else (another juror's comment, note or reason to
+        abstain), as this reader may see it: in a blind round without the names of who wrote the proposal."""
+        return str(redact({"text": text}, self.names_to_hide)["text"]) if self.blind else text
+
     def attachment_name(self, attachment: dict[str, Any], number: int) -> str:
         if not self.blind:
             return str(attachment["name"])
