@@ -9,14 +9,16 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from app.accounts.models import Organisation
 from app.db import utcnow
 from app.jury import assignments, jurors
 from app.jury import service as jury
-from app.jury.models import Juror, JuryAssignment, JuryConflict, JuryReview, JuryReviewVersion
+from app.jury.models import Juror, JuryAssignment, JuryConflict, JuryEntry, JuryReview, JuryReviewVersion
 from app.jury.records import get_managed_round
 from app.jury.schemas import EntriesIn, JurorIn, RoundCreate
 from app.proposals import attachments, records
 from app.proposals import service as proposals
+from app.proposals.models import Proposal
 from app.proposals.schemas import EligibilityDecision
 from tests.conftest import CSRF_RE, sign_in
 
@@ -392,3 +394,25 @@ def test_an_invitation_is_accepted_signed_in_with_the_invited_address_only(clien
     sign_in(client, expert.email)
     assert _post(client, path, {}, path).status_code == 303
     assert client.get(f"/jury/rounds/{world['round'].id}").status_code == 200
+
+
+def test_in_a_blind_round_another_jurors_text_is_shown_without_the_startups_names(client, db, world):
+    world["round"].blind = True
+    db.add(world["round"])
+    db.flush()
+    one, two = world["jurors"][:2]
+    shared = next(a for a in _assignments_of(db, one) if a.entry_id in {b.entry_id for b in _assignments_of(db, two)})
+    theirs = next(b for b in _assignments_of(db, two) if b.entry_id == shared.entry_id)
+    entry = db.get(JuryEntry, shared.entry_id)
+    startup = db.get(Organisation, db.get(Proposal, entry.proposal_id).startup_id)
+    sign_in(client, two.email)
+    page = f"/jury/assignments/{theirs.id}"
+    note = f"{startup.name} pitched this to me last year."
+    _post(client, f"{page}/review", {"action": "submit", **_scores(world), "note": note}, page)
+    client.cookies.clear()
+    sign_in(client, one.email)
+    page = f"/jury/assignments/{shared.id}"
+    _post(client, f"{page}/review", {"action": "submit", **_scores(world)}, page)
+    shown = client.get(page).text
+    assert "pitched this to me last year." in shown
+    assert startup.name not in shown

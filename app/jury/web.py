@@ -17,7 +17,7 @@ from starlette.responses import Response
 from app.accounts.models import Organisation
 from app.accounts.schemas import InvitationAcceptance
 from app.accounts.web import _sign_in as signed_in_response
-from app.challenges.models import THEMES
+from app.challenges.models import THEMES, Challenge
 from app.db import SessionDep, discard_attempt, utcnow
 from app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, PreconditionFailed
 from app.jury import assignments, jurors, records, reviews
@@ -478,14 +478,22 @@ def assignment_attachment(
 # ---- invitations ------------------------------------------------------------------------------------------
 
 
-def _invitation_context(invitation: jurors.OpenInvitation, secret: str) -> dict[str, Any]:
-    return {"invitation": invitation, "juror": invitation.juror, "round": invitation.round, "secret": secret}
+def _invitation_context(session: Session, invitation: jurors.OpenInvitation, secret: str) -> dict[str, Any]:
+    challenge = session.get(Challenge, invitation.round.challenge_id)
+    assert challenge is not None
+    return {
+        "invitation": invitation,
+        "juror": invitation.juror,
+        "round": invitation.round,
+        "challenge": challenge,
+        "secret": secret,
+    }
 
 
 @router.get("/jury/invitations/{secret}", response_class=HTMLResponse)
 def invitation_page(request: Request, session: SessionDep, actor: ActorDep, secret: str) -> Response:
     invitation = jurors.open_invitation(session, secret)
-    return render(request, "jury/invitation.html", _invitation_context(invitation, secret))
+    return render(request, "jury/invitation.html", _invitation_context(session, invitation, secret))
 
 
 @router.post("/jury/invitations/{secret}", response_class=HTMLResponse)
@@ -497,10 +505,10 @@ def invitation_accept(request: Request, session: SessionDep, actor: ActorDep, fo
         juror = jurors.accept_invitation(session, actor, secret, data)
     except Invalid as exc:
         discard_attempt(session)
-        return form_error(request, "jury/invitation.html", form, exc, _invitation_context(invitation, secret))
+        return form_error(request, "jury/invitation.html", form, exc, _invitation_context(session, invitation, secret))
     except (Conflict, Forbidden) as exc:  # another account signed in, or the address has one: say what to do
         discard_attempt(session)
-        context = {**_invitation_context(invitation, secret), "form_error": exc.detail}
+        context = {**_invitation_context(session, invitation, secret), "form_error": exc.detail}
         return render(request, "jury/invitation.html", context, status_code=exc.status)
     flash(request, "You sit on the jury. Your proposals to score appear here once they are assigned.")
     target = round_path(juror.round_id) if invitation.round.status != "draft" else "/jury"

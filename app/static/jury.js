@@ -50,10 +50,11 @@
     }
   });
 
-  // On a wide screen the scorecard sits beside the proposal: start in its first criterion, so that the keys
-  // work at once. On a phone the proposal comes first and is read before scrolling to the scorecard.
+  // On a wide screen the scorecard sits beside the proposal: start in its first criterion (the first one at
+  // fault after a refused submission), so that the keys work at once. On a phone the proposal comes first
+  // and is read before scrolling to the scorecard.
   if (window.matchMedia("(min-width: 60rem)").matches && form.hasAttribute("data-autosave")) {
-    const first = form.querySelector("[data-criterion]");
+    const first = form.querySelector("[data-criterion].field--invalid") || form.querySelector("[data-criterion]");
     if (first) {
       const start = first.querySelector("input[data-score]:checked") || first.querySelector("input[data-score], input");
       if (start) start.focus({ preventScroll: true });

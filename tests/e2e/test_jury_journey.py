@@ -2,7 +2,8 @@
 three jurors around a declared conflict): the round made blind, the outside expert's pages name no startup
 and no member (page text), in French on a desktop and in Arabic (right to left) on a 390 px phone; the juror
 conflicted with CasaLux gets the 404 on its scoring page; the expert scores their three proposals with the
-keyboard only (number keys, Tab, Enter: submit and next), and edits one on the phone in Arabic.
+keyboard only (number keys, Tab, Enter: submit and next; the first one's draft autosaved on the way), and
+edits one on the phone in Arabic.
 
 The assertions rely on structure (ids, addresses, attributes), not on wording, so that they hold whatever the
 catalogues contain; only the startups' and members' names, which no catalogue translates, are read."""
@@ -147,6 +148,8 @@ def test_blind_pages_a_conflicted_juror_and_keyboard_scoring(browser, live_serve
                 if i < 4:
                     page.keyboard.press("Tab")
             expect(page.locator("#review-form input[data-score]:checked")).to_have_count(5)
+            if n == 1:  # the draft saves itself a few seconds later; the submission starts from its revision
+                expect(page.locator("#review-autosave.autosave--saved")).to_have_count(1)
             if n == 2:
                 shot(page, "jury-06-scored-by-keyboard-fr")
             with page.expect_navigation():
