@@ -31,6 +31,8 @@ from app.db import WRITE_OPTION, db_slot, get_engine
 from app.errors import DomainError, Forbidden
 from app.jobs import runner
 from app.jury import api as jury_api
+from app.jury import slots_api as jury_slots_api
+from app.jury import slots_web as jury_slots_web
 from app.jury import web as jury_web
 from app.notifications import web as notifications_web
 from app.pages import challenge as challenge_page
@@ -154,6 +156,7 @@ def _api_router() -> APIRouter:
     api.include_router(proposals_api.router, tags=["proposals"])
     api.include_router(startups_api.router, tags=["startups"])
     api.include_router(jury_api.router, tags=["jury"])
+    api.include_router(jury_slots_api.router, tags=["jury"])
     return api
 
 
@@ -166,6 +169,7 @@ def _web_router() -> APIRouter:
     web.include_router(proposals_web.router)
     web.include_router(jury_web.router)
     web.include_router(startups_web.router)
+    web.include_router(jury_slots_web.router)
     web.include_router(notifications_web.router)
     web.include_router(audit_web.router)
     web.include_router(pages_web.router)  # after the domains: /programmes/new before /programmes/{slug}
