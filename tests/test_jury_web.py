@@ -416,3 +416,16 @@ def test_in_a_blind_round_another_jurors_text_is_shown_without_the_startups_name
     shown = client.get(page).text
     assert "pitched this to me last year." in shown
     assert startup.name not in shown
+
+
+def test_a_member_of_the_staff_who_sits_on_the_jury_has_their_own_queue(client, db, world, make):
+    staff = make.actor(world["staff"])
+    view = get_managed_round(db, staff, world["round"].id)
+    jurors.add_juror(db, staff, view, JurorIn(user=world["staff"].id))
+    assignments.assign(db, staff, get_managed_round(db, staff, world["round"].id))
+    mine = {a.id for a in _assignments_of(db, world["staff"])}
+    assert mine
+    sign_in(client, world["staff"].email)
+    page = client.get(f"/jury/rounds/{world['round'].id}").text
+    shown = {int(n) for n in re.findall(r'<a href="/jury/assignments/(\d+)"', page)}
+    assert shown == mine

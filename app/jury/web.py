@@ -18,7 +18,7 @@ from app.accounts.models import Organisation
 from app.accounts.schemas import InvitationAcceptance
 from app.accounts.web import _sign_in as signed_in_response
 from app.challenges.models import THEMES, Challenge
-from app.db import SessionDep, discard_attempt, utcnow
+from app.db import SessionDep, discard_attempt
 from app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, PreconditionFailed
 from app.jury import assignments, jurors, records, reviews
 from app.jury import permissions as can
@@ -109,7 +109,9 @@ class Queue:
 
 
 def _queue(session: Session, actor: Actor, view: RoundView) -> Queue:
-    return Queue(view, assignments.list_assignments(session, actor, view))
+    """The actor's own assignments (the staff's list of the round holds everyone's: a juror of the staff sees
+    their own queue here)."""
+    return Queue(view, [a for a in assignments.list_assignments(session, actor, view) if a.is_own])
 
 
 def _seated_round(session: Session, actor: Actor, round_id: int) -> RoundView:
@@ -123,7 +125,7 @@ def _seated_round(session: Session, actor: Actor, round_id: int) -> RoundView:
 @router.get("/jury", response_class=HTMLResponse)
 def jury_home(request: Request, session: SessionDep, actor: SignedInDep) -> Response:
     queues = [_queue(session, actor, view) for view in records.seated_rounds(session, actor)]
-    return render(request, "jury/home.html", {"queues": queues, "now": utcnow()})
+    return render(request, "jury/home.html", {"queues": queues})
 
 
 def _round_page(
