@@ -18,7 +18,7 @@ from datetime import timedelta
 from sqlmodel import Session, col, select
 
 from app.accounts import service as accounts
-from app.accounts.models import Organisation, User
+from app.accounts.models import Membership, Organisation, User
 from app.accounts.schemas import InvitationAcceptance
 from app.audit import service as audit
 from app.config import get_settings, site_url
@@ -53,6 +53,27 @@ def seated_jurors(session: Session, round_id: int) -> list[Juror]:
             .order_by(col(Juror.id))
         )
     )
+
+
+def staff_choices(session: Session, view: RoundView) -> list[tuple[User, Organisation]]:
+    """The active members of the challenge's organisations (its sponsors and its programme's operator) who do
+    not sit on the round yet, each with one of their organisations: the list the staff seat a juror from.
+    Anyone else is invited by email: the staff are not shown other organisations' members."""
+    if not view.staff:
+        raise NotFound()
+    organisations = {*view.challenge.sponsor_ids, view.challenge.programme.operator_id}
+    seated = select(Juror.user_id).where(Juror.round_id == view.id, col(Juror.user_id).is_not(None))
+    rows = session.exec(
+        select(User, Organisation)
+        .join(Membership, col(Membership.user_id) == User.id)
+        .join(Organisation, col(Organisation.id) == Membership.organisation_id)
+        .where(col(Membership.organisation_id).in_(organisations), col(User.is_active), col(User.id).not_in(seated))
+        .order_by(col(User.name), col(User.id), col(Organisation.name))
+    ).all()
+    chosen: dict[int, tuple[User, Organisation]] = {}
+    for user, organisation in rows:
+        chosen.setdefault(user.id or 0, (user, organisation))  # one line per person, in name order
+    return list(chosen.values())
 
 
 def _closed(view: RoundView) -> bool:
