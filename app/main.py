@@ -33,6 +33,7 @@ from app.jobs import runner
 from app.jury import api as jury_api
 from app.jury import slots_api as jury_slots_api
 from app.jury import slots_web as jury_slots_web
+from app.jury import staff_web as jury_staff_web
 from app.jury import web as jury_web
 from app.notifications import web as notifications_web
 from app.pages import challenge as challenge_page
@@ -168,6 +169,7 @@ def _web_router() -> APIRouter:
     web.include_router(datasets_web.router)
     web.include_router(proposals_web.router)
     web.include_router(jury_web.router)
+    web.include_router(jury_staff_web.router)
     web.include_router(startups_web.router)
     web.include_router(jury_slots_web.router)
     web.include_router(notifications_web.router)

@@ -1,5 +1,6 @@
-"""The parts of a challenge's page that come from the domains built on challenges: its datasets, and where the
-reader stands on proposals (their startups' own, whether they may apply, or the staff's counts).
+"""The parts of a challenge's page that come from the domains built on challenges: its datasets, where the
+reader stands on proposals (their startups' own, whether they may apply, or the staff's counts), and the jury
+rounds for the staff.
 
 The challenge page is drawn by app/challenges/web.py, which imports none of those domains: create_app installs
 these sections into it.
@@ -13,6 +14,7 @@ from app.challenges import web as challenges_web
 from app.challenges.service import ChallengeView
 from app.datasets import service as datasets
 from app.db import utcnow
+from app.jury import records as jury
 from app.proposals import permissions as proposal_can
 from app.proposals import queries as proposals
 from app.security.actor import Actor
@@ -31,7 +33,16 @@ def proposals_section(session: Session, actor: Actor, challenge: ChallengeView) 
     }
 
 
-SECTIONS: tuple[challenges_web.PageSection, ...] = (datasets.challenge_datasets_context, proposals_section)
+def jury_section(session: Session, actor: Actor, challenge: ChallengeView) -> dict[str, Any]:
+    """The challenge's rounds, for its staff only (a juror finds their rounds on their jury page)."""
+    return {"jury_rounds": jury.list_rounds(session, actor, challenge) if challenge.is_staff(actor) else None}
+
+
+SECTIONS: tuple[challenges_web.PageSection, ...] = (
+    datasets.challenge_datasets_context,
+    proposals_section,
+    jury_section,
+)
 
 
 def install() -> None:
