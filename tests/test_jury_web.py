@@ -15,12 +15,13 @@ from app.jury import assignments, jurors
 from app.jury import service as jury
 from app.jury.models import Juror, JuryAssignment, JuryConflict, JuryEntry, JuryReview, JuryReviewVersion
 from app.jury.records import get_managed_round
-from app.jury.schemas import EntriesIn, JurorIn, RoundCreate
+from app.jury.schemas import AssignmentIn, EntriesIn, JurorIn, RoundCreate
 from app.proposals import attachments, records
 from app.proposals import service as proposals
 from app.proposals.models import Proposal
 from app.proposals.schemas import EligibilityDecision
 from tests.conftest import CSRF_RE, sign_in
+from tests.test_query_counts import counting
 
 STARTUPS = ("LeakSense SARL", "AquaTrack", "PipeWatch")
 FOUNDERS = ("Salma Bennani", "Youssef Alaoui", "Nadia Tazi")
@@ -429,3 +430,33 @@ def test_a_member_of_the_staff_who_sits_on_the_jury_has_their_own_queue(client, 
     page = client.get(f"/jury/rounds/{world['round'].id}").text
     shown = {int(n) for n in re.findall(r'<a href="/jury/assignments/(\d+)"', page)}
     assert shown == mine
+
+
+def test_the_queue_and_the_jury_page_cost_the_same_queries_with_one_more_assignment(client, db, world, engine, make):
+    juror = world["jurors"][0]
+    sign_in(client, juror.email)
+    pages = ("/jury", f"/jury/rounds/{world['round'].id}")
+
+    def cost() -> dict[str, int]:
+        found = {}
+        for path in pages:
+            with counting(engine) as statements:
+                assert client.get(path).status_code == 200
+            found[path] = len(statements)
+        return found
+
+    before = cost()
+    mine = {a.entry_id for a in _assignments_of(db, juror)}
+    missing = next(
+        e for e in db.exec(select(JuryEntry).where(JuryEntry.round_id == world["round"].id)) if e.id not in mine
+    )
+    staff = make.actor(world["staff"])
+    seat = db.exec(select(Juror).where(Juror.user_id == juror.id)).one()
+    assignments.add_assignment(
+        db,
+        staff,
+        get_managed_round(db, staff, world["round"].id),
+        AssignmentIn(juror=seat.id, proposal=missing.proposal_id),
+    )
+    assert "0 done, 3 to do" in client.get("/jury").text
+    assert cost() == before
