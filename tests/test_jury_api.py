@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlmodel import select
 
+from app.accounts.models import User
 from app.challenges import service as challenges
 from app.db import utcnow
 from app.jury import assignments, jurors, records, reviews, service
@@ -22,6 +23,7 @@ from app.proposals import records as proposal_records
 from app.proposals import service as proposals
 from app.proposals.schemas import EligibilityDecision
 from tests.conftest import mailed_link
+from tests.test_query_counts import counting
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -740,3 +742,59 @@ def test_the_jury_api_conforms_to_its_schema(app, db, make, jury, role):
             )
 
         check()
+
+
+def _more_entries(db, make, jury, view, count: int) -> None:
+    """`count` more eligible proposals of as many startups, entered in the round."""
+    challenge, sponsor = jury["challenge"], make.actor(jury["sponsor"])
+    challenge.deadline = utcnow() + timedelta(hours=1)
+    db.add(challenge)
+    db.flush()
+    founders = [make.user(organisation=make.organisation("startup"), role="admin") for _ in range(count)]
+    added = [make.proposal(founder, challenge, submitted=True) for founder in founders]
+    challenge.deadline = utcnow() - timedelta(hours=1)
+    db.add(challenge)
+    db.flush()
+    for p in added:
+        proposals.decide_eligibility(
+            db, sponsor, proposal_records.get_proposal(db, sponsor, p.id), EligibilityDecision(eligible=True)
+        )
+    service.add_entries(db, sponsor, view, EntriesIn(proposals=[p.id for p in added]))
+
+
+def test_the_jury_lists_cost_a_constant_number_of_queries(client, db, engine, make, jury, auth):
+    view = _round(db, make, jury, reviews_per_proposal=2, assign=True)
+    paths = [
+        f"/api/v1/rounds/{view.id}/{name}" for name in ("entries", "jurors", "conflicts", "assignments", "reviews")
+    ]
+
+    def costs(user) -> dict[str, int]:
+        found = {}
+        for path in paths:
+            client.get(path, headers=auth(user))  # the token's first use of the minute records it: not counted
+            with counting(engine) as statements:
+                answer = client.get(path, headers=auth(user))
+            if answer.status_code == 200:  # a juror is refused the staff's lists (403)
+                found[path] = len(statements)
+        return found
+
+    scores = dict.fromkeys((str(c.id) for c in view.criteria), 3)
+    staff = make.actor(jury["sponsor"])
+
+    def submit_all() -> None:
+        for a in db.exec(select(JuryAssignment).where(JuryAssignment.round_id == view.id)):
+            if db.exec(select(JuryReview.id).where(JuryReview.assignment_id == a.id)).first() is None:
+                actor = make.actor(db.get(User, db.get(Juror, a.juror_id).user_id))
+                shown = records.get_assignment(db, actor, a.id)
+                reviews.save_review(db, actor, shown, ReviewIn(scores=scores, submit=True))
+
+    submit_all()
+    small = {"staff": costs(jury["sponsor"]), "juror": costs(jury["juror"])}
+    _more_entries(db, make, jury, view, 6)
+    for _ in range(4):
+        jurors.add_juror(db, staff, view, JurorIn(user=make.user().id))
+    assignments.assign(db, staff, records.get_managed_round(db, staff, view.id))
+    submit_all()
+    large = {"staff": costs(jury["sponsor"]), "juror": costs(jury["juror"])}
+    assert large == small, f"queries grew with rows: {small} → {large}"
+    assert len(large["staff"]) == 5 and len(large["juror"]) == 3
