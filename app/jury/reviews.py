@@ -6,7 +6,9 @@ Rules:
   and closing times by the server clock); after it closes, reviews are read-only (409).
 - A draft keeps whatever was typed. Submitting needs every criterion scored within its scale, in its steps
   (whole or half points), and a comment wherever a criterion requires one; otherwise the review stays a draft
-  with what was typed, and the answer names each field at fault (422).
+  with what was typed, and the answer names each field at fault (422). A review once submitted (or an
+  abstention) changes only by a new submission or abstention: a draft save is refused (409), and a new
+  submission its checks refuse leaves what is on record unchanged (422).
 - An abstention needs a reason; it counts as done, not as a score.
 - Each submission and abstention is kept as a version: a review edited after submission keeps its history.
 - Others' reviews: as permissions.can_see_others says; never those of an entry the reader is conflicted with;
@@ -101,6 +103,19 @@ def save_review(
     if review is None:
         review = JuryReview(assignment_id=view.id)
     was = review.status if review.id else None
+    if was in (ReviewStatus.submitted, ReviewStatus.abstained) and not (data.submit or data.abstain):
+        raise Conflict("This review is submitted: submit it again, or abstain, to change it.")
+    found = score_problems(round_.criteria, data) if data.submit and not data.abstain else {}
+    if found and was in (ReviewStatus.submitted, ReviewStatus.abstained):
+        # what is on record stays as it was: a submitted review never holds scores its checks refused
+        return SavedReview(
+            review,
+            Invalid(
+                found,
+                "Your submitted review is unchanged: correct the fields named to submit it again.",
+                field_variables=_variables(round_.criteria, found),
+            ),
+        )
     review.scores = {k: v for k, v in data.scores.items() if v is not None}
     review.criterion_comments = {k: v for k, v in data.comments.items() if v.strip()}
     review.comment = data.comment
@@ -113,15 +128,13 @@ def save_review(
         review.abstain_reason = data.reason.strip()
         review.submitted_at = now
     elif data.submit:
-        found = score_problems(round_.criteria, data)
         if found:
             problems = Invalid(
                 found,
                 "The review was saved as a draft: correct the fields named to submit it.",
                 field_variables=_variables(round_.criteria, found),
             )
-            if was not in (ReviewStatus.submitted, ReviewStatus.abstained):
-                review.status = ReviewStatus.draft
+            review.status = ReviewStatus.draft
         else:
             review.status = ReviewStatus.submitted
             review.abstain_reason = ""
