@@ -460,3 +460,22 @@ def test_the_queue_and_the_jury_page_cost_the_same_queries_with_one_more_assignm
     )
     assert "0 done, 3 to do" in client.get("/jury").text
     assert cost() == before
+
+
+def test_a_submitted_review_changes_only_by_a_new_submission_its_checks_allow(client, db, world):
+    juror = world["jurors"][0]
+    a = _assignments_of(db, juror)[0]
+    team_c = world["criteria"][0]
+    sign_in(client, juror.email)
+    page = f"/jury/assignments/{a.id}"
+    _post(client, f"{page}/review", {"action": "submit", **_scores(world, team="2")}, page)
+    assert 'value="draft"' not in client.get(page).text
+    draft = _post(client, f"{page}/review", {"action": "draft", **_scores(world, team="5")}, page)
+    assert draft.status_code == 409
+    refused = _post(client, f"{page}/review", {"action": "submit", **_scores(world, team="9")}, page)
+    assert refused.status_code == 422
+    assert "Your submitted review is unchanged" in refused.text
+    assert f'name="scores.{world["criteria"][1].id}" value="7.5" data-score checked' in refused.text  # as typed
+    db.expire_all()
+    review = db.exec(select(JuryReview).where(JuryReview.assignment_id == a.id)).one()
+    assert (review.status, review.scores[str(team_c.id)]) == ("submitted", 2)
