@@ -264,6 +264,17 @@ def test_the_staff_assign_a_slot_free_it_and_cannot_give_a_taken_one(jury):
     assert jury.db.get(PitchSlot, second.id) is None
 
 
+def test_an_entry_left_out_of_the_round_gives_its_slot_back_and_its_startup_is_told(jury):
+    (slot,) = jury.slots()
+    slots.assign_slot(jury.db, jury.actor(jury.staff), slot.id, jury.entry_a.id)
+
+    rounds.exclude_entry(jury.db, jury.actor(jury.staff), jury.view(), jury.entry_a.id, "Withdrew from the pilot.")
+
+    assert jury.db.get(PitchSlot, slot.id).entry_id is None
+    invitation, cancellation = jury.outbox(jury.member_a)
+    assert [_calendar(m)["METHOD"] for m in (invitation, cancellation)] == ["REQUEST", "CANCEL"]
+
+
 def test_the_startup_sees_its_audition_and_the_free_slots_and_nobody_else_does(jury):
     first, second = jury.slots(2)
     slots.assign_slot(jury.db, jury.actor(jury.staff), first.id, jury.entry_b.id)

@@ -271,6 +271,9 @@ def exclude_entry(session: Session, actor: Actor, view: RoundView, entry_id: int
     from app.jury import assignments  # the assignments build on entries: imported where they are dropped
 
     assignments.drop_pending(session, view, entry_ids={entry.id or 0})
+    from app.jury import slots  # likewise the pitch slots: a left-out entry gives its slot back
+
+    slots.release_entry(session, view, entry)
     session.flush()
     audit.record(session, "round.entry_excluded", actor=actor, target=("entry", entry.id))
     return entry

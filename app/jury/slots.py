@@ -431,6 +431,12 @@ def assign_slot(session: Session, actor: Actor, slot_id: int, entry_id: int | No
     return slot
 
 
+def release_entry(session: Session, view: RoundView, entry: JuryEntry) -> None:
+    """Free the slot of an entry left out of the round (its startup and the jurors are told it is cancelled)."""
+    if (slot := slot_for_entry(session, entry.id or 0)) is not None:
+        _free(session, view, _lock(session, slot))
+
+
 def set_booking(session: Session, actor: Actor, view: RoundView, open_: bool) -> RoundView:
     """Open or close the round's slots for the startups to book."""
     if not view.staff:
