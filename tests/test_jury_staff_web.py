@@ -208,6 +208,8 @@ def test_the_staff_run_a_round_from_the_challenge_page_to_its_closing(client, db
         if db.exec(select(JuryAssignment).where(JuryAssignment.juror_id == j.id)).first()
     ]
     assert len(db.exec(select(OutboxMessage)).all()) == before + len(late) > before
+    reminder = db.exec(select(OutboxMessage).order_by(col(OutboxMessage.id).desc())).first()
+    assert "Written pre-selection" in reminder.body and f"/jury/rounds/{round_id}" in reminder.body
     assert f"A reminder is sent to {len(late)} juror(s)" in client.get(room).text
 
     # closing asks for confirmation too
@@ -335,3 +337,19 @@ def test_the_round_pages_read_in_arabic_right_to_left_and_in_french(client, worl
     assert 'dir="rtl"' in arabic.text and "جولات التحكيم" in arabic.text and "فتح الجولة" in arabic.text
     french = client.get(f"/challenges/{world['challenge'].id}/rounds", headers={"Accept-Language": "fr"})
     assert "Tours du jury" in french.text and "Nouveau tour" in french.text
+
+
+def test_the_assignment_report_names_the_proposals_left_short_and_why(client, db, world):
+    sign_in(client, "salma@lydec.test")
+    round_id = _create_round(client, world, reviews_per_proposal="3")
+    room = f"/rounds/{round_id}"
+    assert _post(client, f"{room}/entries", {"all": "true"}, room).status_code == 303
+    for who in ("omar", "olga"):
+        assert _post(client, f"{room}/jurors", {"by": "user", "user": str(world[who].id)}, room).status_code == 303
+    assert _post(client, f"{room}/assign", {}, room).status_code == 303
+    report = client.get(room).text
+    assert "Assigned automatically: 3 review(s) among 2 juror(s), 1 to 2 each." in report
+    assert "“Pipe relining robots” lacks 1 review(s): the round has too few jurors." in report
+    assert "“Acoustic leak sensors” lacks 2 review(s): the round has too few jurors." in report
+    assert report.count("short</span>") == 2
+    assert len(_pairs(db, round_id)) == 3
