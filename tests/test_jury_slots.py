@@ -182,6 +182,13 @@ def test_a_series_keeps_to_the_wall_clock_across_a_change_of_offset(jury):
     assert [s.starts_at.astimezone(UTC).hour for s in created] == [14, 22, 6, 13]
 
 
+def test_a_series_skips_the_hour_that_clocks_skip(jury):
+    # at 2:00 on 14 March 2027 New York's clocks jump to 3:00: 2:00 and 2:30 never happen there
+    created = jury.slots(1, starts_at=datetime(2027, 3, 14, 1), until=datetime(2027, 3, 14, 4), every_minutes=30)
+
+    assert [s.starts_at.astimezone(UTC).strftime("%H:%M") for s in created] == ["06:00", "06:30", "07:00", "07:30"]
+
+
 def test_a_slot_needs_a_place_or_a_video_link_and_a_future_start(jury):
     with pytest.raises(Invalid) as missing:
         jury.slots(place="")

@@ -22,7 +22,7 @@ Rules:
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -351,13 +351,19 @@ def _starts(data: SlotsIn, timezone: str) -> list[datetime]:
     length, step = timedelta(minutes=data.duration_minutes), timedelta(minutes=data.every_minutes)
     starts, start = [], first
     while start + length <= until:
-        starts.append(start.replace(tzinfo=zone))
+        if _exists(start, zone):  # the hour skipped when clocks go forward has no slot
+            starts.append(start.replace(tzinfo=zone))
         if len(starts) > MAX_SLOTS_AT_ONCE:
             raise Invalid({"until": "Create at most %(count)s slots at once."}, count=MAX_SLOTS_AT_ONCE)
         start += step
     if not starts:
         raise Invalid({"until": "No slot fits between the start and this time."})
     return starts
+
+
+def _exists(wall: datetime, zone: ZoneInfo) -> bool:
+    """The wall-clock time is one the zone's clocks show (not in the gap of a change to summer time)."""
+    return wall.replace(tzinfo=zone).astimezone(UTC).astimezone(zone).replace(tzinfo=None) == wall
 
 
 def create_slots(session: Session, actor: Actor, view: RoundView, data: SlotsIn) -> list[PitchSlot]:
@@ -372,7 +378,7 @@ def create_slots(session: Session, actor: Actor, view: RoundView, data: SlotsIn)
     slots = [
         PitchSlot(
             round_id=view.id,
-            starts_at=start.astimezone(ZoneInfo("UTC")),
+            starts_at=start.astimezone(UTC),
             duration_minutes=data.duration_minutes,
             place=data.place,
             video_url=data.video_url,
