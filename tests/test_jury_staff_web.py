@@ -2,12 +2,15 @@
 round's page (opening and closing, entries, jurors, conflicts, assignment, progress, reminders), walked through
 with the test client as the challenge's staff would; refusals shown on the page; 404 to anyone else."""
 
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import col, select
 
+from app.accounts.models import Organisation
 from app.db import utcnow
 from app.jury.models import Juror, JuryAssignment, JuryConflict, JuryCriterion, JuryEntry, JuryRound
 from app.notifications.models import OutboxMessage
@@ -353,3 +356,66 @@ def test_the_assignment_report_names_the_proposals_left_short_and_why(client, db
     assert "“Acoustic leak sensors” lacks 2 review(s): the round has too few jurors." in report
     assert report.count("short</span>") == 2
     assert len(_pairs(db, round_id)) == 3
+
+
+@contextmanager
+def _counting(engine):
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def _queries(client, engine, path: str) -> int:
+    with _counting(engine) as statements:
+        assert client.get(path).status_code == 200
+    return len(statements)
+
+
+def _more_eligible_proposals(db, make, world, count: int) -> None:
+    challenge = world["challenge"]
+    challenge.deadline = utcnow() + timedelta(days=1)  # reopened for a moment to submit them
+    db.add(challenge)
+    db.flush()
+    ids = [
+        make.proposal(make.user(organisation=make.organisation("startup")), challenge, submitted=True).id
+        for _ in range(count)
+    ]
+    challenge.deadline = utcnow() - timedelta(hours=1)
+    db.add(challenge)
+    db.flush()
+    sponsor = make.actor(world["salma"])
+    for proposal_id in ids:
+        view = proposal_records.get_proposal(db, sponsor, proposal_id)
+        proposals.decide_eligibility(db, sponsor, view, EligibilityDecision(eligible=True))
+    db.flush()
+
+
+def test_the_round_pages_cost_as_many_queries_for_many_proposals_and_jurors_as_for_few(client, db, engine, make, world):
+    sign_in(client, "salma@lydec.test")
+    round_id = _create_round(client, world)
+    room = f"/rounds/{round_id}"
+    pages = (room, f"/challenges/{world['challenge'].id}/rounds", "/programmes/casa-jury/challenges/leaks-jury")
+
+    def fill(jurors) -> None:
+        assert _post(client, f"{room}/entries", {"all": "true"}, room).status_code == 303
+        for juror in jurors:
+            assert _post(client, f"{room}/jurors", {"by": "user", "user": str(juror.id)}, room).status_code == 303
+        assert _post(client, f"{room}/assign", {}, room).status_code == 303
+
+    fill([world["omar"], world["sami"]])
+    assert _post(client, f"{room}/open", {"confirm": "yes"}, room).status_code == 303
+    small = [_queries(client, engine, page) for page in pages]
+    _more_eligible_proposals(db, make, world, 12)
+    lydec = db.get(Organisation, world["challenge"].lead_sponsor_id)
+    fill([make.user(organisation=lydec) for _ in range(6)])
+    assert len(_pairs(db, round_id)) == 14 * 2
+    large = [_queries(client, engine, page) for page in pages]
+    assert large == small, f"queries grew with the round's rows: {small} → {large}"
