@@ -320,6 +320,12 @@ def identities(session: Session, startups: Sequence[Organisation]) -> dict[int, 
     return found
 
 
+def team_names(content: dict[str, Any]) -> list[str]:
+    """The names the proposal's own team lists, and their parts: people without an account are named there."""
+    names = [str(m.get("name") or "") for m in content.get("team") or []]
+    return [part for name in names for part in (name, *name.split())]
+
+
 def assignment_views(
     session: Session, view: RoundView, assignments: Sequence[JuryAssignment], *, conflicted: set[int] | None = None
 ) -> list[AssignmentView]:
@@ -361,7 +367,9 @@ def assignment_views(
                 proposal,
                 reviews.get(a.id or 0),
                 juror_name=juror.name,
-                names_to_hide=hidden.get(proposal.proposal.startup_id, []),
+                names_to_hide=[*hidden.get(proposal.proposal.startup_id, []), *team_names(proposal.content)]
+                if view.blind_for_reader
+                else [],
             )
         )
     return views
