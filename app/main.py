@@ -38,6 +38,7 @@ from app.jury import web as jury_web
 from app.notifications import web as notifications_web
 from app.pages import challenge as challenge_page
 from app.pages import organisation as organisation_page
+from app.pages import proposal as proposal_page
 from app.pages import web as pages_web
 from app.programmes import api as programmes_api
 from app.programmes import web as programmes_web
@@ -188,6 +189,7 @@ def create_app() -> FastAPI:
     i18n.compile_catalogues()
     challenge_page.install()
     organisation_page.install()
+    proposal_page.install()
     app = FastAPI(
         title="Medina API",
         version="1",

@@ -550,3 +550,14 @@ def test_the_pages_read_in_arabic_right_to_left_with_the_programme_s_local_times
         text = client.get(page).text
         assert 'dir="rtl"' in text and title in text
         assert "America/New_York" in text
+
+
+def test_the_proposal_page_leads_its_startup_to_the_audition_and_shows_the_booked_slot(jury, client):
+    (slot,) = jury.slots()
+    proposal_page = f"/proposals/{jury.proposal_a.id}"
+    sign_in(client, jury.member_a.email)
+    jury.set_round(slots_bookable=True)
+    page = client.get(proposal_page).text
+    assert f'href="/proposals/{jury.proposal_a.id}/pitch"' in page and "Book a pitch slot" in page
+    slots.book_slot(jury.db, jury.actor(jury.member_a), slot.id)
+    assert "Your pitch for" in client.get(proposal_page).text

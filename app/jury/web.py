@@ -20,7 +20,7 @@ from app.accounts.web import _sign_in as signed_in_response
 from app.challenges.models import THEMES, Challenge
 from app.db import SessionDep, discard_attempt
 from app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, PreconditionFailed
-from app.jury import assignments, jurors, records, reviews
+from app.jury import assignments, jurors, records, reviews, slots
 from app.jury import permissions as can
 from app.jury.models import (
     ASSIGNMENT_STATUS_LABELS,
@@ -351,6 +351,7 @@ def _scoring_page(
         "autosaves": view.may_review and own_status in TO_DO,
         "conflict_form": {},
         "conflict_errors": {},
+        "pitch": slots.slot_for_entry(session, view.entry.id or 0),  # an audition's time, scored on this page
         **extra,
     }
     return render(request, "jury/assignment.html", context, status_code=status_code)

@@ -1,6 +1,7 @@
 """HTML pages of proposals: my applications, the proposal form (autosaved with htmx), submission and receipts,
 the sponsors' list, eligibility and exports, the challenge's extra questions."""
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any, Literal
 
@@ -35,6 +36,11 @@ from app.web.uploads import Refusal, upload_route
 
 router = APIRouter()
 
+PageSection = Callable[[Session, Actor, ProposalView], dict[str, Any]]
+# What the domains built on proposals add to a proposal's page (the jury's auditions): app/pages/proposal.py
+# installs them, so that this domain imports none of those above it.
+PAGE_SECTIONS: list[PageSection] = []
+
 STATUS_FILTERS = tuple(can.REVIEWABLE)  # the statuses of the proposals the staff read
 environment.globals["PROPOSAL_STATUS_LABELS"] = STATUS_LABELS  # templates/proposals/_labels.html names statuses
 KINDS = tuple(k.value for k in QuestionKind)
@@ -68,6 +74,7 @@ def _page(request: Request, session: Session, view: ProposalView, *, status_code
         "may_edit_profile": False,
         "submit_error": None,
         "submit_error_vars": {},
+        **{k: v for section in PAGE_SECTIONS for k, v in section(session, view.actor, view).items()},
         **extra,
     }
     return render(request, "proposals/page.html", context, status_code=status_code)

@@ -1,0 +1,30 @@
+"""The parts of a proposal's page that come from the domains built on proposals: the auditions its startup is
+called to (the pitch slot booked, or the link to book one).
+
+The proposal page is drawn by app/proposals/web.py, which imports none of those domains: create_app installs
+these sections into it.
+"""
+
+from typing import Any
+
+from sqlmodel import Session
+
+from app.jury import slots
+from app.proposals import web as proposals_web
+from app.proposals.records import ProposalView
+from app.security.actor import Actor
+
+
+def auditions_section(session: Session, actor: Actor, view: ProposalView) -> dict[str, Any]:
+    """The audition rounds the proposal is entered in, for its startup's members only."""
+    if not view.reads_as_startup:
+        return {"auditions": []}
+    return {"auditions": slots.auditions(session, actor, view.proposal.id or 0, now=view.now)}
+
+
+SECTIONS: tuple[proposals_web.PageSection, ...] = (auditions_section,)
+
+
+def install() -> None:
+    """Have the proposal page draw these sections (create_app calls it)."""
+    proposals_web.PAGE_SECTIONS[:] = SECTIONS
