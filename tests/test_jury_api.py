@@ -608,6 +608,12 @@ def test_a_refused_submission_names_the_fields_and_keeps_the_draft(client, db, m
     assert (
         client.put(url, json={"scores": {"999999": 1}}, headers=juror).json()["errors"][0]["field"] == "scores.999999"
     )
+    # a submitted review changes by a new submission only: a draft save would leave it submitted but unchecked
+    assert client.put(url, json={"scores": {first: 1}}, headers=juror).status_code == 409
+    edited = client.put(url, json={"scores": {**complete, first: 2}, "submit": True}, headers=juror)
+    assert edited.status_code == 200 and edited.json()["scores"][first] == 2
+    history = client.get(f"/api/v1/assignments/{assignment}", headers=juror).json()["history"]
+    assert [v["scores"][first] for v in history] == [4, 2]
 
 
 def test_a_juror_abstains_with_a_reason_and_the_staff_cannot_write_for_them(client, db, make, jury, auth):

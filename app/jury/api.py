@@ -500,7 +500,7 @@ def assignment_attachment(
     "/assignments/{assignment_id}/review",
     response_model=out.ReviewPublic,
     responses={
-        409: {"description": "The round does not accept reviews (closed, or not yet open)"},
+        409: {"description": "The round does not accept reviews now, or a draft would replace a submitted review"},
         412: {"description": "`revision` is stale: the review was saved elsewhere since"},
         422: {"description": "Submission refused: the fields are named, and the review is kept as a draft"},
     },
