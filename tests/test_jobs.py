@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -54,8 +55,9 @@ def queued(session: Session) -> list[tuple[str, dict[str, Any], str, int]]:
 def work_until_empty() -> None:
     if get_settings().resolved_database_url.startswith("sqlite"):
         runner.work(until_empty=True, concurrency=1)
-    else:
-        postgres.work(until_empty=True, concurrency=1)
+    else:  # procrastinate runs its own event loop: in a thread of its own, as a browser test may leave one here
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(postgres.work, until_empty=True, concurrency=1).result()
 
 
 @pytest.fixture
