@@ -1,0 +1,1 @@
+"""Selection: rankings with calibrated scores, deliberation, decisions and published results."""
