@@ -3,10 +3,20 @@ hand, and the properties calibration must keep."""
 
 import random
 
+import numpy as np
 import pytest
 
 from app.selection.aggregation import EntryStats, Review, Scale, aggregate, competition_ranks
 from app.selection.calibration import Calibrated, Reason, Refused, calibrate
+from app.selection.orderings import (
+    Ranked,
+    TooManyEntries,
+    ballots,
+    borda,
+    pairwise_preferences,
+    schulze,
+    strongest_paths,
+)
 
 TEN = Scale(0, 10)
 
@@ -158,3 +168,82 @@ def test_calibration_refuses_jurors_split_into_groups_that_never_share_an_entry(
 
 def test_calibration_refuses_a_round_without_reviews():
     assert calibrate({}) == Refused((Reason.no_reviews,), {}, ())
+
+
+def as_scores(ballots_by_juror: dict[int, dict[int, float]]) -> dict[tuple[int, int], float]:
+    return {(juror, entry): score for juror, entries in ballots_by_juror.items() for entry, score in entries.items()}
+
+
+THREE_JURORS = as_scores(
+    {1: {1: 8, 2: 6, 3: 6, 4: 2}, 2: {2: 9, 4: 7, 5: 3}, 3: {1: 4, 5: 7}, 4: {6: 5}}  # 4: one entry, no comparison
+)
+
+
+def test_each_jurors_ballot_orders_their_entries_with_ties():
+    assert ballots(THREE_JURORS) == {1: ((1,), (2, 3), (4,)), 2: ((2,), (4,), (5,)), 3: ((5,), (1,)), 4: ((6,),)}
+
+
+def test_borda_averages_the_share_of_each_ballot_beaten_with_ties_as_halves():
+    # juror 1 (4 entries): 1 → 3/3, 2 and 3 → (1 + ½)/3, 4 → 0; juror 2: 2 → 1, 4 → ½, 5 → 0; juror 3: 5 → 1, 1 → 0
+    # means: 1 = ½, 2 = ¾, 3 = ½, 4 = ¼, 5 = ½; 6 has only a ballot of one
+    assert borda(THREE_JURORS) == (
+        Ranked(2, 0.75, 1),
+        Ranked(1, 0.5, 2),
+        Ranked(3, 0.5, 2),
+        Ranked(5, 0.5, 2),
+        Ranked(4, 0.25, 5),
+        Ranked(6, None, None),
+    )
+
+
+# Wikipedia's Schulze example: 45 voters, candidates A–E as entries 1–5; each voter a juror scoring all five
+WIKIPEDIA = [(5, "ACBED"), (5, "ADECB"), (8, "BEDAC"), (3, "CABED"), (7, "CAEBD"), (2, "CBADE"), (7, "DCEBA")]
+WIKIPEDIA += [(8, "EBADC")]
+
+
+def wikipedia_scores() -> dict[tuple[int, int], float]:
+    voters = [order for count, order in WIKIPEDIA for _ in range(count)]
+    return {
+        (juror, "ABCDE".index(candidate) + 1): 5.0 - place
+        for juror, order in enumerate(voters, start=1)
+        for place, candidate in enumerate(order)
+    }
+
+
+def test_schulze_on_wikipedias_example_finds_its_pairwise_table_strongest_paths_and_order():
+    scores = wikipedia_scores()
+    preferences = pairwise_preferences(scores, [1, 2, 3, 4, 5])
+
+    assert preferences.tolist() == [
+        [0, 20, 26, 30, 22],
+        [25, 0, 16, 33, 18],
+        [19, 29, 0, 17, 24],
+        [15, 12, 28, 0, 14],
+        [23, 27, 21, 31, 0],
+    ]
+    strongest = strongest_paths(preferences)
+    np.fill_diagonal(strongest, 0)
+    assert strongest.tolist() == [
+        [0, 28, 28, 30, 24],
+        [25, 0, 28, 33, 24],
+        [25, 29, 0, 29, 24],
+        [25, 28, 28, 0, 24],
+        [25, 28, 28, 31, 0],
+    ]
+    assert schulze(scores) == (Ranked(5, 4, 1), Ranked(1, 3, 2), Ranked(3, 2, 3), Ranked(2, 1, 4), Ranked(4, 0, 5))
+
+
+def test_schulze_counts_only_jurors_who_reviewed_both_and_ties_share_a_rank_by_entry_id():
+    # 10 vs 20: one juror each way, a tie; 30 below both for the jurors who saw it; 40 never shares a juror
+    scores = as_scores({1: {10: 7, 20: 5, 30: 1}, 2: {20: 8, 10: 6}, 3: {20: 6, 30: 2}, 4: {40: 9}})
+
+    assert schulze(scores) == (Ranked(10, 1, 1), Ranked(20, 1, 1), Ranked(30, 0, 3), Ranked(40, 0, 3))
+
+
+def test_schulze_declines_more_entries_than_its_limit_instead_of_running():
+    scores = as_scores({1: {10: 7, 20: 5, 30: 1}, 2: {40: 3}})
+
+    assert schulze(scores, max_entries=3) == TooManyEntries(entries=4, limit=3)
+    ordered = schulze(scores, max_entries=4)
+    assert not isinstance(ordered, TooManyEntries)
+    assert [row.entry_id for row in ordered] == [10, 20, 30, 40]

@@ -18,7 +18,7 @@ Rules:
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 TIE_TOLERANCE = 1e-9  # points: below any difference a scale's steps can make, above float summation noise
 DISAGREEMENT_STDEV = 0.2  # of the scale's width
@@ -69,10 +69,15 @@ def aggregate(reviews: Mapping[int, Sequence[Review]], scale: Scale) -> list[Ent
     """The raw ranking of a round, best first (see the module's rules). `reviews` maps each entry id of the
     round to its counted reviews, an empty sequence for an entry without one. A score outside the scale is a
     caller's mistake (ValueError)."""
-    unranked = [_summary(entry_id, entry_reviews, scale) for entry_id, entry_reviews in reviews.items()]
-    ranks = competition_ranks({row.entry_id: row.score for row in unranked if row.score is not None})
-    rows = [replace(row, rank=ranks.get(row.entry_id)) for row in unranked]
-    return sorted(rows, key=lambda row: (row.rank is None, row.rank or 0, row.entry_id))
+    means = {
+        entry_id: math.fsum(review.score for review in entry_reviews) / len(entry_reviews)
+        for entry_id, entry_reviews in reviews.items()
+        if entry_reviews
+    }
+    ranks = competition_ranks(means)
+    unreviewed = sorted(entry_id for entry_id, entry_reviews in reviews.items() if not entry_reviews)
+    ranked = [_summary(entry_id, reviews[entry_id], means[entry_id], rank, scale) for entry_id, rank in ranks.items()]
+    return ranked + [EntryStats(entry_id, 0, None, None, None, None, None, {}, None, False) for entry_id in unreviewed]
 
 
 def competition_ranks(values: Mapping[int, float], *, tolerance: float = TIE_TOLERANCE) -> dict[int, int]:
@@ -86,7 +91,7 @@ def competition_ranks(values: Mapping[int, float], *, tolerance: float = TIE_TOL
         if leader is None or leader - value > tolerance:
             leader, rank = value, place
         ranks[key] = rank
-    return dict(sorted(ranks.items(), key=lambda item: (item[1], item[0])))
+    return {key: rank for rank, key in sorted((rank, key) for key, rank in ranks.items())}
 
 
 def _ranked_order(values: Mapping[int, float]) -> list[int]:
@@ -94,13 +99,10 @@ def _ranked_order(values: Mapping[int, float]) -> list[int]:
     return sorted(values, key=lambda key: (-values[key], key))
 
 
-def _summary(entry_id: int, reviews: Sequence[Review], scale: Scale) -> EntryStats:
+def _summary(entry_id: int, reviews: Sequence[Review], mean: float, rank: int, scale: Scale) -> EntryStats:
     scores = sorted(review.score for review in reviews)
-    if any(not scale.min <= score <= scale.max for score in scores):
+    if not scale.min <= scores[0] <= scores[-1] <= scale.max:
         raise ValueError(f"entry {entry_id} has a score outside the scale {scale.min}–{scale.max}")
-    if not scores:
-        return EntryStats(entry_id, 0, None, None, None, None, None, {}, None, False)
-    mean = math.fsum(scores) / len(scores)
     stdev = math.sqrt(math.fsum((score - mean) ** 2 for score in scores) / len(scores))
     return EntryStats(
         entry_id=entry_id,
@@ -111,7 +113,7 @@ def _summary(entry_id: int, reviews: Sequence[Review], scale: Scale) -> EntrySta
         min=scores[0],
         max=scores[-1],
         criteria=_criterion_means(review.criteria for review in reviews),
-        rank=None,
+        rank=rank,
         disagreement=_disagree(stdev, scores[-1] - scores[0], scale),
     )
 
@@ -122,11 +124,13 @@ def _median(ordered: Sequence[float]) -> float:
 
 
 def _criterion_means(per_review: Iterable[Mapping[int, float]]) -> dict[int, float]:
-    values: dict[int, list[float]] = {}
+    totals: dict[int, float] = {}
+    counts: dict[int, int] = {}
     for criteria in per_review:
         for criterion_id, value in criteria.items():
-            values.setdefault(criterion_id, []).append(value)
-    return {criterion_id: math.fsum(scores) / len(scores) for criterion_id, scores in sorted(values.items())}
+            totals[criterion_id] = totals.get(criterion_id, 0.0) + value
+            counts[criterion_id] = counts.get(criterion_id, 0) + 1
+    return {criterion_id: totals[criterion_id] / counts[criterion_id] for criterion_id in sorted(totals)}
 
 
 def _disagree(stdev: float, spread: float, scale: Scale) -> bool:
