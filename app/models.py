@@ -35,6 +35,7 @@ from app.jury.models import (  # noqa: F401
     PitchSlot,
 )
 from app.notifications.models import OutboxMessage  # noqa: F401
+from app.projects.models import Project  # noqa: F401
 from app.programmes.models import Programme, ProgrammePartner, ProgrammePhase  # noqa: F401
 from app.proposals.models import (  # noqa: F401
     Proposal,
@@ -43,3 +44,4 @@ from app.proposals.models import (  # noqa: F401
     ProposalVersion,
 )
 from app.startups.models import StartupProfile  # noqa: F401
+from app.selection.models import DeliberationMessage, SelectionDecision, StaffNote  # noqa: F401

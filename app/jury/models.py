@@ -127,6 +127,9 @@ class JuryRound(SQLModel, table=True):
     revision: int = Field(default=1, description="Bumped by every change; the ETag and the form's version check")
     opened_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     closed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    published_at: datetime | None = Field(
+        default=None, sa_column=_ts(nullable=True), description="When the outcomes were sent (status decided)"
+    )
     created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

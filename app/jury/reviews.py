@@ -15,6 +15,7 @@ Rules:
   in a blind round the jurors are not named to other jurors; a startup never sees juror names or notes.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -196,10 +197,27 @@ def weighted_score(review: JuryReview, criteria: list[JuryCriterion]) -> float |
     """The review's weighted mean on the criteria's scale; None for an abstention or an incomplete review."""
     if review.status != ReviewStatus.submitted:
         return None
+    return weighted_mean(review.scores, criteria)
+
+
+def weighted_mean(scores: Mapping[str, Any], criteria: list[JuryCriterion]) -> float | None:
+    """Scores per criterion id (as stored: string keys) → their weighted mean; None unless every criterion is
+    scored."""
     total = sum(c.weight for c in criteria)
-    if not total or any(str(c.id) not in review.scores for c in criteria):
+    if not total or any(str(c.id) not in scores for c in criteria):
         return None
-    return sum(float(review.scores[str(c.id)]) * c.weight for c in criteria) / total
+    return sum(float(scores[str(c.id)]) * c.weight for c in criteria) / total
+
+
+def weighted_scale(criteria: list[JuryCriterion]) -> tuple[float, float]:
+    """The range of a weighted mean: the weighted means of the criteria's lowest and highest scores."""
+    total = sum(c.weight for c in criteria)
+    if not total:
+        return (0.0, 0.0)
+    return (
+        sum(c.min_score * c.weight for c in criteria) / total,
+        sum(c.max_score * c.weight for c in criteria) / total,
+    )
 
 
 def own_statuses(session: Session, view: RoundView) -> dict[int, str]:

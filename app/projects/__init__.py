@@ -1,0 +1,2 @@
+"""Prototyping projects: a confirmed selection opens one for the startup (its programme follows, milestone by
+milestone)."""

@@ -1,0 +1,223 @@
+"""A round's ranking as one reader may see it: read from the jury's tables, summed up by aggregation.py, fitted
+by calibration.py, ordered again by orderings.py. Every face (the page, its pictures, the CSV, the API, the
+decisions' evidence) reads it from here.
+
+Rules:
+- Counted: submitted reviews of entries still in the round (not left out). Drafts and abstentions are not
+  counted; an entry without a counted review has no score and comes last.
+- A review's score is its weighted mean on the criteria's scale (jury.reviews.weighted_mean); the round's scale
+  is the range of such a mean.
+- Who reads it: selection.permissions.can_see_ranking; NotFound for everyone else.
+- What a conflicted reader sees: the round without the entries of the startups they are conflicted with —
+  those entries and all of their reviews are left out before anything is computed, so no rank, calibrated
+  score, juror severity or ordering carries a trace of them.
+- In a blind round a juror reading the ranking sees no startup name (titles with its names hidden) and no other
+  juror's name (as in jury.records).
+- Constant number of queries whatever the size of the round.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlmodel import Session, col, select
+
+from app.accounts.models import Organisation
+from app.errors import NotFound
+from app.jury import records as jury_records
+from app.jury import reviews as jury_reviews
+from app.jury.models import Juror, JuryAssignment, JuryCriterion, JuryEntry, JuryReview, ReviewStatus
+from app.jury.records import RoundView
+from app.proposals.models import Proposal
+from app.selection import permissions as can
+from app.selection.aggregation import EntryStats, Review, Scale, aggregate
+from app.selection.calibration import Calibrated, Refused, calibrate
+from app.selection.orderings import Ranked, TooManyEntries, borda, schulze
+
+DONE = (ReviewStatus.submitted, ReviewStatus.abstained)
+
+
+@dataclass(frozen=True)
+class RankedEntry:
+    """One row of the ranking."""
+
+    entry_id: int
+    proposal_id: int
+    startup_id: int
+    title: str
+    startup_name: str | None  # None where the reader may not know it (a blind round, for a juror)
+    stats: EntryStats
+    scores: tuple[float, ...]  # the counted reviews' weighted scores, lowest first (the strip plot)
+    calibrated_score: float | None
+    calibrated_rank: int | None
+
+    @property
+    def rank(self) -> int | None:
+        return self.stats.rank
+
+    @property
+    def move(self) -> int | None:
+        """Places gained by calibration (negative: lost); None where either rank is missing."""
+        if self.stats.rank is None or self.calibrated_rank is None:
+            return None
+        return self.stats.rank - self.calibrated_rank
+
+
+@dataclass(frozen=True)
+class JurorSeverity:
+    juror_id: int
+    name: str | None  # None where the reader may not know who the juror is
+    reviews: int
+    mean: float
+    bias: float | None  # points above the round's average juror, from the calibration; None if refused
+    scale: float | None
+
+
+@dataclass
+class Ranking:
+    view: RoundView
+    criteria: list[JuryCriterion]
+    scale: Scale | None  # None when the round has no criteria
+    rows: list[RankedEntry]  # in raw rank order, the entries without a review last
+    calibration: Calibrated | Refused | None  # None when nothing is scored yet
+    jurors: list[JurorSeverity]
+    pairs: dict[tuple[int, int], float] = field(repr=False)  # (juror id, entry id) → weighted score
+    juror_scale: bool = False
+
+    def row(self, entry_id: int) -> RankedEntry:
+        for row in self.rows:
+            if row.entry_id == entry_id:
+                return row
+        raise NotFound()
+
+    @property
+    def calibrated(self) -> Calibrated | None:
+        return self.calibration if isinstance(self.calibration, Calibrated) else None
+
+    @property
+    def refused(self) -> Refused | None:
+        return self.calibration if isinstance(self.calibration, Refused) else None
+
+    @cached_property
+    def borda(self) -> tuple[Ranked, ...]:
+        return borda(self.pairs)
+
+    @cached_property
+    def schulze(self) -> tuple[Ranked, ...] | TooManyEntries:
+        return schulze(self.pairs)
+
+
+def own_done(session: Session, view: RoundView) -> bool:
+    """The reader has no assignment of the round left to do (true of a juror given none)."""
+    return all(status in DONE for status in jury_reviews.own_statuses(session, view).values())
+
+
+def may_see(session: Session, view: RoundView) -> bool:
+    return can.can_see_ranking(
+        view.round,
+        staff=view.staff,
+        juror=view.is_juror,
+        own_done=view.is_juror and not view.staff and own_done(session, view),
+        now=view.now,
+    )
+
+
+def ranking(session: Session, view: RoundView, *, juror_scale: bool = False) -> Ranking:
+    """The round's ranking as the view's reader may see it (see the module's rules)."""
+    if not may_see(session, view):
+        raise NotFound()
+    criteria = view.criteria
+    found = session.exec(
+        select(JuryEntry.id, JuryEntry.proposal_id, Proposal.title, Organisation)
+        .join(Proposal, col(Proposal.id) == JuryEntry.proposal_id)
+        .join(Organisation, col(Organisation.id) == Proposal.startup_id)
+        .where(JuryEntry.round_id == view.id, col(JuryEntry.excluded_at).is_(None))
+    ).all()
+    conflicted = jury_records.reader_conflicts(session, view.actor, {o.id or 0 for _, _, _, o in found})
+    entries: list[tuple[int, int, str, Organisation]] = [
+        (entry_id or 0, proposal_id, title, startup)
+        for entry_id, proposal_id, title, startup in found
+        if (startup.id or 0) not in conflicted
+    ]
+    kept = {entry_id for entry_id, *_ in entries}
+
+    per_entry: dict[int, list[Review]] = {entry_id: [] for entry_id in kept}
+    pairs: dict[tuple[int, int], float] = {}
+    for entry_id, juror_id, scores in session.exec(
+        select(JuryAssignment.entry_id, JuryAssignment.juror_id, JuryReview.scores)
+        .join(JuryReview, col(JuryReview.assignment_id) == JuryAssignment.id)
+        .where(JuryAssignment.round_id == view.id, JuryReview.status == ReviewStatus.submitted)
+    ):
+        if entry_id not in kept:
+            continue
+        score = jury_reviews.weighted_mean(scores, criteria)
+        if score is None:
+            continue
+        per_entry[entry_id].append(Review(score, {int(k): float(v) for k, v in scores.items()}))
+        pairs[(juror_id, entry_id)] = score
+
+    low, high = jury_reviews.weighted_scale(criteria)
+    scale = Scale(low, high) if high > low else None
+    stats = aggregate(per_entry, scale) if scale is not None else []
+    calibration = calibrate(pairs, juror_scale=juror_scale) if pairs else None
+    calibrated = calibration if isinstance(calibration, Calibrated) else None
+
+    blind = view.blind_for_reader
+    hidden = jury_records.identities(session, [o for *_, o in entries]) if blind else {}
+    described = {entry_id: (proposal_id, title, startup) for entry_id, proposal_id, title, startup in entries}
+    scores_of: dict[int, list[float]] = {}
+    for (_, entry_id), score in pairs.items():
+        scores_of.setdefault(entry_id, []).append(score)
+    rows = []
+    for s in stats:
+        proposal_id, title, startup = described[s.entry_id]
+        if blind:
+            title = str(jury_records.redact({"title": title}, hidden.get(startup.id or 0, []))["title"])
+        rows.append(
+            RankedEntry(
+                entry_id=s.entry_id,
+                proposal_id=proposal_id,
+                startup_id=startup.id or 0,
+                title=title,
+                startup_name=None if blind else startup.name,
+                stats=s,
+                scores=tuple(sorted(scores_of.get(s.entry_id, []))),
+                calibrated_score=calibrated.scores.get(s.entry_id) if calibrated else None,
+                calibrated_rank=calibrated.ranks.get(s.entry_id) if calibrated else None,
+            )
+        )
+    return Ranking(
+        view, criteria, scale, rows, calibration, _severities(session, view, pairs, calibrated), pairs, juror_scale
+    )
+
+
+def _severities(
+    session: Session, view: RoundView, pairs: dict[tuple[int, int], float], calibrated: Calibrated | None
+) -> list[JurorSeverity]:
+    names = dict(session.exec(select(Juror.id, Juror.name).where(Juror.round_id == view.id)).all())
+    own = view.seat.id if view.seat is not None else None
+    named = view.staff or not view.round.blind
+    per_juror: dict[int, list[float]] = {}
+    for (juror_id, _), score in pairs.items():
+        per_juror.setdefault(juror_id, []).append(score)
+    found = [
+        JurorSeverity(
+            juror_id=juror_id,
+            name=names.get(juror_id) if named or juror_id == own else None,
+            reviews=len(scores),
+            mean=sum(scores) / len(scores),
+            bias=calibrated.biases.get(juror_id) if calibrated else None,
+            scale=calibrated.scales.get(juror_id) if calibrated else None,
+        )
+        for juror_id, scores in per_juror.items()
+    ]
+    return sorted(found, key=lambda j: (j.bias if j.bias is not None else j.mean, j.juror_id))
+
+
+def rows_by_proposal(ranking_: Ranking) -> dict[int, RankedEntry]:
+    return {row.proposal_id: row for row in ranking_.rows}
+
+
+def ranked_proposals(rows: Sequence[RankedEntry], top: int) -> list[RankedEntry]:
+    """The first `top` rows by raw rank (the cut line): "shortlist the top N"."""
+    return [row for row in rows if row.rank is not None][:top]
