@@ -29,7 +29,7 @@ class DecisionStatus(StrEnum):
 DECISION_LABELS = {
     DecisionKind.shortlisted: N_("Shortlisted"),
     DecisionKind.selected: N_("Selected"),
-    DecisionKind.waitlisted: N_("Waitlisted"),
+    DecisionKind.waitlisted: N_("Waiting list"),
     DecisionKind.rejected: N_("Not selected"),
 }
 DECISION_STATUS_LABELS = {
