@@ -56,7 +56,9 @@ def _safe_next(target: str | None) -> str:
     return "/"
 
 
-def _sign_in(request: Request, session: SessionDep, user_id: int, target: str) -> Response:
+def sign_in_response(request: Request, session: SessionDep, user_id: int, target: str) -> Response:
+    """Start a session for this user (a new session id, the cookie set) and send them to `target`: signing in,
+    and what signs in as it finishes (registration confirmed, an invitation accepted)."""
     user = session.get(service.User, user_id)
     assert user is not None
     started = auth.start_session(
@@ -157,7 +159,7 @@ def login(request: Request, session: SessionDep, actor: ActorDep, form: FormDep)
     except Invalid as exc:
         # the failed attempt and its audit event are kept (committed): they feed the rate limits
         return form_error(request, "accounts/login.html", form, Invalid({}, detail=exc.detail))
-    return _sign_in(request, session, user.id or 0, target)
+    return sign_in_response(request, session, user.id or 0, target)
 
 
 @router.post("/logout")
@@ -259,7 +261,7 @@ def invitation_accept(request: Request, session: SessionDep, actor: ActorDep, fo
     flash(request, "You have joined %(name)s.", name=organisation.name)
     if actor.is_authenticated:
         return redirect(request, f"/organisations/{organisation.slug}")
-    return _sign_in(request, session, user.id or 0, f"/organisations/{organisation.slug}")
+    return sign_in_response(request, session, user.id or 0, f"/organisations/{organisation.slug}")
 
 
 # ---- the account page and API tokens -------------------------------------------------------------------

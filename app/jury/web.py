@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from app.accounts.models import Organisation
 from app.accounts.schemas import InvitationAcceptance
-from app.accounts.web import _sign_in as signed_in_response
+from app.accounts.web import sign_in_response
 from app.challenges.models import THEMES, Challenge
 from app.db import SessionDep, discard_attempt
 from app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, PreconditionFailed
@@ -518,4 +518,4 @@ def invitation_accept(request: Request, session: SessionDep, actor: ActorDep, fo
     if actor.is_authenticated:
         return redirect(request, target)
     assert juror.user_id is not None
-    return signed_in_response(request, session, juror.user_id, target)
+    return sign_in_response(request, session, juror.user_id, target)
