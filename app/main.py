@@ -46,6 +46,7 @@ from app.proposals import api as proposals_api
 from app.proposals import web as proposals_web
 from app.security.bodylimit import BodyLimitMiddleware, BodyRefused
 from app.security.headers import SecurityHeadersMiddleware
+from app.selection import deliberation_web
 from app.startups import api as startups_api
 from app.startups import web as startups_web
 from app.web import errors as web_errors
@@ -171,6 +172,7 @@ def _web_router() -> APIRouter:
     web.include_router(proposals_web.router)
     web.include_router(jury_web.router)
     web.include_router(jury_staff_web.router)
+    web.include_router(deliberation_web.router)  # the jury's deliberation, beside the jury's pages
     web.include_router(startups_web.router)
     web.include_router(jury_slots_web.router)
     web.include_router(notifications_web.router)
