@@ -10,17 +10,18 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
-from sqlmodel import select
+from sqlmodel import col, select
 
 from app.accounts.models import User
 from app.challenges import service as challenges
 from app.db import utcnow
 from app.jury import assignments, jurors, records, reviews, service
 from app.jury.models import Juror, JuryAssignment, JuryEntry, JuryReview
-from app.jury.schemas import AssignmentIn, EntriesIn, JurorIn, ReviewIn, RoundCreate
+from app.jury.schemas import AssignmentIn, ConflictIn, EntriesIn, JurorIn, ReviewIn, RoundCreate
 from app.proposals import attachments
 from app.proposals import records as proposal_records
 from app.proposals import service as proposals
+from app.proposals.models import ProposalStatus
 from app.proposals.schemas import EligibilityDecision
 from tests.conftest import mailed_link
 from tests.test_query_counts import counting
@@ -806,3 +807,40 @@ def test_the_jury_lists_cost_a_constant_number_of_queries(client, db, engine, ma
     large = {"staff": costs(jury["sponsor"]), "juror": costs(jury["juror"])}
     assert large == small, f"queries grew with rows: {small} → {large}"
     assert len(large["staff"]) == 5 and len(large["juror"]) == 3
+
+
+# ---- the jury's read-through: regressions -------------------------------------------------------------------
+
+
+def _submit(db, make, jury, view, role, assignment_id, *, score=4, comment="", note=""):
+    """The role's juror submits a complete review of the assignment through the service."""
+    me = make.actor(jury[role])
+    data = ReviewIn(scores={str(c.id): score for c in view.criteria}, comment=comment, note=note, submit=True)
+    saved = reviews.save_review(db, me, records.get_assignment(db, me, assignment_id), data)
+    assert saved.problems is None
+    return saved.review
+
+
+def test_a_conflict_declared_after_the_close_leaves_the_review_on_record_and_empties_the_open_rounds(db, make, jury):
+    closed = _round(db, make, jury)
+    written = _assign(db, make, jury, closed, "juror", jury["a"])
+    review = _submit(db, make, jury, closed, "juror", written)
+    staff = make.actor(jury["sponsor"])
+    service.close_round(db, staff, records.get_managed_round(db, staff, closed.id))
+    for p in (jury["a"], jury["b"]):
+        p.status = ProposalStatus.shortlisted  # as the selection would, for the next round to take them
+        db.add(p)
+    running = _round(db, make, jury, name="Auditions", seat=("juror", "juror2"))
+    started = _assign(db, make, jury, running, "juror", jury["a"])
+    me = make.actor(jury["juror"])
+    reviews.save_review(db, me, records.get_assignment(db, me, started), ReviewIn(comment="Half done"))
+    data = ConflictIn(startup=jury["aquasense"].id, reason="I joined their board.")
+    jurors.declare_conflict(db, me, records.get_round(db, me, closed.id), data)
+    assert db.get(JuryAssignment, written) is not None and db.get(JuryReview, review.id) is not None
+    # the open round's started review goes (it must not count) and another juror takes the entry
+    refilled = db.exec(
+        select(Juror.user_id)
+        .join(JuryAssignment, col(JuryAssignment.juror_id) == Juror.id)
+        .where(JuryAssignment.entry_id == _entry_id(db, running, jury["a"]))
+    ).all()
+    assert refilled == [jury["juror2"].id]

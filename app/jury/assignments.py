@@ -7,7 +7,8 @@ Rules:
   themes and jurors' bids are preferred. It is solved as a min-cost flow (assignment.py, ortools), never a
   greedy loop. Assignments whose review is started, and those the staff added by hand, are kept; the others
   are recomputed. When it cannot fill everything it says which entries and why.
-- A conflict found after an assignment was made (declared, or a juror who joined the startup) removes it.
+- A conflict found after an assignment was made (declared, or a juror who joined the startup) removes it
+  while the round runs (draft or open), a started review too; in a closed or decided round it stays on record.
 - Manual: the staff add or remove an assignment; a conflicted juror is refused (409); an assignment whose
   review was written cannot be removed while the round is open or closed (its review is on record).
 """
@@ -15,6 +16,7 @@ Rules:
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
@@ -22,6 +24,7 @@ from app.audit import service as audit
 from app.errors import Conflict, Invalid, NotFound
 from app.jury import assignment as solver
 from app.jury import conflicts
+from app.jury import permissions as can
 from app.jury.jurors import conflicts_of, seated_jurors
 from app.jury.models import (
     Juror,
@@ -29,6 +32,7 @@ from app.jury.models import (
     JuryBid,
     JuryEntry,
     JuryReview,
+    JuryRound,
     ReviewStatus,
     RoundStatus,
 )
@@ -97,20 +101,26 @@ def drop_pending(
     return dropped
 
 
-def drop_conflicted(session: Session, user_id: int, startup_id: int) -> int:
-    """Remove a person's assignments to a startup's entries in every round that is not closed, reviews
-    started included: a review across a conflict must not count."""
+def drop_conflicted(session: Session, user_id: int, startup_id: int, now: datetime) -> set[int]:
+    """Remove a person's assignments to a startup's entries in every round still running (draft or open by
+    the server clock), reviews started included: a review across a conflict must not count. In a closed or
+    decided round the assignment and its review stay on record (the ranking already leaves an entry out for a
+    reader conflicted with it). Returns the rounds changed, to refill."""
     rows = session.exec(
-        select(JuryAssignment)
+        select(JuryAssignment, JuryRound)
         .join(Juror, col(Juror.id) == JuryAssignment.juror_id)
+        .join(JuryRound, col(JuryRound.id) == JuryAssignment.round_id)
         .join(JuryEntry, col(JuryEntry.id) == JuryAssignment.entry_id)
         .join(Proposal, col(Proposal.id) == JuryEntry.proposal_id)
         .where(Juror.user_id == user_id, Proposal.startup_id == startup_id)
     ).all()
-    for a in rows:
-        session.delete(a)
+    changed: set[int] = set()
+    for a, round_ in rows:
+        if can.effective_status(round_, now) in (RoundStatus.draft, RoundStatus.open):
+            session.delete(a)
+            changed.add(round_.id or 0)
     session.flush()
-    return len(rows)
+    return changed
 
 
 def _solve(session: Session, view: RoundView, *, keep_all: bool) -> tuple[AssignmentReport, list[JuryAssignment]]:

@@ -8,12 +8,14 @@ Rules:
 - A juror lists their themes of expertise (the assignment prefers matching themes) and may bid on entries.
 - Conflicts (conflicts.py): a juror declares one with a startup at any time, with a reason; the staff may
   declare one for any juror. Their assignments to that startup's entries are removed (a started review too:
-  it must not count) and refilled. The staff see every conflict of the round and its source; a juror their own.
+  it must not count) and refilled in every round still running (draft or open); in a closed or decided round
+  the assignment and its review stay on record. The staff see every conflict of the round and its source; a
+  juror their own.
 - Removing a juror removes their assignments that have no review written yet; written reviews stay.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -21,6 +23,7 @@ from app.accounts import service as accounts
 from app.accounts.models import Membership, Organisation, User
 from app.accounts.schemas import InvitationAcceptance
 from app.audit import service as audit
+from app.challenges import service as challenges
 from app.config import get_settings, site_url
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
@@ -29,7 +32,7 @@ from app.jury import conflicts
 from app.jury import permissions as can
 from app.jury.conflicts import Conflict as ConflictOfInterest
 from app.jury.models import Bid, Juror, JuryAssignment, JuryBid, JuryConflict, JuryEntry, JuryRound, RoundStatus
-from app.jury.records import RoundView, get_round
+from app.jury.records import RoundView, round_views
 from app.jury.schemas import ConflictIn, JurorIn
 from app.notifications import service as notifications
 from app.proposals.models import Proposal
@@ -354,13 +357,22 @@ def declare_conflict(session: Session, actor: Actor, view: RoundView, data: Conf
         session.flush()
     from app.jury import assignments  # the assignments build on conflicts: imported where they are redone
 
-    assignments.drop_conflicted(session, juror.user_id, startup.id or 0)
-    if view.status == RoundStatus.open or view.status == RoundStatus.draft:
-        assignments.refill(session, get_round(session, actor, view.id))
+    for changed in _rounds_to_refill(
+        session, actor, assignments.drop_conflicted(session, juror.user_id, startup.id or 0, view.now), view.now
+    ):
+        assignments.refill(session, changed)
     audit.record(
         session, "conflict.declared", actor=actor, target=("conflict", existing.id), round=view.id, startup=startup.id
     )
     return existing
+
+
+def _rounds_to_refill(session: Session, actor: Actor, round_ids: set[int], now: datetime) -> list[RoundView]:
+    """Views of the rounds a change touched, to refill them: rounds of the same person that the actor may not
+    see (a draft, for a juror) are refilled too, so they are loaded without a permission check."""
+    rounds = list(session.exec(select(JuryRound).where(col(JuryRound.id).in_(round_ids or {-1}))))
+    views = {v.challenge.id or 0: v for v in challenges.views_for(session, list({r.challenge_id for r in rounds}))}
+    return round_views(session, actor, rounds, views, now)
 
 
 def late_jurors(session: Session, view: RoundView) -> list[tuple[Juror, int]]:
