@@ -844,3 +844,25 @@ def test_a_conflict_declared_after_the_close_leaves_the_review_on_record_and_emp
         .where(JuryAssignment.entry_id == _entry_id(db, running, jury["a"]))
     ).all()
     assert refilled == [jury["juror2"].id]
+
+
+def test_a_blind_round_hides_who_wrote_the_proposal_in_the_other_jurors_texts_the_api_answers(
+    client, db, make, jury, auth
+):
+    view = _round(db, make, jury, blind=True, others_visible="after_own")
+    first = _assign(db, make, jury, view, "juror", jury["a"])
+    second = _assign(db, make, jury, view, "juror2", jury["a"])
+    said = "Yasmine Benali of Aquasense impressed me; Salma Tazi too."
+    _submit(db, make, jury, view, "juror", first, comment=said, note="Aquasense: ask Salma.")
+    _submit(db, make, jury, view, "juror2", second, comment="Aquasense again", note="Mine")
+    db.commit()
+    items = client.get(f"/api/v1/rounds/{view.id}/reviews", headers=auth(jury["juror2"])).json()["items"]
+    other = next(i for i in items if i["juror"] is None)
+    assert other["comment"] == "▇▇▇ of ▇▇▇ impressed me; ▇▇▇ too."
+    assert other["note"] == "▇▇▇: ask ▇▇▇."
+    own = next(i for i in items if i["juror"] is not None)
+    assert (own["comment"], own["note"]) == ("Aquasense again", "Mine")  # their own words, as they wrote them
+    one = client.get(f"/api/v1/reviews/{other['id']}", headers=auth(jury["juror2"])).json()
+    assert "Aquasense" not in json.dumps(one) and "Salma" not in json.dumps(one)
+    staff = client.get(f"/api/v1/rounds/{view.id}/reviews", headers=auth(jury["sponsor"])).json()["items"]
+    assert said in [i["comment"] for i in staff]

@@ -252,11 +252,6 @@ class AssignmentView:
         shown = self.proposal.content
         return redact(shown, self.names_to_hide) if self.blind else shown
 
-    def shown_text(self, text: str) -> str:
-        """A text written about this proposal by someone else (another juror's comment, note or reason to
-        abstain), as this reader may see it: in a blind round without the names of who wrote the proposal."""
-        return str(redact({"text": text}, self.names_to_hide)["text"]) if self.blind else text
-
     def attachment_name(self, attachment: dict[str, Any], number: int) -> str:
         if not self.blind:
             return str(attachment["name"])
@@ -300,6 +295,13 @@ def redact(content: dict[str, Any], names: Sequence[str]) -> dict[str, Any]:
     return shown
 
 
+def hide_names(text: str, names: Sequence[str]) -> str:
+    """A text written about a proposal by someone else (another juror's comment, note or reason to abstain)
+    with these names hidden: what a blind round's juror reads of it."""
+    pattern = _names_pattern(names)
+    return pattern.sub(HIDDEN, text) if pattern else text
+
+
 def _names_pattern(names: Sequence[str]) -> re.Pattern[str] | None:
     words = sorted({n.strip() for n in names if len(n.strip()) >= 3}, key=len, reverse=True)
     if not words:
@@ -326,6 +328,15 @@ def team_names(content: dict[str, Any]) -> list[str]:
     return [part for name in names for part in (name, *name.split())]
 
 
+def names_hidden_from(session: Session, view: RoundView, proposals: Sequence[ProposalView]) -> dict[int, list[str]]:
+    """Per proposal id, the names a blind round hides from this reader: its startup's and people's (accounts,
+    and the team its last submitted version lists). Nothing for the staff or in a round that is not blind."""
+    if not view.blind_for_reader:
+        return {}
+    hidden = identities(session, [p.startup for p in proposals])
+    return {p.proposal.id or 0: [*hidden.get(p.proposal.startup_id, []), *team_names(p.content)] for p in proposals}
+
+
 def assignment_views(
     session: Session, view: RoundView, assignments: Sequence[JuryAssignment], *, conflicted: set[int] | None = None
 ) -> list[AssignmentView]:
@@ -350,7 +361,7 @@ def assignment_views(
         r.assignment_id: r
         for r in session.exec(select(JuryReview).where(col(JuryReview.assignment_id).in_([a.id for a in assignments])))
     }
-    hidden = identities(session, [p.startup for p in shown.values()]) if view.blind_for_reader else {}
+    hidden = names_hidden_from(session, view, list(shown.values()))
     views = []
     for a in assignments:
         entry = entries[a.entry_id]
@@ -367,9 +378,7 @@ def assignment_views(
                 proposal,
                 reviews.get(a.id or 0),
                 juror_name=juror.name,
-                names_to_hide=[*hidden.get(proposal.proposal.startup_id, []), *team_names(proposal.content)]
-                if view.blind_for_reader
-                else [],
+                names_to_hide=hidden.get(entry.proposal_id, []),
             )
         )
     return views

@@ -12,7 +12,9 @@ Rules:
 - An abstention needs a reason; it counts as done, not as a score.
 - Each submission and abstention is kept as a version: a review edited after submission keeps its history.
 - Others' reviews: as permissions.can_see_others says; never those of an entry the reader is conflicted with;
-  in a blind round the jurors are not named to other jurors; a startup never sees juror names or notes.
+  in a blind round the jurors are not named to other jurors, and the others' texts reach a juror without the
+  names of who wrote the proposal (visible_reviews hides them, for every face); a startup never sees juror
+  names or notes.
 """
 
 from collections.abc import Mapping
@@ -35,8 +37,9 @@ from app.jury.models import (
     JuryReviewVersion,
     ReviewStatus,
 )
-from app.jury.records import AssignmentView, RoundView, reader_conflicts
+from app.jury.records import AssignmentView, RoundView, hide_names, names_hidden_from, reader_conflicts
 from app.jury.schemas import ReviewIn
+from app.proposals import records as proposal_records
 from app.proposals.models import Proposal
 from app.security.actor import Actor
 
@@ -183,13 +186,18 @@ def history(session: Session, view: AssignmentView) -> list[JuryReviewVersion]:
 
 @dataclass(frozen=True)
 class ShownReview:
-    """A submitted review as a reader may see it: the juror unnamed (None) where the reader may not know them."""
+    """A submitted review as a reader may see it: the juror unnamed (None) where the reader may not know them,
+    and its texts as the reader may read them (a blind round's juror: without who wrote the proposal). Faces
+    show these texts, never the review's own."""
 
     review: JuryReview
     entry: JuryEntry
     proposal_id: int
     juror_id: int | None
     juror_name: str | None
+    comment: str
+    comments: dict[str, str]  # per criterion id
+    reason: str  # why they abstained ("" for a submitted review)
     note: str | None  # the private note: the jury and the staff only
 
 
@@ -254,6 +262,7 @@ def visible_reviews(
     rows = session.execute(query.order_by(col(JuryEntry.id), col(JuryReview.id))).all()
     conflicted = reader_conflicts(session, actor, {startup for _, _, _, startup, _ in rows})
     mine = own_statuses(session, view) if not view.staff else {}
+    hidden = _names_hidden(session, view, [entry.proposal_id for _, _, entry, _, _ in rows])
     shown = []
     for review, _assignment, entry, startup_id, juror in rows:
         if startup_id in conflicted:
@@ -266,7 +275,9 @@ def visible_reviews(
                 view.round, staff=False, own_status=mine[entry.id or 0], now=view.now
             ):
                 continue
-        named = view.staff or not view.round.blind or (view.seat is not None and juror.id == view.seat.id)
+        own = view.seat is not None and juror.id == view.seat.id
+        named = view.staff or not view.round.blind or own
+        names = [] if own else hidden.get(entry.proposal_id, [])
         shown.append(
             ShownReview(
                 review,
@@ -274,7 +285,21 @@ def visible_reviews(
                 entry.proposal_id,
                 juror.id if named else None,
                 juror.name if named else None,
-                review.note,
+                comment=hide_names(review.comment, names),
+                comments={k: hide_names(v, names) for k, v in review.criterion_comments.items()},
+                reason=hide_names(review.abstain_reason, names) if review.status == ReviewStatus.abstained else "",
+                note=hide_names(review.note, names),
             )
         )
     return shown
+
+
+def _names_hidden(session: Session, view: RoundView, proposal_ids: list[int]) -> dict[int, list[str]]:
+    """The names a blind round hides from this reader, per proposal of these (none loaded otherwise)."""
+    if not view.blind_for_reader or not proposal_ids:
+        return {}
+    proposals = session.exec(select(Proposal).where(col(Proposal.id).in_(set(proposal_ids)))).all()
+    shown = proposal_records.views_of(
+        session, view.actor, proposals, {view.challenge.challenge.id or 0: view.challenge}, view.now
+    )
+    return names_hidden_from(session, view, shown)

@@ -350,7 +350,10 @@ def review_public(
     juror: int | None,
     juror_name: str | None,
     note: str | None,
+    texts: ShownReview | None = None,
 ) -> ReviewPublic:
+    """The review's fields; its texts as `texts` shows them to the reader (another juror's review), else as
+    stored (the reader's own)."""
     return ReviewPublic(
         id=review.id or 0,
         url=url,
@@ -360,16 +363,20 @@ def review_public(
         juror_name=juror_name,
         status=review.status,  # type: ignore[arg-type]
         scores={k: float(v) for k, v in review.scores.items()},
-        comments=dict(review.criterion_comments),
-        comment=review.comment,
+        comments=dict(texts.comments if texts else review.criterion_comments),
+        comment=texts.comment if texts else review.comment,
         note=note,
-        reason=review.abstain_reason if review.status == ReviewStatus.abstained else "",
+        reason=texts.reason if texts else _abstain_reason(review),
         weighted_score=weighted_score(review, criteria),
         revision=review.revision,
         submitted_at=review.submitted_at,
         created_at=review.created_at,
         updated_at=review.updated_at,
     )
+
+
+def _abstain_reason(review: JuryReview) -> str:
+    return review.abstain_reason if review.status == ReviewStatus.abstained else ""
 
 
 def shown_review_public(url: str, shown: ShownReview, criteria: list[JuryCriterion]) -> ReviewPublic:
@@ -382,6 +389,7 @@ def shown_review_public(url: str, shown: ShownReview, criteria: list[JuryCriteri
         juror=shown.juror_id,
         juror_name=shown.juror_name,
         note=shown.note,
+        texts=shown,
     )
 
 
