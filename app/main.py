@@ -46,6 +46,8 @@ from app.proposals import api as proposals_api
 from app.proposals import web as proposals_web
 from app.security.bodylimit import BodyLimitMiddleware, BodyRefused
 from app.security.headers import SecurityHeadersMiddleware
+from app.selection import decisions_api as selection_decisions_api
+from app.selection import decisions_web as selection_decisions_web
 from app.selection import deliberation_web
 from app.startups import api as startups_api
 from app.startups import web as startups_web
@@ -160,6 +162,7 @@ def _api_router() -> APIRouter:
     api.include_router(startups_api.router, tags=["startups"])
     api.include_router(jury_api.router, tags=["jury"])
     api.include_router(jury_slots_api.router, tags=["jury"])
+    api.include_router(selection_decisions_api.router, tags=["selection"])
     return api
 
 
@@ -175,6 +178,7 @@ def _web_router() -> APIRouter:
     web.include_router(deliberation_web.router)  # the jury's deliberation, beside the jury's pages
     web.include_router(startups_web.router)
     web.include_router(jury_slots_web.router)
+    web.include_router(selection_decisions_web.router)
     web.include_router(notifications_web.router)
     web.include_router(audit_web.router)
     web.include_router(pages_web.router)  # after the domains: /programmes/new before /programmes/{slug}

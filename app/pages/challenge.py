@@ -1,6 +1,6 @@
 """The parts of a challenge's page that come from the domains built on challenges: its datasets, where the
-reader stands on proposals (their startups' own, whether they may apply, or the staff's counts), and the jury
-rounds for the staff.
+reader stands on proposals (their startups' own, whether they may apply, or the staff's counts), the jury
+rounds for the staff, and the startups selected once a round's outcomes are published (for everyone).
 
 The challenge page is drawn by app/challenges/web.py, which imports none of those domains: create_app installs
 these sections into it.
@@ -18,6 +18,7 @@ from app.jury import records as jury
 from app.proposals import permissions as proposal_can
 from app.proposals import queries as proposals
 from app.security.actor import Actor
+from app.selection import publication
 
 
 def proposals_section(session: Session, actor: Actor, challenge: ChallengeView) -> dict[str, Any]:
@@ -38,10 +39,16 @@ def jury_section(session: Session, actor: Actor, challenge: ChallengeView) -> di
     return {"jury_rounds": jury.list_rounds(session, actor, challenge) if challenge.is_staff(actor) else None}
 
 
+def results_section(session: Session, actor: Actor, challenge: ChallengeView) -> dict[str, Any]:
+    """The startups selected in the challenge's published rounds: public, nothing before publication."""
+    return {"selected_startups": publication.selected_startups(session, challenge.challenge.id or 0)}
+
+
 SECTIONS: tuple[challenges_web.PageSection, ...] = (
     datasets.challenge_datasets_context,
     proposals_section,
     jury_section,
+    results_section,
 )
 
 

@@ -1,5 +1,6 @@
 """The parts of a proposal's page that come from the domains built on proposals: the auditions its startup is
-called to (the pitch slot booked, or the link to book one).
+called to (the pitch slot booked, or the link to book one), its outcomes once a round is published, with the
+jury's comments, and its prototyping project (for its startup and the challenge's staff).
 
 The proposal page is drawn by app/proposals/web.py, which imports none of those domains: create_app installs
 these sections into it.
@@ -10,9 +11,11 @@ from typing import Any
 from sqlmodel import Session
 
 from app.jury import slots
+from app.projects import records as projects
 from app.proposals import web as proposals_web
 from app.proposals.records import ProposalView
 from app.security.actor import Actor
+from app.selection import publication
 
 
 def auditions_section(session: Session, actor: Actor, view: ProposalView) -> dict[str, Any]:
@@ -22,7 +25,17 @@ def auditions_section(session: Session, actor: Actor, view: ProposalView) -> dic
     return {"auditions": slots.auditions(session, actor, view.proposal.id or 0, now=view.now)}
 
 
-SECTIONS: tuple[proposals_web.PageSection, ...] = (auditions_section,)
+def outcomes_section(session: Session, actor: Actor, view: ProposalView) -> dict[str, Any]:
+    """The proposal's outcome in each published round, with the jury's comments, for its startup's members only;
+    its project for them and for the challenge's staff."""
+    proposal_id = view.proposal.id or 0
+    return {
+        "outcomes": publication.outcomes(session, proposal_id) if view.reads_as_startup else [],
+        "project": projects.projects_of_proposals(session, actor, [proposal_id]).get(proposal_id),
+    }
+
+
+SECTIONS: tuple[proposals_web.PageSection, ...] = (auditions_section, outcomes_section)
 
 
 def install() -> None:

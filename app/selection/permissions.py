@@ -10,8 +10,12 @@
   all their assignments stand when it is not theirs).
 - Staff notes: the staff only (a conflicted member of the staff does not see the entry's).
 - Decisions are proposed by the staff once the round is closed (the scores behind a decision no longer move),
-  and after it is published for promotions from the waitlist; a member of the staff other than the proposer
-  confirms. Publishing: the staff, once the round is closed.
+  and after it is published for promotions from the waitlist only (`selected` for an entry waitlisted); a
+  member of the staff other than the proposer confirms; the proposer or any member of the staff withdraws a
+  proposal not yet confirmed. A member of the staff conflicted with an entry's startup does none of it on that
+  entry (404, as on the jury's pages).
+- Publishing: the staff, once the round is closed; not a member of the staff conflicted with one of the
+  round's startups (the publication acts on every entry, theirs included).
 """
 
 from datetime import datetime
@@ -49,8 +53,21 @@ def can_confirm(*, staff: bool, actor_user_id: int | None, proposed_by_id: int |
     return staff and actor_user_id is not None and actor_user_id != proposed_by_id
 
 
-def can_publish(round_: JuryRound, *, staff: bool, now: datetime) -> bool:
-    return staff and jury_can.effective_status(round_, now) == RoundStatus.closed
+def can_propose(round_: JuryRound, *, staff: bool, conflicted: bool, now: datetime, promotion: bool) -> bool:
+    """`promotion`: the decision proposed is `selected` and the entry's decision in force is `waitlisted`."""
+    if conflicted or not can_decide(round_, staff=staff, now=now):
+        return False
+    return jury_can.effective_status(round_, now) == RoundStatus.closed or promotion
+
+
+def can_withdraw(*, staff: bool, conflicted: bool, actor_user_id: int | None, proposed_by_id: int | None) -> bool:
+    if conflicted or actor_user_id is None:
+        return False
+    return staff or actor_user_id == proposed_by_id
+
+
+def can_publish(round_: JuryRound, *, staff: bool, now: datetime, conflicted: bool = False) -> bool:
+    return staff and not conflicted and jury_can.effective_status(round_, now) == RoundStatus.closed
 
 
 def can_deliberate(*, staff: bool, juror: bool, conflicted: bool, sees_others: bool) -> bool:
