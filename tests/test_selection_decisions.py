@@ -6,11 +6,14 @@ from the waiting list, the project opened once; and the decisions page and API o
 
 import hashlib
 import json
+from contextlib import contextmanager
 from datetime import UTC, date, timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import Session, col, select
 
+from app import i18n
 from app.challenges import service as challenges
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
@@ -234,9 +237,10 @@ def test_a_member_of_the_staff_conflicted_with_a_startup_learns_nothing_of_its_e
 def test_shortlisting_the_top_proposes_for_the_first_ranked_without_a_decision(db, make, world) -> None:
     first, second, third = world["proposals"]
     decide(db, make, world, first, "selected")
+    i18n.set_language("fr")  # the default rationale is written in the language of whoever shortlists
     made = decisions.shortlist_top(db, actor(make, world, "sami"), world["round_id"], ShortlistIn(top=2))
     assert [(d.proposal_id, d.decision, d.status) for d in made] == [(second.id, "shortlisted", "proposed")]
-    assert made[0].rationale == "Among the first 2 of the ranking."
+    assert made[0].rationale == "Parmi les 2 premières du classement."
     again = decisions.shortlist_top(db, actor(make, world, "sami"), world["round_id"], ShortlistIn(top=3))
     assert [d.proposal_id for d in again] == [third.id]
     assert db.get(Proposal, second.id).status == "eligible"
@@ -251,6 +255,39 @@ def test_each_sponsor_is_warned_without_one_selected_startup(db, make, world) ->
     decide(db, make, world, world["proposals"][1], "selected")
     warned = decisions.board(db, salma, world["round_id"]).warnings
     assert [(w.sponsor.name, w.selected) for w in warned] == [("Lydec", 2), ("Redal", 2)]
+
+
+@contextmanager
+def _counting(engine):
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_the_decisions_page_costs_the_same_queries_however_many_entries_are_decided(db, make, world) -> None:
+    first, second, third = world["proposals"]
+    decide(db, make, world, first, "selected")
+    propose(db, make, world, "salma", second, "rejected")
+    sami = actor(make, world, "sami")
+    db.expunge_all()
+    with _counting(db.get_bind()) as few:
+        board = decisions.board(db, sami, world["round_id"])
+    assert [r.current is not None for r in board.rows] == [True, False, False]
+    decisions.confirm(db, actor(make, world, "omar"), board.rows[1].pending.id)
+    decide(db, make, world, third, "selected")
+    db.expunge_all()
+    with _counting(db.get_bind()) as many:
+        board = decisions.board(db, sami, world["round_id"])
+    assert all(r.current is not None and r.evidence.matches for r in board.rows)
+    assert len(many) == len(few), "\n".join(many)
 
 
 # ---- evidence ----------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.accounts.models import Organisation
+from app.accounts.models import Organisation, User
 from app.audit import service as audit
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
@@ -155,6 +155,8 @@ def board(session: Session, actor: Actor, round_id: int) -> Board:
     projects_of = project_records.projects_of_proposals(session, actor, [p.id or 0 for _, p, _ in entries])
     order = {row.entry_id: i for i, row in enumerate(ranked.rows)}
     by_entry = {row.entry_id: row for row in ranked.rows}
+    in_force = [d[DecisionStatus.confirmed] for d in standing.values() if DecisionStatus.confirmed in d]
+    checks = evidence.check_many(session, in_force, view.criteria)
     rows = []
     for entry, proposal, startup in sorted(entries, key=lambda e: (order.get(e[0].id or 0, len(order)), e[0].id)):
         decisions = standing.get(entry.id or 0, {})
@@ -168,7 +170,7 @@ def board(session: Session, actor: Actor, round_id: int) -> Board:
                 current,
                 decisions.get(DecisionStatus.proposed),
                 projects_of.get(proposal.id or 0),
-                evidence.check(session, current, view.criteria) if current is not None else None,
+                checks.get(current.id or 0) if current is not None else None,
             )
         )
     user_ids = {
@@ -183,8 +185,6 @@ def board(session: Session, actor: Actor, round_id: int) -> Board:
 
 
 def _names(session: Session, user_ids: set[int]) -> dict[int, str]:
-    from app.accounts.models import User
-
     return dict(session.exec(select(User.id, User.name).where(col(User.id).in_(user_ids or {-1}))).all())  # type: ignore[arg-type]
 
 

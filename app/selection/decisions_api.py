@@ -5,7 +5,7 @@ A round the caller may not know is a 404; a staff-only action on a round the cal
 (API.md). A decision is known to the round's staff only, never across a conflict of interest (404)."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, Field
@@ -17,12 +17,14 @@ from app.errors import Forbidden
 from app.jury import records as jury_records
 from app.security.actor import Actor
 from app.selection import decisions, publication
-from app.selection.models import SelectionDecision
+from app.selection.models import DecisionStatus, SelectionDecision
 from app.selection.schemas import DecisionIn, Kind
 from app.validation import RecordId
 
 router = APIRouter()
 
+StatusName = Literal["proposed", "confirmed", "withdrawn", "superseded"]
+assert set(StatusName.__args__) == set(DecisionStatus)  # type: ignore[attr-defined]
 STAFF_ONLY = "Only the challenge's sponsors and the programme operator take its selection's decisions."
 
 
@@ -33,7 +35,7 @@ class DecisionPublic(BaseModel):
     proposal: int
     decision: Kind
     rationale: str
-    status: str = Field(description="`proposed` (not yet in force), `confirmed`, `withdrawn` or `superseded`")
+    status: StatusName = Field(description="`proposed`: not yet in force; `confirmed`: in force")
     proposed_by: int | None = Field(description="The user who proposed it")
     proposed_at: datetime
     confirmed_by: int | None = Field(description="The user who confirmed it (never the proposer)")
@@ -50,7 +52,7 @@ class DecisionPublic(BaseModel):
 class PublicationPublic(BaseModel):
     round: int
     url: str
-    status: str
+    status: Literal["draft", "open", "closed", "decided"]
     published_at: datetime | None
 
 
@@ -62,7 +64,7 @@ def _public(request: Request, d: SelectionDecision) -> DecisionPublic:
         proposal=d.proposal_id,
         decision=d.decision,  # type: ignore[arg-type]
         rationale=d.rationale,
-        status=d.status,
+        status=d.status,  # type: ignore[arg-type]
         proposed_by=d.proposed_by_id,
         proposed_at=d.proposed_at,
         confirmed_by=d.confirmed_by_id,
@@ -151,4 +153,4 @@ def round_publish(request: Request, session: SessionDep, actor: WriteActor, roun
     _staff_round(session, actor, round_id)
     view = publication.publish(session, actor, round_id)
     url = api_url(request, f"/rounds/{view.id}")
-    return PublicationPublic(round=view.id, url=url, status=view.status, published_at=view.round.published_at)
+    return PublicationPublic(round=view.id, url=url, status=view.status, published_at=view.round.published_at)  # type: ignore[arg-type]

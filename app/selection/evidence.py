@@ -14,6 +14,7 @@ Rules:
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
@@ -52,31 +53,38 @@ def _number(value: Any) -> float:
     return round(float(value), DECIMALS)
 
 
-def collect(session: Session, entry_id: int, criteria: list[JuryCriterion]) -> Evidence:
-    """The entry's counted reviews as they are on record now."""
+def collect_many(session: Session, entry_ids: Sequence[int], criteria: list[JuryCriterion]) -> dict[int, Evidence]:
+    """The counted reviews of these entries as they are on record now, in one query."""
     found = session.exec(
-        select(JuryReview, JuryAssignment.juror_id)
+        select(JuryReview, JuryAssignment.juror_id, JuryAssignment.entry_id)
         .join(JuryAssignment, col(JuryAssignment.id) == JuryReview.assignment_id)
-        .where(JuryAssignment.entry_id == entry_id, JuryReview.status == ReviewStatus.submitted)
+        .where(col(JuryAssignment.entry_id).in_(list(entry_ids) or [-1]), JuryReview.status == ReviewStatus.submitted)
         .order_by(col(JuryReview.id))
     ).all()
-    written = []
-    for review, juror_id in found:
+    written: dict[int, list[dict[str, Any]]] = {entry_id: [] for entry_id in entry_ids}
+    for review, juror_id, entry_id in found:
         score = jury_reviews.weighted_mean(review.scores, criteria)
         if score is None:
             continue
         submitted = review.submitted_at
-        submitted_at = submitted.astimezone(UTC).isoformat(timespec="microseconds") if submitted else None
-        written.append(
+        written[entry_id].append(
             {
                 "review": review.id,
                 "juror": juror_id,
-                "submitted_at": submitted_at,
+                "submitted_at": submitted.astimezone(UTC).isoformat(timespec="microseconds") if submitted else None,
                 "scores": {str(c.id): _number(review.scores[str(c.id)]) for c in criteria},
                 "weighted_score": _number(score),
             }
         )
-    return Evidence({"entry": entry_id, "count": len(written), "reviews": written})
+    return {
+        entry_id: Evidence({"entry": entry_id, "count": len(reviews), "reviews": reviews})
+        for entry_id, reviews in written.items()
+    }
+
+
+def collect(session: Session, entry_id: int, criteria: list[JuryCriterion]) -> Evidence:
+    """The entry's counted reviews as they are on record now."""
+    return collect_many(session, [entry_id], criteria)[entry_id]
 
 
 @dataclass(frozen=True)
@@ -94,7 +102,13 @@ class Check:
 
 def check(session: Session, decision: SelectionDecision, criteria: list[JuryCriterion]) -> Check | None:
     """None for a decision that records no evidence (not confirmed)."""
-    if decision.reviews_sha256 is None:
-        return None
-    now = collect(session, decision.entry_id, criteria)
-    return Check(decision.reviews_sha256, now.sha256, now.count)
+    return check_many(session, [decision], criteria).get(decision.id or 0)
+
+
+def check_many(
+    session: Session, decisions: Sequence[SelectionDecision], criteria: list[JuryCriterion]
+) -> dict[int, Check]:
+    """By decision id, the checks of those of these decisions that record evidence, in one query."""
+    recorded = [d for d in decisions if d.reviews_sha256 is not None]
+    now = collect_many(session, [d.entry_id for d in recorded], criteria) if recorded else {}
+    return {d.id or 0: Check(d.reviews_sha256 or "", now[d.entry_id].sha256, now[d.entry_id].count) for d in recorded}
