@@ -866,3 +866,36 @@ def test_a_blind_round_hides_who_wrote_the_proposal_in_the_other_jurors_texts_th
     assert "Aquasense" not in json.dumps(one) and "Salma" not in json.dumps(one)
     staff = client.get(f"/api/v1/rounds/{view.id}/reviews", headers=auth(jury["sponsor"])).json()["items"]
     assert said in [i["comment"] for i in staff]
+
+
+def test_a_blind_rounds_juror_declares_a_conflict_by_assignment_and_may_not_probe_startups(
+    client, db, make, jury, auth
+):
+    view = _round(db, make, jury, blind=True)
+    mine = _assign(db, make, jury, view, "juror", jury["a"])
+    theirs = _assign(db, make, jury, view, "juror2", jury["b"])
+    db.commit()
+    url, me = f"/api/v1/rounds/{view.id}/conflicts", auth(jury["juror"])
+    probe = client.post(url, json={"startup": jury["aquasense"].id, "reason": "A guess."}, headers=me)
+    assert probe.status_code == 422 and [e["field"] for e in probe.json()["errors"]] == ["startup"]
+    assert client.get(f"/api/v1/assignments/{mine}", headers=me).status_code == 200  # nothing was declared
+    other = client.post(url, json={"assignment": theirs, "reason": "Not mine."}, headers=me)
+    assert other.status_code == 422 and [e["field"] for e in other.json()["errors"]] == ["assignment"]
+    declared = client.post(url, json={"assignment": mine, "reason": "I advised them."}, headers=me)
+    assert declared.status_code == 201, declared.text
+    assert declared.json()["startup"] is None and "Aquasense" not in declared.text
+    assert "startup=" not in declared.json()["url"]
+    assert client.get(f"/api/v1/assignments/{mine}", headers=me).status_code == 404
+    listed = client.get(url, headers=me).json()["items"]
+    assert all(c["startup"] is None for c in listed) and "Aquasense" not in json.dumps(listed)
+
+
+def test_a_conflict_is_declared_with_a_startup_of_the_round_only(client, db, make, jury, auth):
+    view = _round(db, make, jury)
+    stranger = make.organisation("startup", name="Not In The Round")
+    db.commit()
+    url = f"/api/v1/rounds/{view.id}/conflicts"
+    answer = client.post(url, json={"startup": stranger.id, "reason": "Friends."}, headers=auth(jury["juror"]))
+    assert answer.status_code == 422 and [e["field"] for e in answer.json()["errors"]] == ["startup"]
+    named = client.post(url, json={"startup": jury["aquatrack"].id, "reason": "Friends."}, headers=auth(jury["juror"]))
+    assert named.status_code == 201 and named.json()["startup"]["name"] == "AquaTrack"

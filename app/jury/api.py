@@ -21,8 +21,7 @@ from app.db import SessionDep
 from app.errors import Forbidden, NotFound
 from app.jury import assignments, jurors, records, reviews, service
 from app.jury import serializers as out
-from app.jury.conflicts import Conflict
-from app.jury.models import ConflictSource, Juror, JuryAssignment, JuryReview
+from app.jury.models import JuryAssignment, JuryReview
 from app.jury.records import AssignmentView, RoundView
 from app.jury.schemas import (
     AssignmentIn,
@@ -342,10 +341,11 @@ def juror_remove(session: SessionDep, actor: WriteActor, round_id: RecordId, jur
 # ---- conflicts ------------------------------------------------------------------------------------------
 
 
-def _conflict_url(request: Request, shown: jurors.ShownConflict) -> str:
-    return api_url(
-        request, f"/rounds/{shown.juror.round_id}/conflicts?juror={shown.juror.id}&startup={shown.startup.id}"
-    )
+def _conflict_url(request: Request, view: RoundView, shown: jurors.ShownConflict) -> str:
+    """The conflict's address in its round's list: by juror and startup, by juror only where the reader may not
+    know the startup (a blind round's juror: the list is their own)."""
+    url = f"/rounds/{view.id}/conflicts?juror={shown.juror.id}"
+    return api_url(request, url if view.blind_for_reader else f"{url}&startup={shown.startup.id}")
 
 
 @router.get(
@@ -364,10 +364,11 @@ def conflict_list(
     startup: FilterId = None,
 ) -> Page[out.ConflictPublic]:
     view = records.get_round(session, actor, round_id)
+    named = not view.blind_for_reader
     shown = [
-        out.conflict_public(_conflict_url(request, c), c)
+        out.conflict_public(_conflict_url(request, view, c), c, named=named)
         for c in jurors.list_conflicts(session, actor, view)
-        if (juror is None or c.juror.id == juror) and (startup is None or c.startup.id == startup)
+        if (juror is None or c.juror.id == juror) and (startup is None or (named and c.startup.id == startup))
     ]
     return paginate(request, shown, limit=limit, cursor=cursor)
 
@@ -377,18 +378,16 @@ def conflict_list(
     response_model=out.ConflictPublic,
     status_code=status.HTTP_201_CREATED,
     summary="Declare a conflict with a startup: a juror their own; the staff for any juror (`juror`)",
+    description="Name the startup (`startup`, one of the round's) or an assignment (`assignment`: the conflict is "
+    "with its proposal's startup). A juror of a blind round names the assignment: `startup` is refused there (422), "
+    "and the answer does not name the startup.",
 )
 def conflict_declare(
     request: Request, session: SessionDep, actor: WriteActor, round_id: RecordId, data: ConflictIn
 ) -> out.ConflictPublic:
     view = records.get_round(session, actor, round_id)
-    declared = jurors.declare_conflict(session, actor, view, data)
-    juror = view.seat if data.juror is None else session.get(Juror, data.juror)
-    startup = session.get(Organisation, declared.startup_id)
-    assert juror is not None and startup is not None  # the service checked both
-    fact = Conflict(declared.user_id, declared.startup_id, ConflictSource.declared, declared.reason, declared)
-    shown = jurors.ShownConflict(juror, startup, fact)
-    return out.conflict_public(_conflict_url(request, shown), shown)
+    shown = jurors.declare_conflict(session, actor, view, data)
+    return out.conflict_public(_conflict_url(request, view, shown), shown, named=not view.blind_for_reader)
 
 
 # ---- assignment -----------------------------------------------------------------------------------------

@@ -31,8 +31,18 @@ from app.i18n import gettext
 from app.jury import conflicts
 from app.jury import permissions as can
 from app.jury.conflicts import Conflict as ConflictOfInterest
-from app.jury.models import Bid, Juror, JuryAssignment, JuryBid, JuryConflict, JuryEntry, JuryRound, RoundStatus
-from app.jury.records import RoundView, round_views
+from app.jury.models import (
+    Bid,
+    ConflictSource,
+    Juror,
+    JuryAssignment,
+    JuryBid,
+    JuryConflict,
+    JuryEntry,
+    JuryRound,
+    RoundStatus,
+)
+from app.jury.records import AssignmentView, RoundView, get_assignment, round_views
 from app.jury.schemas import ConflictIn, JurorIn
 from app.notifications import service as notifications
 from app.proposals.models import Proposal
@@ -326,22 +336,30 @@ def list_conflicts(session: Session, actor: Actor, view: RoundView) -> list[Show
     return sorted(shown, key=lambda s: (s.juror.name, s.startup.name, s.conflict.source))
 
 
-def declare_conflict(session: Session, actor: Actor, view: RoundView, data: ConflictIn) -> JuryConflict:
-    """Declare a conflict of interest with a startup: the juror's assignments to it go, and are refilled."""
+def declare_conflict(session: Session, actor: Actor, view: RoundView, data: ConflictIn) -> ShownConflict:
+    """Declare a conflict of interest with a startup of the round, named or behind an assignment (a blind
+    round's juror names the assignment only): the juror's assignments to it go, and are refilled."""
     if not (view.staff or view.is_juror):
         raise NotFound()
     if data.juror is not None and not view.staff:
         raise Forbidden("A juror declares their own conflicts only.")
-    juror = view.seat if data.juror is None else session.get(Juror, data.juror)
+    behind = _named_assignment(session, actor, view, data.assignment) if data.assignment is not None else None
+    if data.juror is not None:
+        juror = session.get(Juror, data.juror)
+    else:
+        juror = behind.juror if behind is not None and view.staff else view.seat
     if juror is None or juror.round_id != view.id or juror.user_id is None:
         if data.juror is None:
             raise Invalid({"juror": "Name the juror the conflict is declared for."})
         raise Invalid({"juror": "This juror does not sit on the round."})
     if not can.can_declare_conflict(actor, staff=view.staff, juror=view.seat, for_user_id=juror.user_id):
         raise NotFound()
-    startup = session.get(Organisation, data.startup)
-    if startup is None or startup.kind != "startup":
-        raise Invalid({"startup": "No startup has this id."})
+    if behind is not None:
+        if behind.juror.id != juror.id:
+            raise Invalid({"assignment": "This assignment is not the juror's."})
+        startup = behind.proposal.startup
+    else:
+        startup = _named_startup(session, view, data.startup or 0)
     existing = session.exec(
         select(JuryConflict).where(JuryConflict.user_id == juror.user_id, JuryConflict.startup_id == startup.id)
     ).first()
@@ -364,7 +382,8 @@ def declare_conflict(session: Session, actor: Actor, view: RoundView, data: Conf
     audit.record(
         session, "conflict.declared", actor=actor, target=("conflict", existing.id), round=view.id, startup=startup.id
     )
-    return existing
+    fact = ConflictOfInterest(existing.user_id, existing.startup_id, ConflictSource.declared, existing.reason, existing)
+    return ShownConflict(juror, startup, fact)
 
 
 def _rounds_to_refill(session: Session, actor: Actor, round_ids: set[int], now: datetime) -> list[RoundView]:
@@ -373,6 +392,30 @@ def _rounds_to_refill(session: Session, actor: Actor, round_ids: set[int], now: 
     rounds = list(session.exec(select(JuryRound).where(col(JuryRound.id).in_(round_ids or {-1}))))
     views = {v.challenge.id or 0: v for v in challenges.views_for(session, list({r.challenge_id for r in rounds}))}
     return round_views(session, actor, rounds, views, now)
+
+
+def _named_assignment(session: Session, actor: Actor, view: RoundView, assignment_id: int) -> AssignmentView:
+    """An assignment of the round the actor may see (a juror: their own), named in a declaration."""
+    try:
+        found = get_assignment(session, actor, assignment_id, now=view.now)
+    except NotFound:
+        found = None
+    if found is None or found.round.id != view.id:
+        raise Invalid({"assignment": "No assignment of the round that you may see has this id."})
+    return found
+
+
+def _named_startup(session: Session, view: RoundView, startup_id: int) -> Organisation:
+    """A startup of the round named in a declaration: never by a juror of a blind round, who may not know
+    which startups it judges."""
+    if view.blind_for_reader:
+        raise Invalid(
+            {"startup": "This round is blind: declare a conflict from the assignment concerned, not by startup."}
+        )
+    startup = session.get(Organisation, startup_id)
+    if startup is None or startup.kind != "startup" or startup_id not in round_startups(session, view.id):
+        raise Invalid({"startup": "No startup of the round has this id."})
+    return startup
 
 
 def late_jurors(session: Session, view: RoundView) -> list[tuple[Juror, int]]:

@@ -123,10 +123,22 @@ class ThemesIn(BaseModel):
 
 
 class ConflictIn(BaseModel):
+    """A conflict with a startup named by id (`startup`, one of the round's), or with the startup behind an
+    assignment (`assignment`): in a blind round a juror names the assignment, never the startup."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    startup: Id
+    startup: Id | None = Field(default=None, description="A startup of the round (not in a blind round's jury)")
+    assignment: Id | None = Field(
+        default=None, description="An assignment of the juror: the conflict is with its proposal's startup"
+    )
     reason: Reason
     juror: Id | None = Field(default=None, description="The juror (staff only); a juror declares their own")
+
+    @model_validator(mode="after")
+    def _one_of(self) -> "ConflictIn":
+        if (self.startup is None) == (self.assignment is None):
+            raise ValueError("Give either a startup or an assignment.")
+        return self
 
 
 class AssignmentIn(BaseModel):

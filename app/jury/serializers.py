@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from app.challenges.schemas import OrganisationRef
+from app.config import get_settings
 from app.i18n import gettext
 from app.jury.assignments import AssignmentReport, EntryProgress, JurorProgress
 from app.jury.jurors import ShownConflict
@@ -14,6 +15,7 @@ from app.jury.models import Juror, JuryCriterion, JuryReview, JuryReviewVersion,
 from app.jury.records import AssignmentView, RoundView
 from app.jury.reviews import ShownReview, weighted_score
 from app.jury.schemas import Kind, Visibility
+from app.security.tokens import sign
 
 RoundStatusName = Literal["draft", "open", "closed", "decided"]
 AssignmentStatusName = Literal["pending", "draft", "submitted", "abstained"]
@@ -95,7 +97,7 @@ class ConflictPublic(BaseModel):
     url: str
     juror: int
     juror_name: str
-    startup: OrganisationRef
+    startup: OrganisationRef | None = Field(description="None for a juror of a blind round")
     source: Literal["declared", "automatic"]
     reason: str
     created_at: datetime | None = Field(description="When it was declared (None for an automatic one)")
@@ -304,15 +306,26 @@ def conflict_id(shown: ShownConflict) -> str:
     return f"automatic-{shown.juror.id}-{c.startup_id}"
 
 
-def conflict_public(url: str, shown: ShownConflict) -> ConflictPublic:
+def _unnamed_conflict_id(shown: ShownConflict) -> str:
+    """An id that does not carry the startup's: a declared conflict's row, or an automatic one's keyed digest
+    (a plain digest of so few possible ids would be reversed by trying them)."""
+    c = shown.conflict
+    if c.declared is not None:
+        return f"declared-{c.declared.id}"
+    return "automatic-" + sign(get_settings().secret_key, f"conflict-{shown.juror.id}-{c.startup_id}")[:20]
+
+
+def conflict_public(url: str, shown: ShownConflict, *, named: bool) -> ConflictPublic:
+    """The conflict; its startup unnamed where the reader may not know it (`named` false: a blind round's
+    juror)."""
     c = shown.conflict
     s = shown.startup
     return ConflictPublic(
-        id=conflict_id(shown),
+        id=conflict_id(shown) if named else _unnamed_conflict_id(shown),
         url=url,
         juror=shown.juror.id or 0,
         juror_name=shown.juror.name,
-        startup=OrganisationRef(id=s.id or 0, slug=s.slug, name=s.name),
+        startup=OrganisationRef(id=s.id or 0, slug=s.slug, name=s.name) if named else None,
         source=c.source,  # type: ignore[arg-type]
         reason=c.reason_in(gettext),
         created_at=c.declared.created_at if c.declared is not None else None,

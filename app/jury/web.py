@@ -186,18 +186,14 @@ def themes_update(
 def conflict_declare(
     request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, round_id: RecordId
 ) -> Response:
-    """A conflict with a startup of the round chosen by name: in a round that is not blind only (a blind
-    round's juror declares one from an assignment, never naming the startup)."""
+    """A conflict with a startup of the round chosen by name (the service refuses it in a blind round, whose
+    juror declares one from an assignment, never naming the startup)."""
     view = _seated_round(session, actor, round_id)
-    if view.blind_for_reader:
-        raise NotFound()
     try:
         data = parse(
             ConflictIn,
             {"startup": whole_number(form.get("startup")) or 0, "reason": form.get("reason", "")},
         )
-        if data.startup not in jurors.round_startups(session, view.id):
-            raise Invalid({"startup": "Choose one of the options."})
         jurors.declare_conflict(session, actor, view, data)
     except Invalid as exc:
         discard_attempt(session)
@@ -235,10 +231,10 @@ def assignment_conflict(
     request: Request, session: SessionDep, actor: SignedInDep, form: FormDep, assignment_id: RecordId
 ) -> Response:
     """A conflict with the startup behind an assignment, which the juror need not know by name (a blind round):
-    the startup is taken from the assignment here, never from the form."""
+    the service takes the startup from the assignment, never from the form."""
     view = _own_assignment(session, actor, assignment_id)
     try:
-        data = parse(ConflictIn, {"startup": view.proposal.proposal.startup_id, "reason": form.get("reason", "")})
+        data = parse(ConflictIn, {"assignment": assignment_id, "reason": form.get("reason", "")})
         jurors.declare_conflict(session, actor, view.round, data)
     except Invalid as exc:
         discard_attempt(session)
