@@ -5,8 +5,9 @@ sponsor, another partner, a member and an admin of the programme's operator, a m
 operator, a platform admin; and the jury's: a juror from a partner that sponsors nothing, a juror conflicted
 with startup A by email domain, a juror of another round only, an outside expert invited by email). HTML
 requests carry a valid CSRF token and Origin; API requests a write-scoped bearer token (none for anonymous).
-The world is built once per module (see Stage); each (route, role) case runs in a savepoint rolled back after
-it.
+The world is built once per module (see Stage), with each role's signed-in session and write token, and a CSRF
+cookie and its form token as a browser holds them after any page; each (route, role) case runs in a savepoint
+rolled back after it, so what a case does to them (a sign-out, a revoked token) is undone before the next.
 """
 
 import importlib
@@ -29,14 +30,17 @@ from starlette.routing import Mount
 
 import tests.matrix
 from app.accounts import auth
-from app.accounts.models import Invitation, Membership, User
+from app.accounts.models import Invitation, Membership
 from app.api import deps as api_deps
+from app.config import get_settings
 from app.db import utcnow
 from app.files import staging
 from app.main import create_app
 from app.notifications.models import OutboxMessage
+from app.security import csrf
+from app.security.tokens import new_secret, sign
 from tests import factories
-from tests.conftest import UnitOfWork, csrf_token, unit_of_work
+from tests.conftest import UnitOfWork, unit_of_work
 from tests.matrix import CONFIRMED, ROLES, expect
 
 
@@ -164,13 +168,15 @@ def test_every_route_is_in_the_matrix():
 @dataclass
 class World:
     """The records every case acts on. `users`, `organisations` and `objects` are the rows as built, for
-    extend_world; a case looks its user up by id (`user_ids`). `files`: the stored files the world wrote."""
+    extend_world; a case signs in as its role with `session_keys` (HTML) or `api_tokens` (API), made once the
+    world is built. `files`: the stored files the world wrote."""
 
     users: dict
     params: dict
     organisations: dict = field(default_factory=dict)
     objects: dict = field(default_factory=dict)
-    user_ids: dict[str, int] = field(default_factory=dict)
+    session_keys: dict[str, str] = field(default_factory=dict)
+    api_tokens: dict[str, str] = field(default_factory=dict)
     files: dict[Path, bytes] = field(default_factory=dict)
 
 
@@ -309,8 +315,11 @@ def stage(engine: Engine, shared_app: tuple[FastAPI, UnitOfWork]) -> Iterator[St
     before = stored_files()
     db = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
     try:
-        world = build_world(db, factories.Factory(db))
-        world.user_ids = {role: user.id for role, user in world.users.items()}
+        make = factories.Factory(db)
+        world = build_world(db, make)
+        for role, user in world.users.items():
+            world.session_keys[role] = auth.start_session(db, user, ip=None, user_agent=None).key
+            world.api_tokens[role] = make.token(user, "write")[1]
         db.commit()  # releases the build's savepoint; the world stays in the module's transaction
         db.close()
         world.files = {path: path.read_bytes() for path in stored_files() - before}
@@ -327,6 +336,10 @@ def stage(engine: Engine, shared_app: tuple[FastAPI, UnitOfWork]) -> Iterator[St
             path.unlink(missing_ok=True)
 
 
+# the CSRF cookie a browser holds after any page of the site, and the token its forms carry (app/security/csrf.py)
+CSRF_COOKIE = new_secret()
+
+
 def answer(stage: Stage, route: tuple[str, str], role: str) -> tuple[str, Response]:
     """Send the route's request as the role, in a case of its own; the path it was sent to and the answer."""
     method, template = route
@@ -337,17 +350,17 @@ def answer(stage: Stage, route: tuple[str, str], role: str) -> tuple[str, Respon
     path = template.format(**world.params)
     headers = {"Accept-Language": "en"}
     client = stage.client
-    with stage.case() as db:
-        user = db.get(User, world.user_ids[role]) if role in world.user_ids else None
+    with stage.case():
         if template.startswith("/api/"):
-            if user is not None:
-                headers["Authorization"] = f"Bearer {factories.Factory(db).token(user, 'write')[1]}"
+            if role in world.api_tokens:
+                headers["Authorization"] = f"Bearer {world.api_tokens[role]}"
             return path, client.request(method, path, json=body, headers=headers)
-        if user is not None:
-            client.cookies.set("medina_session", auth.start_session(db, user, ip=None, user_agent=None).key)
+        if role in world.session_keys:
+            client.cookies.set("medina_session", world.session_keys[role])
         if method == "GET":
             return path, client.get(path, headers=headers)
-        data = {"csrf_token": csrf_token(client, "/password/forgot"), **(body or {})}
+        client.cookies.set(csrf.COOKIE, CSRF_COOKIE)
+        data = {csrf.FIELD: sign(get_settings().secret_key, "csrf:" + CSRF_COOKIE), **(body or {})}
         return path, client.request(method, path, data=data, headers={**headers, "Origin": "http://testserver"})
 
 
