@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlmodel import col, select
 
-from app.accounts.models import User
+from app.accounts.models import Organisation, User
 from app.challenges import service as challenges
 from app.db import utcnow
 from app.jury import assignments, jurors, records, reviews, service
@@ -899,3 +899,23 @@ def test_a_conflict_is_declared_with_a_startup_of_the_round_only(client, db, mak
     assert answer.status_code == 422 and [e["field"] for e in answer.json()["errors"]] == ["startup"]
     named = client.post(url, json={"startup": jury["aquatrack"].id, "reason": "Friends."}, headers=auth(jury["juror"]))
     assert named.status_code == 201 and named.json()["startup"]["name"] == "AquaTrack"
+
+
+def _conflicted_staff(db, make, jury):
+    """A member of Lydec's staff at Aquasense's email domain: conflicted with Aquasense's proposal."""
+    lydec = db.get(Organisation, jury["challenge"].lead_sponsor_id)
+    return make.user("boss@aquasense.ma", organisation=lydec, role="admin", name="Conflicted Boss")
+
+
+def test_the_automatic_assignments_report_counts_nothing_of_an_entry_its_reader_is_conflicted_with(
+    client, db, make, jury, auth
+):
+    view = _round(db, make, jury, seat=("juror",))
+    boss = _conflicted_staff(db, make, jury)
+    db.commit()
+    report = client.post(f"/api/v1/rounds/{view.id}/assign", headers=auth(boss)).json()
+    assert [u["proposal"] for u in report["unfilled"]] == [jury["b"].id]
+    assert (report["assigned"], report["added"], report["min_load"], report["max_load"]) == (1, 1, 1, 1)
+    full = client.post(f"/api/v1/rounds/{view.id}/assign", headers=auth(jury["sponsor"])).json()
+    assert {u["proposal"] for u in full["unfilled"]} == {jury["a"].id, jury["b"].id}
+    assert (full["assigned"], full["max_load"]) == (2, 2)

@@ -6,7 +6,8 @@ Rules:
   conflicted with its startup; jurors' loads differ by at most one, within the round's maximum load; matching
   themes and jurors' bids are preferred. It is solved as a min-cost flow (assignment.py, ortools), never a
   greedy loop. Assignments whose review is started, and those the staff added by hand, are kept; the others
-  are recomputed. When it cannot fill everything it says which entries and why.
+  are recomputed. When it cannot fill everything it says which entries and why — to the staff member who
+  ran it, counting nothing of an entry they are conflicted with.
 - A conflict found after an assignment was made (declared, or a juror who joined the startup) removes it
   while the round runs (draft or open), a started review too; in a closed or decided round it stays on record.
 - Manual: the staff add or remove an assignment; a conflicted juror is refused (409); an assignment whose
@@ -123,7 +124,22 @@ def drop_conflicted(session: Session, user_id: int, startup_id: int, now: dateti
     return changed
 
 
-def _solve(session: Session, view: RoundView, *, keep_all: bool) -> tuple[AssignmentReport, list[JuryAssignment]]:
+def _hidden_entries(session: Session, actor: Actor, round_id: int) -> set[int]:
+    """The round's entries (left out ones included) whose startup the actor is conflicted with."""
+    rows = session.exec(
+        select(JuryEntry.id, Proposal.startup_id)
+        .join(Proposal, col(Proposal.id) == JuryEntry.proposal_id)
+        .where(JuryEntry.round_id == round_id)
+    ).all()
+    hidden = reader_conflicts(session, actor, {startup_id for _, startup_id in rows})
+    return {entry_id or 0 for entry_id, startup_id in rows if startup_id in hidden}
+
+
+def _solve(
+    session: Session, view: RoundView, *, keep_all: bool, hidden: Collection[int] = ()
+) -> tuple[AssignmentReport, list[JuryAssignment]]:
+    """Assign the round; the report leaves out the `hidden` entries (the reader's conflicts): their
+    assignments are neither counted nor in the loads, and their shortfalls are not named."""
     entries = _entries(session, view.id)
     jurors = seated_jurors(session, view.id)
     facts = conflicts_of(session, view, *jurors) if jurors else conflicts.ConflictFacts()
@@ -145,14 +161,14 @@ def _solve(session: Session, view: RoundView, *, keep_all: bool) -> tuple[Assign
         valid = a.juror_id in user_of and a.entry_id in live_entries
         if (a.juror_id, a.entry_id) in conflicted or (not valid and a.id not in started):
             session.delete(a)  # across a conflict even a started review goes: it must not count
-            removed += 1
+            removed += a.entry_id not in hidden
         elif valid and (keep_all or a.manual or a.id in started):
             kept.append(a)
         elif not valid:
             continue  # a review written for an entry since left out stays on record, outside the assignment
         else:
             session.delete(a)
-            removed += 1
+            removed += a.entry_id not in hidden
     session.flush()
     themes = {e.id: set(view.challenge.challenge.themes or []) for e in entries}
     bids = {
@@ -176,15 +192,17 @@ def _solve(session: Session, view: RoundView, *, keep_all: bool) -> tuple[Assign
     ]
     session.add_all(added)
     session.flush()
-    loads = Counter(a.juror_id for a in [*kept, *added])
+    shown = [a for a in [*kept, *added] if a.entry_id not in hidden]
+    loads = Counter(a.juror_id for a in shown)
     by_id = {e.id: e for e in entries}
     unfilled = [
         Unfilled(by_id[u.entry_id], proposals[by_id[u.entry_id].proposal_id].title, u.missing, u.reason)
         for u in solution.unfilled
+        if u.entry_id not in hidden
     ]
     report = AssignmentReport(
-        assigned=len(kept) + len(added),
-        added=len(added),
+        assigned=len(shown),
+        added=sum(1 for a in added if a.entry_id not in hidden),
         removed=removed,
         jurors=len(jurors),
         min_load=min((loads[j.id or 0] for j in jurors), default=0),
@@ -195,12 +213,13 @@ def _solve(session: Session, view: RoundView, *, keep_all: bool) -> tuple[Assign
 
 
 def assign(session: Session, actor: Actor, view: RoundView) -> AssignmentReport:
-    """Run the automatic assignment: started reviews and manual assignments kept, the rest recomputed."""
+    """Run the automatic assignment: started reviews and manual assignments kept, the rest recomputed. The
+    report is the actor's: nothing of an entry they are conflicted with (its assignments, its shortfall)."""
     if not view.staff:
         raise NotFound()
     if view.status in (RoundStatus.closed, RoundStatus.decided):
         raise Conflict("A closed round cannot be assigned again.")
-    report, _ = _solve(session, view, keep_all=False)
+    report, _ = _solve(session, view, keep_all=False, hidden=_hidden_entries(session, actor, view.id))
     audit.record(
         session,
         "round.assigned",
