@@ -49,6 +49,8 @@ from app.security.headers import SecurityHeadersMiddleware
 from app.selection import decisions_api as selection_decisions_api
 from app.selection import decisions_web as selection_decisions_web
 from app.selection import deliberation_web
+from app.selection import ranking_api as selection_ranking_api
+from app.selection import ranking_web as selection_ranking_web
 from app.startups import api as startups_api
 from app.startups import web as startups_web
 from app.web import errors as web_errors
@@ -163,6 +165,7 @@ def _api_router() -> APIRouter:
     api.include_router(jury_api.router, tags=["jury"])
     api.include_router(jury_slots_api.router, tags=["jury"])
     api.include_router(selection_decisions_api.router, tags=["selection"])
+    api.include_router(selection_ranking_api.router, tags=["selection"])
     return api
 
 
@@ -176,6 +179,7 @@ def _web_router() -> APIRouter:
     web.include_router(jury_web.router)
     web.include_router(jury_staff_web.router)
     web.include_router(deliberation_web.router)  # the jury's deliberation, beside the jury's pages
+    web.include_router(selection_ranking_web.router)  # the round's ranking, its CSV
     web.include_router(startups_web.router)
     web.include_router(jury_slots_web.router)
     web.include_router(selection_decisions_web.router)

@@ -17,16 +17,21 @@ are the qualities − 2/3 and the severities +5/3, +2/3, −7/3: E4 1, E1 2, E2 
 two. J4 saves a draft of E1 (10) and abstains on E2: neither counts. E6…E8 have no review.
 """
 
+import csv
+import io
+import re
 from datetime import timedelta
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.accounts.models import Organisation
+from app.audit.models import AuditEvent
 from app.challenges import service as challenges
 from app.db import utcnow
 from app.errors import NotFound
 from app.jury import assignments, jurors, records, reviews, service
+from app.jury.models import JuryAssignment, JuryEntry, JuryReview
 from app.jury.schemas import (
     AssignmentIn,
     ConflictIn,
@@ -39,9 +44,12 @@ from app.jury.schemas import (
 )
 from app.proposals import records as proposal_records
 from app.proposals import service as proposals
+from app.proposals.models import Proposal
 from app.proposals.schemas import EligibilityDecision
 from app.selection.calibration import Reason
 from app.selection.ranking import Ranking, ranking
+from tests.conftest import sign_in
+from tests.test_query_counts import counting
 
 QUALITY = {1: 6, 2: 5, 3: 4, 4: 7, 5: 3}
 SEVERITY = {1: 1, 2: 0, 3: -3}
@@ -323,3 +331,219 @@ def test_a_blind_round_names_no_startup_and_no_other_juror_to_a_juror(db: Sessio
     staff = jury.ranking()
     assert {row.startup_name for row in staff.rows} == {f"Startup{n}" for n in range(1, 9)}
     assert set({s.juror_id: s.name for s in staff.jurors}.values()) == {"Juror1", "Juror2", "Juror3"}
+
+
+# ---- the faces: the page, its pictures, the CSV, the API ---------------------------------------------------
+
+
+def _as(client, user, language: str = "en") -> None:
+    user.preferred_language = language
+    client.cookies.clear()
+    sign_in(client, user.email)
+
+
+def test_the_staff_page_shows_both_ranks_the_moves_and_each_entry_strip_plot(client, db: Session, jury: Round) -> None:
+    _as(client, jury.staff_user)
+    page = client.get(f"/rounds/{jury.round_id}/ranking")
+
+    assert page.status_code == 200, page.text
+    html = page.text
+    assert html.index("E4: Startup4 sensors") < html.index("E1: Startup1 sensors") < html.index("E3: Startup3")
+    assert "▲1" in html and "up 1 place after calibration" in html  # E2: 4th raw, 3rd calibrated
+    assert "▼2" in html and "down 2 places after calibration" in html  # E3: 2nd raw, 4th calibrated
+    assert 'aria-label="Scores 3.00, 6.00 on a scale of 0 to 10"' in html  # E1's strip plot
+    assert html.count('class="strip-plot"') == 8 and "Reviews disagree" in html
+    assert "Juror3" in html and 'class="severity-bar"' in html  # the staff know the jurors
+    assert "ranking-cut" not in html.split("</thead>")[1].split("</table>")[0]
+
+
+def test_the_cut_line_is_drawn_after_the_nth_row_and_warns_of_a_tie_across_it(client, db: Session, jury: Round) -> None:
+    _as(client, jury.staff_user)
+    html = client.get(f"/rounds/{jury.round_id}/ranking?cut=2").text
+    before, after = html.split("<tbody>")[1].split('class="ranking-cut"')
+
+    assert "E1: Startup1" in before and "E3: Startup3" in after
+    assert "The proposals on either side of the line are tied." in html  # E1 and E3 share rank 2
+    assert "tied" not in client.get(f"/rounds/{jury.round_id}/ranking?cut=1").text
+    refused = client.get(f"/rounds/{jury.round_id}/ranking?cut=deux")
+    assert refused.status_code == 422
+    assert "Enter a whole number of proposals from 0 to 5." in refused.text and 'value="deux"' in refused.text
+
+
+def test_in_arabic_the_strip_plots_run_from_right_to_left(client, db: Session, jury: Round) -> None:
+    def dots(language: str) -> list[float]:
+        _as(client, jury.staff_user, language)
+        html = client.get(f"/rounds/{jury.round_id}/ranking").text
+        e1 = html.split(f'id="entry-{jury.entry_ids[1]}"')[1].split("</tr>")[0]
+        return [float(x) for x in re.findall(r'<circle cx="([0-9.]+)"', e1)]
+
+    low, high = dots("en")  # the scores 3 and 6, lowest first
+    assert low < high
+    mirrored = dots("ar")
+    assert mirrored[0] > mirrored[1] and mirrored[0] == pytest.approx(132 - low, abs=0.1)
+
+
+def test_a_refused_calibration_says_why_instead_of_the_calibrated_columns(client, db: Session, jury: Round) -> None:
+    jury.review(5, 1, 7)
+    _as(client, jury.staff_user)
+    html = client.get(f"/rounds/{jury.round_id}/ranking").text
+
+    assert "No calibrated ranking for this round." in html
+    assert "Calibration needs at least 3 reviews from each juror; 1 juror has fewer." in html
+    assert "Fewer than 3: Juror5." in html
+    assert "Calibrated rank" not in html and "▲" not in html
+
+
+def test_the_further_views_order_by_the_ballots_and_schulze_declines_a_large_round(
+    client, db: Session, jury: Round, monkeypatch
+) -> None:
+    _as(client, jury.staff_user)
+    borda = client.get(f"/rounds/{jury.round_id}/ranking?view=borda")
+    assert borda.status_code == 200 and "Share beaten" in borda.text
+    schulze = client.get(f"/rounds/{jury.round_id}/ranking?view=schulze")
+    assert schulze.status_code == 200 and "Proposals it comes before" in schulze.text
+    from app.selection import orderings
+    from app.selection import ranking as ranking_module
+
+    monkeypatch.setattr(ranking_module, "schulze", lambda pairs: orderings.schulze(pairs, max_entries=4))
+    declined = client.get(f"/rounds/{jury.round_id}/ranking?view=schulze").text
+    assert "The Schulze method orders at most 4 proposals and this round has 5" in declined
+    assert "ranking-table" not in declined
+    scale = client.get(f"/rounds/{jury.round_id}/ranking?model=scale")
+    assert scale.status_code == 200 and "Scale" in scale.text
+
+
+def test_the_csv_holds_every_row_in_the_reader_language_formula_safe(client, db: Session, jury: Round) -> None:
+    proposal = db.get(Proposal, jury.proposal_ids[4])
+    proposal.title = '=HYPERLINK("http://evil.example","E4")'
+    db.add(proposal)
+    db.flush()
+    _as(client, jury.staff_user, "fr")
+    answer = client.get(f"/rounds/{jury.round_id}/ranking.csv?separator=semicolon")
+
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+    lines = list(csv.reader(io.StringIO(answer.text.lstrip("\ufeff")), delimiter=";"))
+    assert lines[0][:4] == ["Rang", "Rang calibré", "Numéro de la proposition", "Titre"]
+    assert len(lines) == 1 + 8
+    first = lines[1]
+    assert first[:4] == ["1", "1", str(jury.proposal_ids[4]), '\'=HYPERLINK("http://evil.example","E4")']
+    assert first[5] == "6,3333"  # the score, with a decimal comma for Excel in French
+    assert db.exec(select(AuditEvent).where(AuditEvent.action == "ranking.exported")).first() is not None
+    comma = client.get(f"/rounds/{jury.round_id}/ranking.csv").text
+    assert "6.3333" in comma
+
+
+def test_the_api_gives_the_fields_of_api_md_paged_like_every_list(client, db: Session, make, jury: Round) -> None:
+    _, secret = make.token(jury.staff_user)
+    headers = {"Authorization": f"Bearer {secret}"}
+    first = client.get(f"/api/v1/rounds/{jury.round_id}/ranking?limit=3", headers=headers)
+
+    assert first.status_code == 200, first.text
+    body = first.json()
+    assert body["calibration"] == {"status": "calibrated", "model": "additive", "reasons": []}
+    assert body["total"] == 8 and body["scale"] == {"min": 0, "max": 10}
+    top = body["items"][0]
+    assert set(top) >= {
+        "proposal", "score", "median", "stdev", "min", "max", "reviews", "rank", "calibrated_score",
+        "calibrated_rank", "disagreement", "criteria",
+    }  # fmt: skip
+    assert (top["proposal"], top["rank"], top["calibrated_rank"], top["reviews"]) == (jury.proposal_ids[4], 1, 1, 3)
+    assert top["calibrated_score"] == pytest.approx(7 - 2 / 3, abs=1e-6)
+    proposals = [row["proposal"] for row in body["items"]]
+    while body["next"]:
+        body = client.get(body["next"], headers=headers).json()
+        proposals += [row["proposal"] for row in body["items"]]
+    assert proposals == [jury.proposal_ids[n] for n in (4, 1, 3, 2, 5, 6, 7, 8)]
+    jury.review(5, 1, 7)
+    refused = client.get(f"/api/v1/rounds/{jury.round_id}/ranking", headers=headers).json()["calibration"]
+    assert refused == {"status": "refused", "model": "additive", "reasons": ["too_few_reviews"]}
+    assert client.get(f"/api/v1/rounds/{jury.round_id}/ranking?cursor=%21", headers=headers).status_code == 422
+
+
+def test_a_conflicted_reader_finds_no_trace_of_the_entry_on_any_face(client, db: Session, make, jury: Round) -> None:
+    lydec = db.get(Organisation, jury.view().challenge.challenge.lead_sponsor_id)
+    olga = make.user(email="olga@startup5.ma", organisation=lydec)
+    _as(client, olga)
+    hidden = "E5: Startup5"
+    assert hidden not in client.get(f"/rounds/{jury.round_id}/ranking").text
+    assert hidden not in client.get(f"/rounds/{jury.round_id}/ranking?view=borda").text
+    assert hidden not in client.get(f"/rounds/{jury.round_id}/ranking.csv").text
+    _, secret = make.token(olga)
+    api = client.get(f"/api/v1/rounds/{jury.round_id}/ranking?limit=500", headers={"Authorization": f"Bearer {secret}"})
+    assert api.json()["total"] == 7 and jury.proposal_ids[5] not in {r["proposal"] for r in api.json()["items"]}
+
+
+def test_a_juror_reads_a_blind_round_unnamed_and_finds_it_linked_from_their_round_page(
+    client, db: Session, jury: Round
+) -> None:
+    service.update_round(db, jury.staff, jury.view(), RoundUpdate(blind=True))
+    _as(client, jury.juror_users[1])
+    assert f'href="/rounds/{jury.round_id}/ranking"' in client.get(f"/jury/rounds/{jury.round_id}").text
+    html = client.get(f"/rounds/{jury.round_id}/ranking").text
+
+    assert (
+        "Startup1" not in html
+        and "Startup4" not in html
+        and "Startup" not in html.split("<thead>")[1].split("</thead>")[0]
+    )
+    # the severest first: J3 and J2 numbered, J1 (the reader) named
+    assert "Juror2" not in html and "Juror3" not in html and "Juror 1" in html and "Juror 2" in html
+    assert 'href="/proposals/' not in html  # the staff's proposal pages are not theirs
+    csv_text = client.get(f"/rounds/{jury.round_id}/ranking.csv").text
+    assert "Startup1" not in csv_text and "Startup" not in csv_text.splitlines()[0]
+    _as(client, jury.juror_users[4])  # a draft left: neither the link nor the page
+    assert "/ranking" not in client.get(f"/jury/rounds/{jury.round_id}").text
+    assert client.get(f"/rounds/{jury.round_id}/ranking").status_code == 404
+
+
+def test_the_staff_round_page_links_its_ranking(client, db: Session, jury: Round) -> None:
+    _as(client, jury.staff_user)
+    assert f'href="/rounds/{jury.round_id}/ranking"' in client.get(f"/rounds/{jury.round_id}").text
+
+
+def _more_reviewed_entries(db: Session, jury: Round, count: int) -> None:
+    """`count` more entries, each reviewed by J1, J2 and J3 (rows written directly: the services are exercised
+    above)."""
+    view = jury.view()
+    criteria = [str(c.id) for c in view.criteria]
+    challenge_id = view.challenge.challenge.id
+    for n in range(count):
+        startup = Organisation(kind="startup", name=f"Bulk {n}", slug=f"bulk-ranking-{n}")
+        db.add(startup)
+        db.flush()
+        proposal = Proposal(challenge_id=challenge_id, startup_id=startup.id, status="eligible", title=f"Bulk {n}")
+        db.add(proposal)
+        db.flush()
+        entry = JuryEntry(round_id=jury.round_id, proposal_id=proposal.id)
+        db.add(entry)
+        db.flush()
+        for j in (1, 2, 3):
+            assignment = JuryAssignment(round_id=jury.round_id, juror_id=jury.juror_ids[j], entry_id=entry.id)
+            db.add(assignment)
+            db.flush()
+            scores = {c: (n + j) % 11 for c in criteria}
+            db.add(JuryReview(assignment_id=assignment.id, status="submitted", scores=scores, submitted_at=utcnow()))
+    db.flush()
+
+
+def test_the_ranking_faces_cost_as_many_queries_for_a_large_round_as_for_a_small_one(
+    client, db: Session, engine, make, jury: Round
+) -> None:
+    _as(client, jury.staff_user)
+    base = f"/rounds/{jury.round_id}/ranking"
+    faces = [base, f"{base}?view=borda", f"{base}?view=schulze", f"{base}?model=scale", f"{base}.csv"]
+
+    def counts() -> list[int]:
+        found = []
+        headers = {"Authorization": f"Bearer {make.token(jury.staff_user)[1]}"}  # a new token records its first use
+        for path, extra in [*((p, {}) for p in faces), (f"/api/v1{base}?limit=500", headers)]:
+            db.expunge_all()  # the app shares the test's session: each count starts from an empty identity map
+            with counting(engine) as statements:
+                assert client.get(path, headers=extra).status_code == 200, path
+            found.append(len(statements))
+        return found
+
+    small = counts()
+    _more_reviewed_entries(db, jury, 40)
+    large = counts()
+    assert large == small, f"queries grew with the round's rows: {small} → {large}"

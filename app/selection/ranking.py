@@ -19,18 +19,23 @@ Rules:
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TypeVar
 
+import numpy as np
+from sqlalchemy import Select
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.accounts.models import Organisation
 from app.errors import NotFound
+from app.jury import conflicts
 from app.jury import records as jury_records
 from app.jury import reviews as jury_reviews
 from app.jury.models import Juror, JuryAssignment, JuryCriterion, JuryEntry, JuryReview, ReviewStatus
 from app.jury.records import RoundView
 from app.proposals.models import Proposal
 from app.selection import permissions as can
-from app.selection.aggregation import EntryStats, Review, Scale, aggregate
+from app.selection.aggregation import EntryStats, IntArray, ReviewArrays, Scale, aggregate_arrays
 from app.selection.calibration import Calibrated, Refused, calibrate
 from app.selection.orderings import Ranked, TooManyEntries, borda, schulze
 
@@ -127,61 +132,48 @@ def ranking(session: Session, view: RoundView, *, juror_scale: bool = False) -> 
     if not may_see(session, view):
         raise NotFound()
     criteria = view.criteria
-    found = session.exec(
-        select(JuryEntry.id, JuryEntry.proposal_id, Proposal.title, Organisation)
-        .join(Proposal, col(Proposal.id) == JuryEntry.proposal_id)
-        .join(Organisation, col(Organisation.id) == Proposal.startup_id)
-        .where(JuryEntry.round_id == view.id, col(JuryEntry.excluded_at).is_(None))
+    entries = session.execute(
+        _readable(
+            view,
+            sa_select(
+                col(JuryEntry.id),
+                col(JuryEntry.proposal_id),
+                col(Proposal.title),
+                col(Organisation.id),
+                col(Organisation.name),
+            )
+            .join(Proposal, col(Proposal.id) == JuryEntry.proposal_id)
+            .join(Organisation, col(Organisation.id) == Proposal.startup_id),
+        )
     ).all()
-    conflicted = jury_records.reader_conflicts(session, view.actor, {o.id or 0 for _, _, _, o in found})
-    entries: list[tuple[int, int, str, Organisation]] = [
-        (entry_id or 0, proposal_id, title, startup)
-        for entry_id, proposal_id, title, startup in found
-        if (startup.id or 0) not in conflicted
-    ]
-    kept = {entry_id for entry_id, *_ in entries}
-
-    per_entry: dict[int, list[Review]] = {entry_id: [] for entry_id in kept}
-    pairs: dict[tuple[int, int], float] = {}
-    for entry_id, juror_id, scores in session.exec(
-        select(JuryAssignment.entry_id, JuryAssignment.juror_id, JuryReview.scores)
-        .join(JuryReview, col(JuryReview.assignment_id) == JuryAssignment.id)
-        .where(JuryAssignment.round_id == view.id, JuryReview.status == ReviewStatus.submitted)
-    ):
-        if entry_id not in kept:
-            continue
-        score = jury_reviews.weighted_mean(scores, criteria)
-        if score is None:
-            continue
-        per_entry[entry_id].append(Review(score, {int(k): float(v) for k, v in scores.items()}))
-        pairs[(juror_id, entry_id)] = score
+    reviews = _counted_reviews(session, view)
+    keys = zip(reviews.juror.tolist(), reviews.arrays.entry.tolist(), strict=True)
+    pairs = dict(zip(keys, reviews.arrays.score.tolist(), strict=True))
 
     low, high = jury_reviews.weighted_scale(criteria)
     scale = Scale(low, high) if high > low else None
-    stats = aggregate(per_entry, scale) if scale is not None else []
+    entry_ids = [entry_id or 0 for entry_id, *_ in entries]
+    stats = aggregate_arrays(entry_ids, reviews.arrays, scale) if scale is not None else []
     calibration = calibrate(pairs, juror_scale=juror_scale) if pairs else None
     calibrated = calibration if isinstance(calibration, Calibrated) else None
 
-    blind = view.blind_for_reader
-    hidden = jury_records.identities(session, [o for *_, o in entries]) if blind else {}
-    described = {entry_id: (proposal_id, title, startup) for entry_id, proposal_id, title, startup in entries}
-    scores_of: dict[int, list[float]] = {}
-    for (_, entry_id), score in pairs.items():
-        scores_of.setdefault(entry_id, []).append(score)
+    described = {entry_id: rest for entry_id, *rest in entries}
+    hidden = _hidden_names(session, view) if view.blind_for_reader else None
+    scores_of = reviews.arrays.scores_by_entry()
     rows = []
     for s in stats:
-        proposal_id, title, startup = described[s.entry_id]
-        if blind:
-            title = str(jury_records.redact({"title": title}, hidden.get(startup.id or 0, []))["title"])
+        proposal_id, title, startup_id, startup_name = described[s.entry_id]
+        if hidden is not None:
+            title = str(jury_records.redact({"title": title}, hidden.get(startup_id or 0, []))["title"])
         rows.append(
             RankedEntry(
                 entry_id=s.entry_id,
                 proposal_id=proposal_id,
-                startup_id=startup.id or 0,
+                startup_id=startup_id or 0,
                 title=title,
-                startup_name=None if blind else startup.name,
+                startup_name=None if hidden is not None else startup_name,
                 stats=s,
-                scores=tuple(sorted(scores_of.get(s.entry_id, []))),
+                scores=scores_of.get(s.entry_id, ()),
                 calibrated_score=calibrated.scores.get(s.entry_id) if calibrated else None,
                 calibrated_rank=calibrated.ranks.get(s.entry_id) if calibrated else None,
             )
@@ -189,6 +181,68 @@ def ranking(session: Session, view: RoundView, *, juror_scale: bool = False) -> 
     return Ranking(
         view, criteria, scale, rows, calibration, _severities(session, view, pairs, calibrated), pairs, juror_scale
     )
+
+
+Query = TypeVar("Query", bound=Select)  # type: ignore[type-arg]
+
+
+def _readable(view: RoundView, query: Query) -> Query:
+    """The query (joined to the entries and their proposals) narrowed to the entries still in the round whose
+    startup the reader is not conflicted with: the SQL form of jury.records.reader_conflicts, so that a
+    conflicted entry's rows are never read, nor sent to the database as a list of ids."""
+    query = query.where(col(JuryEntry.round_id) == view.id, col(JuryEntry.excluded_at).is_(None))
+    user = view.actor.user
+    if user is not None and user.id is not None:
+        query = query.where(col(Proposal.startup_id).not_in(conflicts.conflicted_startups(user)))
+    return query
+
+
+@dataclass(frozen=True)
+class _Counted:
+    arrays: ReviewArrays
+    juror: IntArray  # each review's juror id
+
+
+def _counted_reviews(session: Session, view: RoundView) -> _Counted:
+    """The submitted reviews of the entries the reader may see, with their weighted scores, read as numbers by
+    the database (each criterion's score out of the JSON): no JSON is parsed here."""
+    criteria = view.criteria
+    columns = [JuryReview.scores[str(c.id)].as_float() for c in criteria]
+    found = session.exec(
+        _readable(
+            view,
+            select(JuryAssignment.entry_id, JuryAssignment.juror_id, *columns)  # type: ignore[call-overload]
+            .join(JuryReview, col(JuryReview.assignment_id) == JuryAssignment.id)
+            .join(JuryEntry, col(JuryEntry.id) == JuryAssignment.entry_id)
+            .join(Proposal, col(Proposal.id) == JuryEntry.proposal_id)
+            .where(JuryReview.status == ReviewStatus.submitted),
+        )
+    ).all()
+    # tuples, not rows: numpy would probe each row for the array protocols by name
+    table = np.array([tuple(row) for row in found], dtype=np.float64).reshape(len(found), 2 + len(criteria))
+    scores = table[:, 2:]
+    complete = ~np.isnan(scores).any(axis=1)  # as jury.reviews.weighted_mean: every criterion scored
+    table, scores = table[complete], scores[complete]
+    weights = np.array([c.weight for c in criteria], dtype=np.float64)
+    total = float(weights.sum())
+    weighted = scores @ weights / total if total else np.zeros(len(table))
+    return _Counted(
+        ReviewArrays(table[:, 0].astype(np.int64), weighted, scores, tuple(c.id or 0 for c in criteria)),
+        table[:, 1].astype(np.int64),
+    )
+
+
+def _hidden_names(session: Session, view: RoundView) -> dict[int, list[str]]:
+    """Per startup of the round, the names a blind round hides from this reader."""
+    startups = session.exec(
+        _readable(
+            view,
+            select(Organisation)
+            .join(Proposal, col(Proposal.startup_id) == Organisation.id)
+            .join(JuryEntry, col(JuryEntry.proposal_id) == Proposal.id),
+        )
+    ).all()
+    return jury_records.identities(session, startups)
 
 
 def _severities(
