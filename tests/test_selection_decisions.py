@@ -30,6 +30,7 @@ from app.proposals import service as proposals
 from app.proposals.models import Proposal
 from app.proposals.schemas import EligibilityDecision
 from app.selection import decisions, evidence, publication
+from app.selection import permissions as can
 from app.selection.models import SelectionDecision
 from app.selection.schemas import DecisionIn, ShortlistIn
 from tests.conftest import post_form, sign_in
@@ -136,6 +137,33 @@ def decide(db, make, world, proposal, kind) -> SelectionDecision:
     return decisions.confirm(db, actor(make, world, "omar"), proposed.id)
 
 
+# ---- the rules on their own --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "promotion", "expected"),
+    [("open", False, False), ("closed", False, True), ("decided", False, False), ("decided", True, True)],
+)
+def test_who_proposes_when(status, promotion, expected) -> None:
+    now = utcnow()
+    round_ = JuryRound(challenge_id=1, position=1, name="R", status=status, opens_at=now - timedelta(days=2),
+                       closes_at=now - timedelta(days=1) if status != "open" else now + timedelta(days=1))  # fmt: skip
+    assert can.can_propose(round_, staff=True, now=now, promotion=promotion) is expected
+    assert can.can_propose(round_, staff=False, now=now, promotion=promotion) is False
+    assert can.can_publish(round_, staff=True, now=now) is (status == "closed")
+    assert can.can_publish(round_, staff=True, now=now, conflicted=True) is False
+
+
+def test_two_people_and_who_withdraws() -> None:
+    assert can.can_confirm(staff=True, actor_user_id=1, proposed_by_id=2)
+    assert not can.can_confirm(staff=True, actor_user_id=1, proposed_by_id=1)
+    assert not can.can_confirm(staff=False, actor_user_id=1, proposed_by_id=2)
+    assert can.can_confirm(staff=True, actor_user_id=1, proposed_by_id=None)  # the proposer's account is gone
+    assert can.can_withdraw(staff=True, actor_user_id=1, proposed_by_id=2)
+    assert can.can_withdraw(staff=False, actor_user_id=1, proposed_by_id=1)
+    assert not can.can_withdraw(staff=False, actor_user_id=1, proposed_by_id=2)
+
+
 # ---- two people ------------------------------------------------------------------------------------------
 
 
@@ -217,7 +245,7 @@ def test_a_member_of_the_staff_conflicted_with_a_startup_learns_nothing_of_its_e
     olga = actor(make, world, "olga")
     board = decisions.board(db, olga, world["round_id"])
     assert [row.proposal.id for row in board.rows] == [blue.id, world["proposals"][2].id]
-    with pytest.raises(Invalid):  # as if it were not in the round
+    with pytest.raises(NotFound):  # as on the jury's pages
         propose(db, make, world, "olga", atlas, "selected")
     proposed = propose(db, make, world, "salma", atlas, "selected")
     for act in (decisions.confirm, decisions.withdraw, decisions.get_decision):

@@ -108,7 +108,7 @@ class Board:
     def may_propose(self, row: DecisionRow) -> bool:
         view = self.view
         promotion = _promotable(row.current)
-        return can.can_propose(view.round, staff=view.staff, conflicted=False, now=view.now, promotion=promotion)
+        return can.can_propose(view.round, staff=view.staff, now=view.now, promotion=promotion)
 
 
 def _promotable(current: SelectionDecision | None) -> bool:
@@ -257,10 +257,13 @@ def list_decisions(session: Session, actor: Actor, round_id: int) -> list[Select
 
 
 def _entry_of(session: Session, view: RoundView, proposal_id: int) -> tuple[JuryEntry, Proposal]:
-    """The live entry of this proposal in the round, as the actor may know it."""
+    """The live entry of this proposal in the round; NotFound across a conflict of interest."""
     for entry, proposal, _ in _entries(session, view):
         if proposal.id == proposal_id:
             return entry, proposal
+    asked = session.get(Proposal, proposal_id)
+    if asked is not None and _conflicted(session, view.actor, asked):
+        raise NotFound()
     raise Invalid({"proposal": "This proposal is not judged in this round."})
 
 
@@ -279,7 +282,7 @@ def _is_pending_clash(exc: IntegrityError) -> bool:
 
 def _check_may_propose(view: RoundView, decision: str, current: SelectionDecision | None) -> None:
     promotion = decision == DecisionKind.selected and _promotable(current)
-    if can.can_propose(view.round, staff=view.staff, conflicted=False, now=view.now, promotion=promotion):
+    if can.can_propose(view.round, staff=view.staff, now=view.now, promotion=promotion):
         return
     if not can.can_decide(view.round, staff=view.staff, now=view.now):
         raise Conflict(NOT_YET)
@@ -329,7 +332,7 @@ def propose(session: Session, actor: Actor, round_id: int, data: DecisionIn) -> 
 def shortlist_top(session: Session, actor: Actor, round_id: int, data: ShortlistIn) -> list[SelectionDecision]:
     """`shortlisted` proposed for the first `top` ranked entries without a decision (see the module's rules)."""
     view = _staff_view(session, actor, round_id)
-    if not can.can_propose(view.round, staff=view.staff, conflicted=False, now=view.now, promotion=False):
+    if not can.can_propose(view.round, staff=view.staff, now=view.now, promotion=False):
         raise Conflict(NOT_YET if not can.can_decide(view.round, staff=view.staff, now=view.now) else PROMOTIONS_ONLY)
     ranked = ranking(session, view)
     top = [row for row in ranked.rows if row.rank is not None][: data.top]
@@ -354,7 +357,7 @@ def withdraw(session: Session, actor: Actor, decision_id: int) -> SelectionDecis
     shown = get_decision(session, actor, decision_id, for_update=True)
     decision = shown.decision
     if not can.can_withdraw(
-        staff=shown.round.staff, conflicted=False, actor_user_id=actor.user_id, proposed_by_id=decision.proposed_by_id
+        staff=shown.round.staff, actor_user_id=actor.user_id, proposed_by_id=decision.proposed_by_id
     ):
         raise NotFound()
     if decision.status != DecisionStatus.proposed:

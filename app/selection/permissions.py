@@ -53,15 +53,16 @@ def can_confirm(*, staff: bool, actor_user_id: int | None, proposed_by_id: int |
     return staff and actor_user_id is not None and actor_user_id != proposed_by_id
 
 
-def can_propose(round_: JuryRound, *, staff: bool, conflicted: bool, now: datetime, promotion: bool) -> bool:
-    """`promotion`: the decision proposed is `selected` and the entry's decision in force is `waitlisted`."""
-    if conflicted or not can_decide(round_, staff=staff, now=now):
+def can_propose(round_: JuryRound, *, staff: bool, now: datetime, promotion: bool) -> bool:
+    """`promotion`: the decision proposed is `selected` and the entry's decision in force is `waitlisted`. (The
+    entries of a conflicted member of the staff are not loaded for them: 404, before this.)"""
+    if not can_decide(round_, staff=staff, now=now):
         return False
     return jury_can.effective_status(round_, now) == RoundStatus.closed or promotion
 
 
-def can_withdraw(*, staff: bool, conflicted: bool, actor_user_id: int | None, proposed_by_id: int | None) -> bool:
-    if conflicted or actor_user_id is None:
+def can_withdraw(*, staff: bool, actor_user_id: int | None, proposed_by_id: int | None) -> bool:
+    if actor_user_id is None:
         return False
     return staff or actor_user_id == proposed_by_id
 
