@@ -521,6 +521,19 @@ def test_the_decisions_page_walks_a_decision_from_proposal_to_publication(client
     assert db.get(JuryRound, world["round_id"]).status == "decided"
 
 
+def test_after_publication_the_page_offers_only_the_waiting_list_s_promotion(client, db, make, world) -> None:
+    first, second, third = world["proposals"]
+    for p, kind in ((first, "selected"), (second, "waitlisted"), (third, "rejected")):
+        decide(db, make, world, p, kind)
+    publication.publish(db, actor(make, world, "sami"), world["round_id"])
+    sign_in(client, "salma@lydec.test")
+    page = client.get(f"/rounds/{world['round_id']}/decisions").text
+    assert "The outcomes were published on" in page and "Publish the outcomes" not in page
+    assert page.count('action="/rounds/{}/decisions"'.format(world["round_id"])) == 1
+    assert f'name="proposal" value="{second.id}"' in page and 'value="rejected"' not in page
+    assert "Shortlist the top of the ranking" not in page
+
+
 def test_the_public_page_lists_the_selected_startups_only_after_publication(client, db, make, world) -> None:
     first, second, third = world["proposals"]
     challenge_page = "/programmes/casa-decisions/challenges/leaks-decisions"
@@ -530,9 +543,12 @@ def test_the_public_page_lists_the_selected_startups_only_after_publication(clie
     english = {"Accept-Language": "en"}
     assert "Selected startups" not in client.get(challenge_page, headers=english).text
     atlas_page = f"/proposals/{first.id}"
-    sign_in(client, "founder@atlas-water.test")
-    assert "The jury's comments for you" not in client.get(atlas_page).text
+    sign_in(client, "founder@atlas-water.test")  # reads French
+    before = client.get(atlas_page).text
+    assert "Les commentaires du jury pour vous" not in before and "Projet de prototypage" not in before
     publication.publish(db, actor(make, world, "sami"), world["round_id"])
+    after = client.get(atlas_page).text
+    assert "Les commentaires du jury pour vous" in after and "Projet de prototypage" in after
     client.cookies.clear()
     page = client.get(challenge_page, headers=english).text
     assert "Selected startups" in page and "Atlas Water" in page

@@ -16,6 +16,7 @@ from app.proposals import web as proposals_web
 from app.proposals.records import ProposalView
 from app.security.actor import Actor
 from app.selection import publication
+from app.selection.models import DecisionKind
 
 
 def auditions_section(session: Session, actor: Actor, view: ProposalView) -> dict[str, Any]:
@@ -27,12 +28,18 @@ def auditions_section(session: Session, actor: Actor, view: ProposalView) -> dic
 
 def outcomes_section(session: Session, actor: Actor, view: ProposalView) -> dict[str, Any]:
     """The proposal's outcome in each published round, with the jury's comments, for its startup's members only;
-    its project for them and for the challenge's staff."""
+    its project for the challenge's staff, and for the startup once its selection is published (a project opens
+    when the selection is confirmed, which may be before the outcomes are sent)."""
     proposal_id = view.proposal.id or 0
-    return {
-        "outcomes": publication.outcomes(session, proposal_id) if view.reads_as_startup else [],
-        "project": projects.projects_of_proposals(session, actor, [proposal_id]).get(proposal_id),
-    }
+    outcomes = publication.outcomes(session, proposal_id) if view.reads_as_startup else []
+    project = projects.projects_of_proposals(session, actor, [proposal_id]).get(proposal_id)
+    if (
+        view.reads_as_startup
+        and not view.staff
+        and not any(o.decision.decision == DecisionKind.selected for o in outcomes)
+    ):
+        project = None
+    return {"outcomes": outcomes, "project": project}
 
 
 SECTIONS: tuple[proposals_web.PageSection, ...] = (auditions_section, outcomes_section)
