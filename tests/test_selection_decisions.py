@@ -193,6 +193,32 @@ def test_of_two_proposals_at_once_the_second_is_refused_by_the_unique_index(db, 
     assert propose(db, make, world, "sami", world["proposals"][1], "rejected").status == "proposed"
 
 
+def test_the_startup_reads_its_status_as_it_was_last_told(client, db, make, world) -> None:
+    first, second, third = world["proposals"]
+    founder = make.actor(world["founders"][1])
+    decide(db, make, world, first, "selected")
+    decide(db, make, world, second, "waitlisted")
+    decide(db, make, world, third, "rejected")
+
+    def shown() -> tuple[str, str]:
+        as_startup = proposal_records.get_proposal(db, founder, second.id).status
+        return as_startup, proposal_records.get_proposal(db, actor(make, world, "sami"), second.id).status
+
+    assert shown() == ("eligible", "waitlisted")  # confirmed, not yet sent
+    _, token = make.token(world["founders"][1])
+    headers = {"Authorization": f"Bearer {token}"}
+    listed = client.get("/api/v1/proposals", params={"status": "waitlisted"}, headers=headers).json()["items"]
+    assert listed == []  # nor learnt from a filter
+    listed = client.get("/api/v1/proposals", params={"status": "eligible"}, headers=headers).json()["items"]
+    assert [(p["id"], p["status"]) for p in listed] == [(second.id, "eligible")]
+    publication.publish(db, actor(make, world, "sami"), world["round_id"])
+    assert shown() == ("waitlisted", "waitlisted")
+    promoted = propose(db, make, world, "salma", second, "selected")
+    assert shown() == ("waitlisted", "waitlisted")
+    decisions.confirm(db, actor(make, world, "omar"), promoted.id)  # sent at once after publication
+    assert shown() == ("selected", "selected")
+
+
 def test_a_withdrawn_proposal_leaves_room_for_another_and_changes_nothing(db, make, world) -> None:
     first = world["proposals"][0]
     proposed = propose(db, make, world, "salma", first, "rejected")

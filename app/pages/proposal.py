@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from app.jury import slots
 from app.projects import records as projects
+from app.proposals import records as proposal_records
 from app.proposals import web as proposals_web
 from app.proposals.records import ProposalView
 from app.security.actor import Actor
@@ -46,5 +47,7 @@ SECTIONS: tuple[proposals_web.PageSection, ...] = (auditions_section, outcomes_s
 
 
 def install() -> None:
-    """Have the proposal page draw these sections (create_app calls it)."""
+    """Have the proposal page draw these sections, and the startup read its status as it was last told
+    (create_app calls it)."""
     proposals_web.PAGE_SECTIONS[:] = SECTIONS
+    proposal_records.STATUS_TOLD[:] = [publication.told_statuses]

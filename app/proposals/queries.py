@@ -54,10 +54,10 @@ def list_my_proposals(session: Session, actor: Actor, filters: ProposalFilters |
     query = select(Proposal).where(can.own_proposals(actor))
     if filters and filters.challenge:
         query = query.where(Proposal.challenge_id == filters.challenge)
-    if filters and filters.status:
-        query = query.where(Proposal.status == filters.status)
     proposals = list(session.exec(query.order_by(col(Proposal.updated_at).desc(), col(Proposal.id).desc())))
-    return _with_challenges(session, actor, proposals)
+    views = _with_challenges(session, actor, proposals)
+    # filtered on the status as the startup may know it (records.STATUS_TOLD), not as stored
+    return [v for v in views if v.status == filters.status] if filters and filters.status else views
 
 
 def _with_challenges(session: Session, actor: Actor, proposals: list[Proposal]) -> list[ProposalView]:

@@ -5,11 +5,14 @@ Rules:
 - Its startup's members read the working copy, every submitted version, and whether changes are unsubmitted.
 - The challenge's staff, once they may read it (permissions.py), read the last submitted version only: its
   content, number, revision and time; never the working copy, nor the versions before it.
+- Where a selection set the status (shortlisted, selected, waitlisted, rejected), its startup reads the status
+  it was last told (STATUS_TOLD): a decision confirmed by the staff is not learnt from the status before the
+  round's outcomes are sent. The staff read the status as it is.
 """
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,8 +27,15 @@ from app.challenges.service import ChallengeView
 from app.db import utcnow
 from app.errors import NotFound
 from app.proposals import permissions as can
-from app.proposals.models import Proposal, ProposalAttachment, ProposalQuestion, ProposalVersion
+from app.proposals.models import Proposal, ProposalAttachment, ProposalQuestion, ProposalStatus, ProposalVersion
 from app.security.actor import Actor
+
+OUTCOMES = (ProposalStatus.shortlisted, ProposalStatus.selected, ProposalStatus.waitlisted, ProposalStatus.rejected)
+# Given proposals whose status is a selection's outcome, the status their startup was last told, for those whose
+# outcome is not sent yet: the selection's rule (app/selection/publication.py), installed by app/pages/proposal.py
+# so that this domain imports none above it.
+StatusTold = Callable[[Session, Sequence[Proposal]], dict[int, str]]
+STATUS_TOLD: list[StatusTold] = []
 
 
 @dataclass
@@ -42,10 +52,12 @@ class ProposalView:
     # read after its submission locks were taken (get_proposal(for_submission=True)): what it shows is what a
     # submission checks and freezes, without reading it again
     locked: bool = False
+    told_status: str | None = None  # the status its startup was last told, where it differs (STATUS_TOLD)
 
     @property
     def status(self) -> str:
-        return self.proposal.status
+        """The status as this reader may know it (see the module's rules)."""
+        return self.told_status if self.told_status is not None else self.proposal.status
 
     @property
     def reads_as_startup(self) -> bool:
@@ -229,7 +241,18 @@ def views_of(
                 questions=questions.get(p.challenge_id, []),
             )
         )
+    _tell(session, views)
     return views
+
+
+def _tell(session: Session, views: list[ProposalView]) -> None:
+    """The status each startup reader was last told, where a selection's outcome is not sent yet."""
+    asked = [v for v in views if v.reads_as_startup and not v.staff and v.proposal.status in OUTCOMES]
+    if not asked or not STATUS_TOLD:
+        return
+    told = {k: v for rule in STATUS_TOLD for k, v in rule(session, [v.proposal for v in asked]).items()}
+    for view in asked:
+        view.told_status = told.get(view.proposal.id or 0)
 
 
 def get_proposal(

@@ -14,7 +14,8 @@ Rules:
 - What the public sees (selected_startups): the startups whose `selected` decision is in force in a published
   round of the challenge, nothing before publication.
 - What the startup reads on its proposal page (outcomes): the decision in force in each published round, with
-  the feedback.
+  the feedback. The proposal's status, set when a decision is confirmed, is read by its startup as it was last
+  told (told_statuses): the outcome of the last decision sent to it, or `eligible` before any.
 """
 
 from collections.abc import Sequence
@@ -33,7 +34,7 @@ from app.jury import service as jury_service
 from app.jury.models import JuryAssignment, JuryCriterion, JuryEntry, JuryReview, JuryRound, ReviewStatus, RoundStatus
 from app.jury.records import RoundView
 from app.notifications import service as notifications
-from app.proposals.models import Proposal
+from app.proposals.models import Proposal, ProposalStatus
 from app.security.actor import Actor
 from app.selection import permissions as can
 from app.selection.models import DECISION_LABELS, DecisionKind, DecisionStatus, SelectionDecision
@@ -240,3 +241,26 @@ def outcomes(session: Session, proposal_id: int) -> list[Outcome]:
     ).all()
     comments = feedback(session, [d.entry_id for d, _ in rows])
     return [Outcome(r, d, comments[d.entry_id]) for d, r in rows]
+
+
+def told_statuses(session: Session, proposals: Sequence[Proposal]) -> dict[int, str]:
+    """For the proposals whose status comes from a decision not yet sent to their startup, the status it was last
+    told (proposals.records.STATUS_TOLD): the decision of the last one sent, else `eligible`."""
+    found: dict[int, list[SelectionDecision]] = {}
+    for d in session.exec(
+        select(SelectionDecision)
+        .where(
+            col(SelectionDecision.proposal_id).in_([p.id for p in proposals] or [-1]),
+            col(SelectionDecision.status).in_([DecisionStatus.confirmed, DecisionStatus.superseded]),
+            col(SelectionDecision.confirmed_at).is_not(None),
+        )
+        .order_by(col(SelectionDecision.confirmed_at), col(SelectionDecision.id))
+    ):
+        found.setdefault(d.proposal_id, []).append(d)
+    told = {}
+    for proposal_id, decided in found.items():
+        if decided[-1].notified_at is not None:
+            continue  # the status comes from a decision sent
+        sent = [d for d in decided if d.notified_at is not None]
+        told[proposal_id] = sent[-1].decision if sent else ProposalStatus.eligible
+    return told
