@@ -48,7 +48,7 @@ from app.security.bodylimit import BodyLimitMiddleware, BodyRefused
 from app.security.headers import SecurityHeadersMiddleware
 from app.selection import decisions_api as selection_decisions_api
 from app.selection import decisions_web as selection_decisions_web
-from app.selection import deliberation_web
+from app.selection import deliberation_api, deliberation_web
 from app.selection import ranking_api as selection_ranking_api
 from app.selection import ranking_web as selection_ranking_web
 from app.startups import api as startups_api
@@ -166,6 +166,7 @@ def _api_router() -> APIRouter:
     api.include_router(jury_slots_api.router, tags=["jury"])
     api.include_router(selection_decisions_api.router, tags=["selection"])
     api.include_router(selection_ranking_api.router, tags=["selection"])
+    api.include_router(deliberation_api.router, tags=["selection"])  # the jury's deliberation
     return api
 
 

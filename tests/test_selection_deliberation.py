@@ -211,6 +211,10 @@ def test_a_conflicted_member_of_the_staff_gets_404(client, db, make, world):
     db.flush()
     assert _status(client, staff, _path(world)) == 404
     assert _status(client, staff, _path(world, "entry_b")) == 200
+    round_page = client.get(f"/rounds/{world['round'].id}").text
+    assert f'href="{_path(world)}"' not in round_page and f'href="{_path(world, "entry_b")}"' in round_page
+    other = deliberation.get_discussion(db, make.actor(world["other_staff"]), world["round"].id, world["entry_a"].id)
+    assert staff.id not in {p.user.id for p in other.participants}  # nor offered to anyone to be told
     notes = _path(world).replace("discussion", "notes")
     assert _post(client, notes, {"note": "Mine."}, _path(world, "entry_b")).status_code == 404
     assert _post(client, _path(world), {"body": "Mine."}, _path(world, "entry_b")).status_code == 404
@@ -287,7 +291,7 @@ def test_naming_someone_who_may_not_read_the_thread_is_refused_with_the_text_kep
     body = "Brahim, see @brahim@jury.example"  # Brahim's own review is not in: he may not read it yet
     answer = _post(client, _path(world), {"body": body}, _path(world))
     assert answer.status_code == 422
-    assert "brahim@jury.example is not among the people of this discussion" in answer.text
+    assert "The address brahim@jury.example is not among the people of this discussion" in answer.text
     assert "Brahim, see @brahim@jury.example</textarea>" in answer.text
     answer = _post(client, _path(world), {"body": "Hi", "mentions": "j999999"}, _path(world))
     assert answer.status_code == 422 and "Choose among the people listed." in answer.text
@@ -322,6 +326,20 @@ def test_a_decided_round_s_thread_is_read_only(client, db, make, world):
     answer = _post(client, _path(world), {"body": "Late"}, _path(world))
     assert answer.status_code == 409
     assert not db.exec(select(DeliberationMessage)).all()
+
+
+def test_an_entry_left_out_of_the_round_is_read_only_for_the_staff_and_404_for_jurors(client, db, make, world):
+    _submit(db, make, world, "Amina")
+    _as(client, world["staff"])
+    _post(client, _path(world), {"body": "Before it was left out."}, _path(world))
+    jury.exclude_entry(
+        db, make.actor(world["staff"]), get_managed_round(db, make.actor(world["staff"]), world["round"].id),
+        world["entry_a"].id, "Out of scope.",
+    )  # fmt: skip
+    page = client.get(_path(world)).text
+    assert "Before it was left out." in page and "left out of the round" in page and 'name="body"' not in page
+    assert _post(client, _path(world), {"body": "After"}, _path(world)).status_code == 409
+    assert _status(client, world["jurors"]["Amina"], _path(world)) == 404
 
 
 # ---- staff notes -------------------------------------------------------------------------------------------
@@ -377,6 +395,22 @@ def test_a_blind_round_numbers_the_jurors_and_hides_the_startup_to_jurors(client
     assert "Amina Juror" in page and "Brahim Juror" in page and "LeakSense" in page
 
 
+def test_a_juror_removed_after_writing_is_no_one_to_a_blind_round_s_jurors(client, db, make):
+    world = _build(db, make, blind=True)
+    staff = make.actor(world["staff"])
+    late = make.user(name="Late Juror")
+    seat, _ = jurors.add_juror(db, staff, get_managed_round(db, staff, world["round"].id), JurorIn(user=late.id))
+    _as(client, late)  # nothing assigned to them: all theirs is done, they read every thread
+    assert _post(client, _path(world), {"body": "Strong team."}, _path(world)).status_code == 303
+    jurors.remove_juror(db, staff, get_managed_round(db, staff, world["round"].id), seat.id)
+    _submit(db, make, world, "Amina")
+    _as(client, world["jurors"]["Amina"])
+    page = client.get(_path(world)).text
+    assert "Strong team." in page and "A former participant" in page and "Late Juror" not in page
+    _as(client, world["staff"])
+    assert "Late Juror" in client.get(_path(world)).text
+
+
 # ---- links and cost ----------------------------------------------------------------------------------------
 
 
@@ -428,3 +462,47 @@ def test_the_page_costs_the_same_queries_for_a_long_thread(client, db, make, eng
     db.flush()
     client.get(_path(world))  # the seated jurors' emails go out (the in-process job runner), not counted
     assert _queries(client, db, engine, _path(world)) == small
+
+
+# ---- the API -----------------------------------------------------------------------------------------------
+
+
+def _bearer(make, user, scope="write"):
+    return {"Authorization": f"Bearer {make.token(user, scope)[1]}", "Accept-Language": "en"}
+
+
+def test_the_api_reads_and_writes_the_thread_with_the_same_rules(client, db, make):
+    world = _build(db, make, blind=True)
+    path = f"/api/v1/rounds/{world['round'].id}/entries/{world['entry_a'].id}"
+    staff, amina, brahim = world["staff"], world["jurors"]["Amina"], world["jurors"]["Brahim"]
+    assert client.get(f"{path}/messages", headers=_bearer(make, amina)).status_code == 404  # her review not in
+    _submit(db, make, world, "Amina")
+    _submit(db, make, world, "Brahim")
+    answer = client.post(f"{path}/messages", json={"body": "LeakSense looks **solid**."}, headers=_bearer(make, staff))
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["author"] == "City Staff (staff)" and answer.json()["own"] is True
+    people = client.get(f"{path}/participants", headers=_bearer(make, amina)).json()
+    assert {p["name"] for p in people} == {"City Staff (staff)", "Other Staff (staff)", "Juror 2"}
+    brahim_key = next(p["key"] for p in people if p["juror"])
+    answer = client.post(
+        f"{path}/messages", json={"body": "Agreed.", "mentions": [brahim_key]}, headers=_bearer(make, amina)
+    )
+    assert answer.status_code == 201
+    (mail,) = _told(db, brahim)
+    assert "Juror 1" in mail.body and "Amina" not in mail.body
+    items = client.get(f"{path}/messages", headers=_bearer(make, brahim)).json()["items"]
+    assert [(m["author"], m["body"]) for m in items] == [
+        ("City Staff (staff)", "▇▇▇ looks **solid**."),
+        ("Juror 1", "Agreed."),
+    ]
+    refused = client.post(f"{path}/messages", json={"body": "@driss@jury.example?"}, headers=_bearer(make, staff))
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "body"
+    assert client.post(f"{path}/messages", json={"body": ""}, headers=_bearer(make, staff)).status_code == 422
+    assert client.post(f"{path}/messages", json={"body": "x"}, headers=_bearer(make, staff, "read")).status_code == 403
+    driss = world["jurors"]["Driss"]
+    _submit(db, make, world, "Driss")
+    assert client.get(f"{path}/messages", headers=_bearer(make, driss)).status_code == 404
+    assert client.get(f"{path}/participants", headers=_bearer(make, driss)).status_code == 404
+    found = deliberation.get_discussion(db, make.actor(staff), world["round"].id, world["entry_a"].id)
+    deliberation.add_note(db, make.actor(staff), found, "Their finances look thin.")
+    assert "finances" not in client.get(f"{path}/messages", headers=_bearer(make, staff)).text  # notes: no API

@@ -108,6 +108,7 @@ class Discussion:
     names_to_hide: list[str] = field(default_factory=list)
     _seats: dict[int, Juror] = field(default_factory=dict, repr=False)  # user id → seat, of seated jurors
     _numbers: dict[int, int] = field(default_factory=dict, repr=False)  # juror id → "Juror N"
+    _staff: set[int] = field(default_factory=set, repr=False)  # user ids of the staff among the people shown
 
     @property
     def round_id(self) -> int:
@@ -143,9 +144,10 @@ class Discussion:
             if hidden and user_id != reader:
                 return gettext("Juror %(n)s", n=self._numbers.get(seat.id or 0, 0))
             return name
-        if user_id is None and hidden:
-            return gettext("A former participant")
-        return gettext("%(name)s (staff)", name=name)
+        if user_id is not None and user_id in self._staff:
+            return gettext("%(name)s (staff)", name=name)
+        # a juror since removed from the round, someone who left the staff, an account deleted
+        return gettext("A former participant") if hidden else name
 
     def shown_text(self, text: str) -> str:
         return str(jury_records.redact({"text": text}, self.names_to_hide)["text"]) if self.blind else text
@@ -198,7 +200,18 @@ def get_discussion(
         {j.user_id: j for j in seated if j.user_id is not None and j.accepted_at is not None},
         {j.id or 0: n for n, j in enumerate(seated, start=1)},
     )
-    found.participants = [p for p in _participants(session, found) if p.user.id != actor.user_id]
+    staff_users = _challenge_staff(session, view)
+    messages = session.exec(
+        select(DeliberationMessage)
+        .where(DeliberationMessage.entry_id == entry_id)
+        .order_by(col(DeliberationMessage.created_at), col(DeliberationMessage.id))
+    ).all()
+    others = {m.author_id for m in messages if m.author_id is not None} - set(found._seats) - set(staff_users)
+    admins = session.exec(select(User.id).where(col(User.id).in_(others or [-1]), col(User.is_platform_admin))).all()
+    found._staff = {*staff_users, *(a for a in admins if a is not None)}
+    if view.staff and actor.user_id is not None:
+        found._staff.add(actor.user_id)  # a platform admin writing now
+    found.participants = [p for p in _participants(session, found, staff_users) if p.user.id != actor.user_id]
     found.messages = [
         ShownMessage(
             m,
@@ -206,11 +219,7 @@ def get_discussion(
             m.author_id == actor.user_id,
             render_markdown(m.body if m.author_id == actor.user_id else found.shown_text(m.body)),
         )
-        for m in session.exec(
-            select(DeliberationMessage)
-            .where(DeliberationMessage.entry_id == entry_id)
-            .order_by(col(DeliberationMessage.created_at), col(DeliberationMessage.id))
-        )
+        for m in messages
     ]
     if can.can_read_staff_notes(staff=view.staff, conflicted=conflicted):
         found.notes = [
@@ -230,22 +239,27 @@ def jurors_of(session: Session, round_id: int) -> list[Juror]:
     return list(session.exec(select(Juror).where(Juror.round_id == round_id).order_by(col(Juror.id))))
 
 
-def _participants(session: Session, found: Discussion) -> list[Person]:
-    """Everyone who may read the thread now (the reader included), in the order the form lists them: the staff
-    by name, then the jurors by number (or name)."""
-    view = found.view
+def _challenge_staff(session: Session, view: RoundView) -> dict[int, User]:
+    """The active members of the challenge's sponsors and of its programme's operator, by user id."""
     organisations = {*view.challenge.sponsor_ids, view.challenge.programme.operator_id}
-    staff_users = {
-        u.id: u
+    return {
+        u.id or 0: u
         for u in session.exec(
             select(User)
             .join(Membership, col(Membership.user_id) == User.id)
             .where(col(Membership.organisation_id).in_(organisations), col(User.is_active))
         )
     }
+
+
+def _participants(session: Session, found: Discussion, staff_users: dict[int, User]) -> list[Person]:
+    """Everyone who may read the thread now (the reader included), in the order the form lists them: the staff
+    by name, then the jurors by number (or name)."""
+    view = found.view
     seats = found._seats
-    juror_users = {
-        u.id: u for u in session.exec(select(User).where(col(User.id).in_(list(seats) or [-1]), col(User.is_active)))
+    juror_users: dict[int, User] = {
+        u.id or 0: u
+        for u in session.exec(select(User).where(col(User.id).in_(list(seats) or [-1]), col(User.is_active)))
     }
     statuses: dict[int, dict[int, str]] = {}
     for juror_id, entry_id, status in session.exec(
@@ -254,7 +268,7 @@ def _participants(session: Session, found: Discussion) -> list[Person]:
         .where(JuryAssignment.round_id == view.id)
     ):
         statuses.setdefault(juror_id, {})[entry_id] = status or "pending"
-    people = {**juror_users, **{k: v for k, v in staff_users.items() if k not in seats}}
+    people: dict[int, User] = {**juror_users, **{k: v for k, v in staff_users.items() if k not in seats}}
     facts = conflicts.facts_for(session, people.values(), {found.proposal.startup_id})
 
     staff: list[Person] = []
@@ -263,16 +277,16 @@ def _participants(session: Session, found: Discussion) -> list[Person]:
             continue
         staff.append(Person(user, f"s{user_id}", found.label(user_id, user.name), None))
     seated: list[Person] = []
-    for user_id, user in juror_users.items():
-        seat = seats[user_id or 0]
-        if facts.is_conflicted(user_id, found.proposal.startup_id):
+    for juror_user_id, user in juror_users.items():
+        seat = seats[juror_user_id]
+        if facts.is_conflicted(juror_user_id, found.proposal.startup_id):
             continue
-        reads = user_id in staff_users or (
+        reads = juror_user_id in staff_users or (
             found.entry.excluded_at is None
             and juror_sees_others(view.round, statuses.get(seat.id or 0, {}), found.entry_id, view.now)
         )
         if reads:
-            seated.append(Person(user, f"j{seat.id}", found.label(user_id, user.name), seat.id))
+            seated.append(Person(user, f"j{seat.id}", found.label(juror_user_id, user.name), seat.id))
     staff.sort(key=lambda p: (p.label.casefold(), p.user.id or 0))
     seated.sort(key=lambda p: p.juror_id or 0)
     return [*staff, *seated]
@@ -282,7 +296,7 @@ def _participants(session: Session, found: Discussion) -> list[Person]:
 
 
 def _body(text: str, field: str = "body") -> str:
-    body = (text or "").strip()
+    body = (text or "").replace("\x00", "").strip()  # PostgreSQL's text holds no NUL
     if not body:
         raise Invalid({field: "This field is required."})
     if len(body) > MAX_BODY:
@@ -307,7 +321,7 @@ def mentioned(found: Discussion, body: str, keys: Sequence[str]) -> list[Person]
         person = by_address.get(address.casefold())
         if person is None:
             raise Invalid(
-                {"body": "%(address)s is not among the people of this discussion: nobody was told."},
+                {"body": "The address %(address)s is not among the people of this discussion: nobody was told."},
                 address=address,
             )
         chosen.setdefault(person.key, person)
@@ -319,7 +333,7 @@ def post_message(
 ) -> DeliberationMessage:
     """Add a message to the thread and email each person it names (see the module's rules)."""
     if not found.may_write:
-        raise Conflict("This discussion is closed: the round is decided.")
+        raise Conflict("This discussion is read-only: the round is decided, or the proposal left out of it.")
     text = _body(body)
     people = mentioned(found, text, keys)
     user = actor.user

@@ -88,3 +88,27 @@ ENTRIES = {
         staff(422, juror=422),
     ),
 }
+
+# the API: the same rules; a refusal of a thread the caller may not read is a 404, a visitor without a token 401
+API_OPEN = "/api/v1" + OPEN
+API_READ = "/api/v1" + READ
+
+
+def api(ok: int, **per_role: int) -> dict[str, int]:
+    return expect(404, anonymous=401, **(dict.fromkeys(STAFF, ok) | per_role))
+
+
+ENTRIES.update(
+    {
+        ("GET", f"{API_OPEN}/messages"): (None, api(200)),
+        ("POST", f"{API_OPEN}/messages"): ({"body": "Is the pilot site confirmed?"}, api(201)),
+        ("GET", f"{API_OPEN}/participants"): (None, api(200)),
+        ("GET", f"{API_READ}/messages"): (None, api(200, juror=200)),
+        ("POST", f"{API_READ}/messages"): ({"body": "I scored it 3."}, api(201, juror=201)),
+        ("GET", f"{API_READ}/participants"): (None, api(200, juror=200)),
+        ("POST", "/api/v1/rounds/{deliberation_round_id}/entries/{mentioning_entry_id}/messages"): (
+            _naming_the_conflicted_juror,
+            api(422, juror=422),
+        ),
+    }
+)
