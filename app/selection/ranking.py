@@ -208,18 +208,23 @@ def _counted_reviews(session: Session, view: RoundView) -> _Counted:
     the database (each criterion's score out of the JSON): no JSON is parsed here."""
     criteria = view.criteria
     columns = [JuryReview.scores[str(c.id)].as_float() for c in criteria]
-    found = session.exec(
+    result = session.connection().execute(
         _readable(
             view,
-            select(JuryAssignment.entry_id, JuryAssignment.juror_id, *columns)  # type: ignore[call-overload]
+            sa_select(col(JuryAssignment.entry_id), col(JuryAssignment.juror_id), *columns)
             .join(JuryReview, col(JuryReview.assignment_id) == JuryAssignment.id)
             .join(JuryEntry, col(JuryEntry.id) == JuryAssignment.entry_id)
             .join(Proposal, col(Proposal.id) == JuryEntry.proposal_id)
-            .where(JuryReview.status == ReviewStatus.submitted),
+            .where(col(JuryReview.status) == ReviewStatus.submitted),
         )
-    ).all()
-    # tuples, not rows: numpy would probe each row for the array protocols by name
-    table = np.array([tuple(row) for row in found], dtype=np.float64).reshape(len(found), 2 + len(criteria))
+    )
+    try:
+        # the driver's tuples of numbers, as numpy takes them: no result rows built for 50,000 reviews (they
+        # cost more than the query), no type to convert (ids are integers, scores floats by the cast)
+        found = result.cursor.fetchall() if result.cursor is not None else []
+    finally:
+        result.close()
+    table = np.array(found, dtype=np.float64).reshape(len(found), 2 + len(criteria))
     scores = table[:, 2:]
     complete = ~np.isnan(scores).any(axis=1)  # as jury.reviews.weighted_mean: every criterion scored
     table, scores = table[complete], scores[complete]

@@ -18,6 +18,7 @@ import csv
 import io
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -101,7 +102,14 @@ class Severity:
 
 
 def _number(value: float | None, digits: int = 2) -> str:
-    return "" if value is None else i18n.format_number(value, digits=digits)
+    """A number in the reader's locale with `digits` decimals. A page shows thousands of them, of few distinct
+    values once rounded (scores on a small scale): each is formatted once per language."""
+    return "" if value is None else _formatted(i18n.get_language(), round(value, digits), digits)
+
+
+@lru_cache(maxsize=65_536)
+def _formatted(language: str, value: float, digits: int) -> str:
+    return i18n.format_number(value, digits=digits)
 
 
 def _strip(found: Ranking, row: RankedEntry, rtl: bool) -> Markup:
