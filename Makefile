@@ -19,9 +19,11 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-$(TEST_STAMP): $(STAMP) pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $@
+# One pip run for the app and its test tools (a clean clone in CI builds the venv from scratch): the editable
+# wheel is built once; modules are compiled when first imported, not all at install time (--no-compile).
+$(TEST_STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet --no-compile -e '.[test]'
+	touch $(STAMP) $@
 
 run: $(STAMP)
 	$(BIN)/medina db upgrade
@@ -29,8 +31,9 @@ run: $(STAMP)
 	@echo "Medina is on http://127.0.0.1:$(PORT) (Ctrl+C to stop)"
 	$(BIN)/medina serve --port $(PORT)
 
+# Two workers; the browser walks and the load test each run on one of them as a group (tests/conftest.py).
 test: $(TEST_STAMP)
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check app tests

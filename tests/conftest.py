@@ -171,3 +171,62 @@ def _fresh_rate_limits() -> Iterator[None]:
 
     deps.limiter().reset()
     yield
+
+
+# The order the two xdist workers take the tests in (`make test`: `-n 2 --dist loadgroup`). The browser walks
+# share one live server and one Chromium, so they run on one worker as one group (marked e2e here, by their
+# directory); so does tests/test_under_load.py, around its own server. The groups and the modules whose tests
+# take seconds each go first, so that the other worker meanwhile takes the quick tests one by one and the run
+# ends on quick tests on both workers, never on a long walk left to one of them.
+GROUPS = {"tests/e2e/": "browser", "tests/test_under_load.py": "load"}
+SLOW_MODULES = (
+    "tests/test_import.py",
+    "tests/test_import_deadlines.py",
+    "tests/test_jobs.py",
+    "tests/test_datasets.py",
+)
+
+
+def _group(nodeid: str) -> str | None:
+    path = nodeid.split("::")[0]
+    return next((group for prefix, group in GROUPS.items() if path.startswith(prefix)), None)
+
+
+def _weight(item: pytest.Item) -> int:
+    group = _group(item.nodeid)
+    if group is not None:
+        return 0 if group == "browser" else 1
+    if item.nodeid.split("::")[0] in SLOW_MODULES or item.get_closest_marker("slow"):
+        return 2
+    return 3
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """The browser walks are e2e by their directory, before any selection (`-m "not e2e"`)."""
+    if _group(item.nodeid) == "browser":
+        item.add_marker(pytest.mark.e2e)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    modules: dict[str, int] = {}
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        modules[path] = min(modules.get(path, 3), _weight(item))
+    # whole modules move (stable sort), so a module's fixtures are still set up once per worker
+    items.sort(key=lambda item: modules[item.nodeid.split("::")[0]])
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """`--dist loadgroup` with the groups above, read from the tests' paths: xdist's own reads an xdist_group mark
+    from the test's id, which it can no longer rewrite under pytest 9 (`item._nodeid`), so its groups are ignored.
+    Any other test is a unit of its own, sent to whichever worker is free."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class PathGroups(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _group(nodeid) or nodeid
+
+    return PathGroups(config, log)
