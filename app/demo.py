@@ -249,7 +249,7 @@ def load_jury(session: Session, challenge: Challenge) -> None:
     finally:
         set_language(asked)
     jury.add_entries(
-        session, staff, written, EntriesIn(proposals=[p.id or 0 for p in jury.candidates(session, written)])
+        session, staff, written, EntriesIn(proposals=[p.id or 0 for p in jury.candidates(session, staff, written)])
     )
     for email in LIGHTING_JURORS:
         user = accounts.get_user_by_email(session, email)

@@ -430,10 +430,18 @@ def test_a_member_of_the_staff_in_conflict_with_a_startup_is_not_shown_its_propo
     sign_in(client, "olga@atlas-water.test")  # the operator's, at Atlas Water's domain
     before = client.get(room).text
     assert "Pipe relining robots" in before and "Acoustic leak sensors" not in before
-    assert "Enter all 2 proposals that may enter" in before  # the others are not hidden from the round
+    assert "Enter the 1 proposal that may enter" in before  # not counted either
+    named = _post(client, f"{room}/entries", {"proposals": str(world["atlas_proposal"])}, room)
+    assert named.status_code == 422  # as any proposal that may not enter
     assert _post(client, f"{room}/entries", {"all": "true"}, room).status_code == 303
-    assert len(db.exec(select(JuryEntry).where(JuryEntry.round_id == round_id)).all()) == 2
+    entered = db.exec(select(JuryEntry.proposal_id).where(JuryEntry.round_id == round_id)).all()
+    assert entered == [world["blue_proposal"]]  # "all" is what they were shown
     assert _post(client, f"{room}/jurors", {"by": "user", "user": str(world["olga"].id)}, room).status_code == 303
+    client.cookies.clear()
+    sign_in(client, "salma@lydec.test")
+    assert _post(client, f"{room}/entries", {"all": "true"}, room).status_code == 303  # the others enter it
+    client.cookies.clear()
+    sign_in(client, "olga@atlas-water.test")
     after = client.get(room).text
     assert "Pipe relining robots" in after and "Acoustic leak sensors" not in after
     assert "Olga Tazi" in after and "Atlas Water" in after  # the conflict itself is shown, with its source

@@ -11,7 +11,8 @@ Rules:
   hand, and `close_due_rounds` (a periodic job) records the closing of those whose time has passed.
 - Entries: the first round takes the challenge's eligible proposals (the staff may leave some out with a
   reason); a later round takes those shortlisted in the previous one (staff pick them until the selection
-  issue shortlists). A proposal not submitted, not eligible, or of another challenge is refused (422).
+  issue shortlists). A proposal not submitted, not eligible, or of another challenge is refused (422), and
+  so is one whose startup the staff member is conflicted with (they are not shown it).
 """
 
 from collections.abc import Sequence
@@ -28,7 +29,7 @@ from app.db import utcnow
 from app.errors import Conflict, Invalid, NotFound, PreconditionFailed
 from app.jury import permissions as can
 from app.jury.models import JuryCriterion, JuryEntry, JuryRound, RoundStatus
-from app.jury.records import RoundView, get_managed_round, round_views
+from app.jury.records import RoundView, get_managed_round, reader_conflicts, round_views
 from app.jury.schemas import CriterionIn, EntriesIn, RoundCreate, RoundFields, RoundUpdate, datacity_criteria
 from app.proposals.models import Proposal, ProposalStatus
 from app.security.actor import Actor
@@ -208,9 +209,10 @@ def eligible_statuses(session: Session, view: RoundView) -> tuple[ProposalStatus
     return LATER_ROUND_STATUSES if previous_round(session, view) else FIRST_ROUND_STATUSES
 
 
-def candidates(session: Session, view: RoundView) -> list[Proposal]:
+def candidates(session: Session, actor: Actor, view: RoundView) -> list[Proposal]:
     """The proposals this round may judge and does not yet: the eligible ones for a first round; for a later
-    one, those entered in the previous round and shortlisted."""
+    one, those entered in the previous round and shortlisted — but those of startups the actor is conflicted
+    with, whom they are not shown (nor counted, nor entered by "all")."""
     statuses = [str(s) for s in eligible_statuses(session, view)]
     query = select(Proposal).where(
         Proposal.challenge_id == view.round.challenge_id,
@@ -219,7 +221,9 @@ def candidates(session: Session, view: RoundView) -> list[Proposal]:
     )
     if (before := previous_round(session, view)) is not None:
         query = query.where(col(Proposal.id).in_(select(JuryEntry.proposal_id).where(JuryEntry.round_id == before.id)))
-    return list(session.exec(query.order_by(col(Proposal.id))).all())
+    found = list(session.exec(query.order_by(col(Proposal.id))).all())
+    hidden = reader_conflicts(session, actor, {p.startup_id for p in found})
+    return [p for p in found if p.startup_id not in hidden]
 
 
 def add_entries(session: Session, actor: Actor, view: RoundView, data: EntriesIn) -> list[JuryEntry]:
@@ -228,7 +232,7 @@ def add_entries(session: Session, actor: Actor, view: RoundView, data: EntriesIn
         raise NotFound()
     if view.status in (RoundStatus.closed, RoundStatus.decided):
         raise Conflict("A closed round takes no more proposals.")
-    allowed = {p.id for p in candidates(session, view)}
+    allowed = {p.id for p in candidates(session, actor, view)}
     present = set(session.exec(select(JuryEntry.proposal_id).where(JuryEntry.round_id == view.id)).all())
     refused = [pid for pid in data.proposals if pid not in allowed and pid not in present]
     if refused:

@@ -370,10 +370,7 @@ def _round_context(session: Session, actor: Actor, view: RoundView) -> dict[str,
     shown = {p.proposal.id: p for p in _proposal_views(session, actor, view, [e.proposal for e in per_entry])}
     entries = [EntryRow(e.entry, shown[e.proposal.id], e.assigned, e.submitted, e.abstained) for e in per_entry]
     closed = view.status in (RoundStatus.closed, RoundStatus.decided)
-    candidates = [] if closed else service.candidates(session, view)
-    # a member of the staff in conflict with a startup is not shown its proposal, as on the rest of the page
-    hidden = records.reader_conflicts(session, actor, {p.startup_id for p in candidates})
-    shown_candidates = [p for p in candidates if p.startup_id not in hidden]
+    candidates = [] if closed else service.candidates(session, actor, view)
     seated = [j for j in per_juror if j.juror.accepted_at is not None]
     return {
         "view": view,
@@ -388,7 +385,7 @@ def _round_context(session: Session, actor: Actor, view: RoundView) -> dict[str,
         "entries": entries,
         "live_entries": [e for e in entries if e.entry.excluded_at is None],
         "candidates": len(candidates),
-        "shown_candidates": _proposal_views(session, actor, view, shown_candidates),
+        "shown_candidates": _proposal_views(session, actor, view, candidates),
         "jurors": [JurorRow(j.juror, j.assigned, j.submitted, j.abstained, j.drafts) for j in per_juror],
         "seated": [j.juror for j in seated],
         "late": sum(1 for j in seated if j.assigned - j.submitted - j.abstained > 0),
@@ -491,7 +488,7 @@ def entries_add(
 ) -> Response:
     def act(view: RoundView) -> str:
         if form.get("all") == "true":
-            picked = [p.id or 0 for p in service.candidates(session, view)]
+            picked = [p.id or 0 for p in service.candidates(session, actor, view)]
         else:
             picked = _ids(form.get("proposals"))
         if not picked:
