@@ -445,3 +445,27 @@ def test_a_member_of_the_staff_in_conflict_with_a_startup_is_not_shown_its_propo
     after = client.get(room).text
     assert "Pipe relining robots" in after and "Acoustic leak sensors" not in after
     assert "Olga Tazi" in after and "Atlas Water" in after  # the conflict itself is shown, with its source
+
+
+def test_a_member_of_the_staff_in_conflict_with_a_startup_may_not_leave_its_entry_out_nor_take_it_back(
+    client, db, world
+):
+    sign_in(client, "salma@lydec.test")
+    round_id = _create_round(client, world)
+    room = f"/rounds/{round_id}"
+    assert _post(client, f"{room}/entries", {"all": "true"}, room).status_code == 303
+    entry = db.exec(
+        select(JuryEntry).where(JuryEntry.round_id == round_id, JuryEntry.proposal_id == world["atlas_proposal"])
+    ).one()
+    client.cookies.clear()
+    sign_in(client, "olga@atlas-water.test")
+    left_out = _post(client, f"{room}/entries/{entry.id}/exclude", {"reason": "Sabotage."}, room)
+    assert left_out.status_code == 404
+    db.refresh(entry)
+    assert entry.excluded_at is None
+    entry.excluded_at, entry.excluded_reason = utcnow(), "Left out by the others."
+    db.add(entry)
+    db.flush()
+    assert _post(client, f"{room}/entries/{entry.id}/include", {}, room).status_code == 404
+    db.refresh(entry)
+    assert entry.excluded_at is not None

@@ -246,7 +246,6 @@ def entry_exclude(
     data: ExclusionIn,
 ) -> out.EntryPublic:  # fmt: skip
     view = _managed_round(session, actor, round_id)
-    _entry(request, session, actor, view, entry_id)  # an entry the reader is conflicted with is not theirs to judge
     service.exclude_entry(session, actor, view, entry_id, data.reason)
     return _entry(request, session, actor, view, entry_id)
 
@@ -261,7 +260,6 @@ def entry_include(
     request: Request, session: SessionDep, actor: WriteActor, round_id: RecordId, entry_id: RecordId
 ) -> out.EntryPublic:
     view = _managed_round(session, actor, round_id)
-    _entry(request, session, actor, view, entry_id)
     service.include_entry(session, actor, view, entry_id)
     return _entry(request, session, actor, view, entry_id)
 

@@ -12,7 +12,8 @@ Rules:
 - Entries: the first round takes the challenge's eligible proposals (the staff may leave some out with a
   reason); a later round takes those shortlisted in the previous one (staff pick them until the selection
   issue shortlists). A proposal not submitted, not eligible, or of another challenge is refused (422), and
-  so is one whose startup the staff member is conflicted with (they are not shown it).
+  so is one whose startup the staff member is conflicted with (they are not shown it). Leaving an entry out
+  and taking it back: 404 to a member of the staff conflicted with its startup.
 """
 
 from collections.abc import Sequence
@@ -254,9 +255,14 @@ def add_entries(session: Session, actor: Actor, view: RoundView, data: EntriesIn
     return added
 
 
-def _entry(session: Session, view: RoundView, entry_id: int) -> JuryEntry:
+def _entry(session: Session, actor: Actor, view: RoundView, entry_id: int) -> JuryEntry:
+    """An entry of the round for its staff to change; 404 to anyone else, and to a member of the staff
+    conflicted with its startup (the entry is not theirs to know of)."""
     entry = session.get(JuryEntry, entry_id)
     if entry is None or entry.round_id != view.id or not view.staff:
+        raise NotFound()
+    proposal = session.get(Proposal, entry.proposal_id)
+    if proposal is None or reader_conflicts(session, actor, {proposal.startup_id}):
         raise NotFound()
     return entry
 
@@ -264,7 +270,7 @@ def _entry(session: Session, view: RoundView, entry_id: int) -> JuryEntry:
 def exclude_entry(session: Session, actor: Actor, view: RoundView, entry_id: int, reason: str) -> JuryEntry:
     """Leave an entry out of the round, with a reason: it is no longer assigned (reviews already written stay
     on record)."""
-    entry = _entry(session, view, entry_id)
+    entry = _entry(session, actor, view, entry_id)
     if view.status in (RoundStatus.closed, RoundStatus.decided):
         raise Conflict("A closed round cannot change.")
     if not reason.strip():
@@ -284,7 +290,7 @@ def exclude_entry(session: Session, actor: Actor, view: RoundView, entry_id: int
 
 
 def include_entry(session: Session, actor: Actor, view: RoundView, entry_id: int) -> JuryEntry:
-    entry = _entry(session, view, entry_id)
+    entry = _entry(session, actor, view, entry_id)
     if view.status in (RoundStatus.closed, RoundStatus.decided):
         raise Conflict("A closed round cannot change.")
     entry.excluded_reason = ""
