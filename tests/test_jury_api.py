@@ -919,3 +919,25 @@ def test_the_automatic_assignments_report_counts_nothing_of_an_entry_its_reader_
     full = client.post(f"/api/v1/rounds/{view.id}/assign", headers=auth(jury["sponsor"])).json()
     assert {u["proposal"] for u in full["unfilled"]} == {jury["a"].id, jury["b"].id}
     assert (full["assigned"], full["max_load"]) == (2, 2)
+
+
+@pytest.mark.parametrize(("others_visible", "after"), [("after_own", 409), ("after_close", 200)])
+def test_an_abstention_that_showed_the_others_reviews_cannot_turn_into_scores(
+    client, db, make, jury, auth, others_visible, after
+):
+    view = _round(db, make, jury, others_visible=others_visible)
+    mine = _assign(db, make, jury, view, "juror", jury["a"])
+    _submit(db, make, jury, view, "juror2", _assign(db, make, jury, view, "juror2", jury["a"]), score=5)
+    db.commit()
+    url, me = f"/api/v1/assignments/{mine}/review", auth(jury["juror"])
+    assert client.put(url, json={"abstain": True, "reason": "Not my field."}, headers=me).status_code == 200
+    scores = {str(c.id): 1 for c in view.criteria}
+    answer = client.put(url, json={"scores": scores, "submit": True}, headers=me)
+    assert answer.status_code == after, answer.text
+    if after == 409:
+        assert "abstention stays" in answer.json()["detail"]
+        assert db.get(JuryReview, _review_of(db, mine)).status == "abstained"
+
+
+def _review_of(db, assignment_id) -> int:
+    return db.exec(select(JuryReview.id).where(JuryReview.assignment_id == assignment_id)).one()

@@ -10,7 +10,8 @@ accept). Jurors see a round once it is open; staff see it from its draft.
 - Reviews are written while the round accepts them: opened by the staff, from its opening time until its
   closing time by the server clock (a round past its closing time is closed, whatever its stored status).
 - Others' reviews and aggregates: the staff always; a juror as the round's `others_visible` says: after their
-  own review is in (`after_own`), once the round is closed (`after_close`), or `never`.
+  own review is in (`after_own`), once the round is closed (`after_close`), or `never`. Where an abstention
+  showed them (`after_own`), the juror may not submit scores after it.
 - Criteria change only while the round is a draft.
 
 A rule that also filters lists keeps its SQL form beside it (juror_rounds beside is_juror).
@@ -89,6 +90,12 @@ def can_view_assignment(actor: Actor, round_: JuryRound, juror: Juror, *, staff:
 
 def can_write_review(actor: Actor, round_: JuryRound, juror: Juror, *, conflicted: bool, now: datetime) -> bool:
     return is_juror(actor, juror) and not conflicted and accepts_reviews(round_, now)
+
+
+def can_score_after(round_: JuryRound, own_status: str | None) -> bool:
+    """Whether the juror may submit scores now: not after an abstention where abstaining showed them the
+    others' reviews (`after_own`), which they would then score knowing."""
+    return not (round_.others_visible == OthersVisible.after_own and own_status == ReviewStatus.abstained)
 
 
 def can_see_others(round_: JuryRound, *, staff: bool, own_status: str | None, now: datetime) -> bool:

@@ -8,7 +8,8 @@ Rules:
   (whole or half points), and a comment wherever a criterion requires one; otherwise the review stays a draft
   with what was typed, and the answer names each field at fault (422). A review once submitted (or an
   abstention) changes only by a new submission or abstention: a draft save is refused (409), and a new
-  submission its checks refuse leaves what is on record unchanged (422).
+  submission its checks refuse leaves what is on record unchanged (422). Where an abstention shows the
+  others' reviews (`after_own`), scores cannot follow it (409): they would be given knowing the others'.
 - An abstention needs a reason; it counts as done, not as a score.
 - Each submission and abstention is kept as a version: a review edited after submission keeps its history.
 - Others' reviews: as permissions.can_see_others says; never those of an entry the reader is conflicted with;
@@ -109,6 +110,11 @@ def save_review(
     was = review.status if review.id else None
     if was in (ReviewStatus.submitted, ReviewStatus.abstained) and not (data.submit or data.abstain):
         raise Conflict("This review is submitted: submit it again, or abstain, to change it.")
+    if data.submit and not data.abstain and not can.can_score_after(round_.round, was):
+        raise Conflict(
+            "You abstained on this proposal, which showed you the other jurors' reviews: in this round your "
+            "abstention stays as it is."
+        )
     found = score_problems(round_.criteria, data) if data.submit and not data.abstain else {}
     if found and was in (ReviewStatus.submitted, ReviewStatus.abstained):
         # what is on record stays as it was: a submitted review never holds scores its checks refused
