@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from app.accounts.models import Organisation, User
 from app.challenges import service as challenges
 from app.db import utcnow
+from app.errors import Invalid
 from app.jury import assignments, jurors, records, reviews, service
 from app.jury.models import Juror, JuryAssignment, JuryEntry, JuryReview
 from app.jury.schemas import AssignmentIn, ConflictIn, EntriesIn, JurorIn, ReviewIn, RoundCreate
@@ -941,3 +942,14 @@ def test_an_abstention_that_showed_the_others_reviews_cannot_turn_into_scores(
 
 def _review_of(db, assignment_id) -> int:
     return db.exec(select(JuryReview.id).where(JuryReview.assignment_id == assignment_id)).one()
+
+
+def test_a_second_pending_email_invitation_in_the_same_round_is_sent(db, make, jury):
+    view = _round(db, make, jury)
+    staff = make.actor(jury["sponsor"])
+    jurors.add_juror(db, staff, view, JurorIn(email="one@expert.org", name="One"))
+    second, link = jurors.add_juror(db, staff, view, JurorIn(email="two@expert.org", name="Two"))
+    assert second.email == "two@expert.org" and link
+    with pytest.raises(Invalid) as again:
+        jurors.add_juror(db, staff, view, JurorIn(email="TWO@expert.org", name="Two again"))
+    assert list(again.value.errors) == ["email"]

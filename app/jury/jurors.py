@@ -160,9 +160,10 @@ def _known_themes(session: Session, user_id: int) -> list[str]:
 
 
 def _check_not_seated(session: Session, view: RoundView, user_id: int | None, email: str) -> None:
-    clash = session.exec(
-        select(Juror.id).where(Juror.round_id == view.id, (Juror.user_id == user_id) | (Juror.email == email.lower()))
-    ).first()
+    same = Juror.email == email.lower()
+    if user_id is not None:  # `Juror.user_id == None` would be IS NULL: every pending invitation would clash
+        same = same | (Juror.user_id == user_id)
+    clash = session.exec(select(Juror.id).where(Juror.round_id == view.id, same)).first()
     if clash is not None:
         raise Invalid({"email" if user_id is None else "user": "This person is already on the round's jury."})
 
