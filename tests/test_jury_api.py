@@ -953,3 +953,14 @@ def test_a_second_pending_email_invitation_in_the_same_round_is_sent(db, make, j
     with pytest.raises(Invalid) as again:
         jurors.add_juror(db, staff, view, JurorIn(email="TWO@expert.org", name="Two again"))
     assert list(again.value.errors) == ["email"]
+
+
+def test_an_assignment_with_a_draft_review_is_not_removed(client, db, make, jury, auth):
+    view = _round(db, make, jury)
+    started = _assign(db, make, jury, view, "juror", jury["a"])
+    me = make.actor(jury["juror"])
+    reviews.save_review(db, me, records.get_assignment(db, me, started), ReviewIn(comment="Half written"))
+    db.commit()
+    answer = client.delete(f"/api/v1/assignments/{started}", headers=auth(jury["sponsor"]))
+    assert answer.status_code == 409 and "stays on record" in answer.json()["detail"]
+    assert db.exec(select(JuryReview).where(JuryReview.assignment_id == started)).one().comment == "Half written"

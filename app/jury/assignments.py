@@ -11,7 +11,7 @@ Rules:
 - A conflict found after an assignment was made (declared, or a juror who joined the startup) removes it
   while the round runs (draft or open), a started review too; in a closed or decided round it stays on record.
 - Manual: the staff add or remove an assignment; a conflicted juror is refused (409); an assignment whose
-  review was written cannot be removed while the round is open or closed (its review is on record).
+  review was written (a draft too) cannot be removed (its review is on record).
 """
 
 from collections import Counter
@@ -278,8 +278,8 @@ def remove_assignment(session: Session, actor: Actor, view: AssignmentView) -> N
         raise NotFound()
     if view.round.status in (RoundStatus.closed, RoundStatus.decided):
         raise Conflict("A closed round cannot change.")
-    if view.review is not None and view.review.status != ReviewStatus.draft:
-        raise Conflict("This review was submitted: it stays on record.")
+    if view.review is not None:  # a draft too: the juror's work is not thrown away by a removal
+        raise Conflict("A review of this assignment is written: it stays on record.")
     session.delete(view.assignment)
     session.flush()
     audit.record(session, "assignment.removed", actor=actor, target=("assignment", view.id), round=view.round.id)
