@@ -35,13 +35,13 @@ from app.jury.models import (  # noqa: F401
     PitchSlot,
 )
 from app.notifications.models import OutboxMessage  # noqa: F401
-from app.projects.models import Project  # noqa: F401
 from app.programmes.models import Programme, ProgrammePartner, ProgrammePhase  # noqa: F401
+from app.projects.models import Project  # noqa: F401
 from app.proposals.models import (  # noqa: F401
     Proposal,
     ProposalAttachment,
     ProposalQuestion,
     ProposalVersion,
 )
-from app.startups.models import StartupProfile  # noqa: F401
 from app.selection.models import DeliberationMessage, SelectionDecision, StaffNote  # noqa: F401
+from app.startups.models import StartupProfile  # noqa: F401
