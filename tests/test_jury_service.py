@@ -130,3 +130,11 @@ def test_a_review_edited_after_its_submission_keeps_each_submitted_version(db: S
     _submit(db, make, task, 4.0, person)
     versions = reviews.history(db, records.get_assignment(db, make.actor(person), task.id))
     assert [(v.number, set(v.scores.values())) for v in versions] == [(1, {2.0}), (2, {4.0})]
+
+
+def test_free_texts_drop_nul_characters_which_postgresql_text_refuses() -> None:
+    from app.jury.schemas import ConflictIn, ReviewIn
+
+    review = ReviewIn(comment="Bon\x00 dossier", note="\x00privé", comments={"1": "a\x00b"}, reason="r\x00")
+    assert (review.comment, review.note, review.comments, review.reason) == ("Bon dossier", "privé", {"1": "ab"}, "r")
+    assert ConflictIn(reason="Ancien\x00 associé", startup=1).reason == "Ancien associé"

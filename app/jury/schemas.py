@@ -4,7 +4,7 @@ the programme's time zone by the service."""
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from app.challenges.schemas import Theme
 from app.i18n import N_, gettext
@@ -18,8 +18,10 @@ assert set(Visibility.__args__) == set(OthersVisible)  # type: ignore[attr-defin
 BidValue = Literal["eager", "willing", "unwilling"]
 assert set(BidValue.__args__) == set(Bid)  # type: ignore[attr-defined]
 Id = Annotated[int, Field(ge=1, le=2_147_483_647)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+# PostgreSQL's text holds no NUL character: every free text drops them before its other checks (as deliberation does)
+NO_NUL = BeforeValidator(lambda value: value.replace("\x00", "") if isinstance(value, str) else value)
+Name = Annotated[str, NO_NUL, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Reason = Annotated[str, NO_NUL, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 Score = Annotated[float, Field(ge=-1000, le=1000)]
 
 
@@ -27,7 +29,7 @@ class CriterionIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: Name
-    description: Annotated[str, StringConstraints(max_length=2000)] = ""
+    description: Annotated[str, NO_NUL, StringConstraints(max_length=2000)] = ""
     weight: Annotated[float, Field(gt=0, le=100)] = 1.0
     min: Score = 0
     max: Score = 5
@@ -107,7 +109,7 @@ class JurorIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     user: Id | None = None
     email: Email | None = None
-    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)] = ""
+    name: Annotated[str, NO_NUL, StringConstraints(strip_whitespace=True, max_length=120)] = ""
     themes: list[Theme] = []
 
     @model_validator(mode="after")
@@ -157,10 +159,10 @@ class ReviewIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     scores: dict[str, Score | None] = {}
-    comments: dict[str, Annotated[str, StringConstraints(max_length=5000)]] = {}
-    comment: Annotated[str, StringConstraints(max_length=10_000)] = ""
-    note: Annotated[str, StringConstraints(max_length=10_000)] = ""
+    comments: dict[str, Annotated[str, NO_NUL, StringConstraints(max_length=5000)]] = {}
+    comment: Annotated[str, NO_NUL, StringConstraints(max_length=10_000)] = ""
+    note: Annotated[str, NO_NUL, StringConstraints(max_length=10_000)] = ""
     submit: bool = False
     abstain: bool = False
-    reason: Annotated[str, StringConstraints(max_length=1000)] = ""
+    reason: Annotated[str, NO_NUL, StringConstraints(max_length=1000)] = ""
     revision: int | None = Field(default=None, description="The review's revision the edit started from")
