@@ -46,6 +46,7 @@ from app.proposals import api as proposals_api
 from app.proposals import web as proposals_web
 from app.security.bodylimit import BodyLimitMiddleware, BodyRefused
 from app.security.headers import SecurityHeadersMiddleware
+from app.security.nul import NulFreeJson
 from app.selection import decisions_api as selection_decisions_api
 from app.selection import decisions_web as selection_decisions_web
 from app.selection import deliberation_api, deliberation_web
@@ -211,6 +212,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
         lifespan=_lifespan,
     )
+    app.add_middleware(NulFreeJson)  # innermost: inside the body limit
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(HeadAsGet)

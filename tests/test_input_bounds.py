@@ -246,3 +246,33 @@ def test_the_staff_proposal_list_matches_startup_names_literally(client, db, wor
     assert names("") == ["Leak_Sense", "Aqua 100%"]
     assert names("%") == ["Aqua 100%"] and names("_") == ["Leak_Sense"]
     assert names("k_s") == ["Leak_Sense"] and names("a%") == [] and names("a\x00") == []
+
+
+# ---- NUL characters (PostgreSQL's text refuses them) ---------------------------------------------------------
+
+
+def test_nul_characters_are_dropped_from_json_before_the_fields_are_checked(client, make):
+    _, secret = make.token(make.user(), "write")
+    api = {"Authorization": f"Bearer {secret}", "Accept-Language": "en"}
+    only_nul = client.post(
+        "/api/v1/tokens", content='{"name": "\\u0000"}', headers={**api, "Content-Type": "application/json"}
+    )
+    assert only_nul.status_code == 422
+    assert [error["field"] for error in only_nul.json()["errors"]] == ["name"]
+    created = client.post("/api/v1/tokens", json={"name": "ci\x00 token"}, headers=api)
+    assert created.status_code == 201, created.text
+    assert created.json()["name"] == "ci token"
+    escaped_backslash = client.post(
+        "/api/v1/tokens", content='{"name": "a\\\\u0000"}', headers={**api, "Content-Type": "application/json"}
+    )
+    assert escaped_backslash.json()["name"] == "a\\u0000"  # a backslash then the letters: no NUL, kept as typed
+
+
+def test_nul_characters_are_dropped_from_forms(client, db, make):
+    user = make.user(name="Salma")
+    db.commit()
+    sign_in(client, user.email)
+    changed = post_form(client, "/account", {"full_name": "Sal\x00ma B.", "preferred_language": "fr"}, page="/account")
+    assert changed.status_code == 303, changed.text
+    db.refresh(user)
+    assert user.name == "Salma B."

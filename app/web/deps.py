@@ -12,6 +12,7 @@ from app.db import SAFE_METHODS, SessionDep
 from app.errors import DomainError
 from app.security import csrf
 from app.security.actor import Actor
+from app.security.nul import drop_nul
 
 SESSION_COOKIE = "medina_session"
 
@@ -57,11 +58,11 @@ async def verify_csrf(request: Request) -> None:
 
 
 async def form_data(request: Request) -> dict[str, Any]:
-    """The submitted form as a dict; fields sent several times become lists."""
+    """The submitted form as a dict; fields sent several times become lists; no NUL in any text (app/security/nul)."""
     form = await request.form()
     data: dict[str, Any] = {}
     for key in form:
-        values = [v for v in form.getlist(key) if isinstance(v, str)]
+        values = [drop_nul(v) for v in form.getlist(key) if isinstance(v, str)]
         if key != csrf.FIELD and values:
             data[key] = values if len(values) > 1 else values[0]
     return data
