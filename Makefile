@@ -8,6 +8,10 @@ PORT ?= 8000
 # Links in emails follow the port `make run` serves on, unless MEDINA_BASE_URL says otherwise.
 MEDINA_BASE_URL ?= http://127.0.0.1:$(PORT)
 export MEDINA_BASE_URL
+# Python keeps the bytecode it compiles (__pycache__/, git-ignored): a machine that sets PYTHONDONTWRITEBYTECODE
+# (this one does) makes every process compile every module from source again, ~4 s a start, and the tests start
+# dozens (workers, live servers, `medina` commands).
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: run test lint typecheck messages bench clean
 

@@ -36,6 +36,7 @@ def _stream(total: int, piece: bytes) -> Iterator[bytes]:
         yield piece
 
 
+@pytest.mark.database_independent
 def test_a_huge_anonymous_form_is_refused_while_it_streams_and_memory_stays_flat(server):
     before = server.peak_rss_kib()
     field = b"f=" + b"A" * (MIB - 3) + b"&"
@@ -54,6 +55,7 @@ def test_a_huge_anonymous_form_is_refused_while_it_streams_and_memory_stays_flat
     assert server.peak_rss_kib() - before < 40 * 1024  # a few MiB, not the 200 MiB sent
 
 
+@pytest.mark.database_independent
 def test_a_declared_size_over_the_limit_is_refused_before_the_body(server):
     host, port = server.base_url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as connection:
@@ -107,6 +109,7 @@ def _post_raw(server: LiveServer, path: str, headers: dict[str, str], total: int
         return _read_answer(connection, b"")
 
 
+@pytest.mark.database_independent
 def test_api_bodies_without_a_token_are_refused_unread_and_with_one_are_bounded(server):
     before = server.peak_rss_kib()
     anonymous = _post_raw(server, "/api/v1/tokens", {"Content-Type": "application/json"}, 64 * MIB)
@@ -247,8 +250,9 @@ def _submitted_with_big_attachments(server: LiveServer, megabytes: int) -> int:
 
 
 def test_a_long_zip_export_does_not_hold_up_anyone_s_writes(server):
-    """The archive is built in a read transaction (one 1.6 GB export blocked every save for 65 s)."""
-    challenge_id = _submitted_with_big_attachments(server, 150)
+    """The archive is built in a read transaction (one 1.6 GB export blocked every save for 65 s): a write
+    during the export takes a small part of the export's own time, measured in the same run."""
+    challenge_id = _submitted_with_big_attachments(server, 50)
     sponsor = httpx.Client(base_url=server.base_url, timeout=300)
     page = sponsor.get("/login")
     token = CSRF.search(page.text)
@@ -259,7 +263,14 @@ def test_a_long_zip_export_does_not_hold_up_anyone_s_writes(server):
     assert signed.status_code == 303
     writer = server.medina("token", "create", "startup@medina.test", "--scope", "write").strip()
     answers: list[tuple[int, float]] = []
-    export = threading.Thread(target=lambda: sponsor.get(f"/challenges/{challenge_id}/proposals.zip"))
+    export_took: list[float] = []
+
+    def run_export() -> None:
+        started = time.monotonic()
+        assert sponsor.get(f"/challenges/{challenge_id}/proposals.zip").status_code == 200
+        export_took.append(time.monotonic() - started)
+
+    export = threading.Thread(target=run_export)
     export.start()
     time.sleep(0.3)
     with httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {writer}"}, timeout=60) as api:
@@ -271,4 +282,5 @@ def test_a_long_zip_export_does_not_hold_up_anyone_s_writes(server):
     sponsor.close()
     assert answers, "the export ended before any write was tried"
     assert all(status == 201 for status, _ in answers), answers
-    assert max(seconds for _, seconds in answers) < 3, answers  # the build takes ~7 s here; it held writes that long
+    # the build of 50 MB takes ~2.5 s here; a write waiting for it would take about as long
+    assert max(seconds for _, seconds in answers) < export_took[0] / 3, (answers, export_took)
