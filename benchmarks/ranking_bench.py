@@ -8,7 +8,8 @@ jurors (scores = the entry's quality + the juror's severity + noise), then reque
 in-process (TestClient, no network) as a member of the challenge's staff and prints the median and 95th
 percentile, and the ratio of each median to that of a bare endpoint returning the same bytes in the same run
 (what the framework and the transfer cost, without the ranking). "API, all pages" follows `next` from the
-first page to the last (limit=500).
+first page to the last (limit=500). The scores' computation is kept between requests while the reviews do not
+change (app/selection/ranking.py): "computed anew" drops it before each request, as a change to a review does.
 """
 
 import argparse
@@ -213,7 +214,14 @@ def measure(proposals: int, runs: int) -> list[tuple[str, float, float, float]]:
             url = response.json()["next"]
         return bodies
 
+    from app.selection.ranking import COMPUTATIONS
+
+    def computed_anew(path: str) -> list[bytes]:
+        COMPUTATIONS.clear()  # as after a change to the round's reviews: the scores are computed again
+        return [get(path).content]
+
     faces: dict[str, Callable[[], list[bytes]]] = {
+        "HTML page 1, computed anew": lambda: computed_anew(f"/rounds/{round_id}/ranking"),
         "HTML page 1 (250 rows)": lambda: [get(f"/rounds/{round_id}/ranking").content],
         "HTML page 1, juror-scale model": lambda: [get(f"/rounds/{round_id}/ranking?model=scale").content],
         "HTML Borda view": lambda: [get(f"/rounds/{round_id}/ranking?view=borda").content],

@@ -547,3 +547,12 @@ def test_the_ranking_faces_cost_as_many_queries_for_a_large_round_as_for_a_small
     _more_reviewed_entries(db, jury, 40)
     large = counts()
     assert large == small, f"queries grew with the round's rows: {small} → {large}"
+
+
+def test_a_review_resubmitted_after_the_ranking_was_read_counts_at_the_next_read(jury: Round) -> None:
+    """The computation is kept for the next request while its inputs stay the same: a change to a review is one."""
+    first = jury.rows(jury.ranking())[3].stats
+    jury.review(1, 3, 10)  # J1 scores E3 again, higher
+    again = jury.rows(jury.ranking())[3].stats
+    assert again.reviews == first.reviews == 2
+    assert again.score > first.score and again.max == 10

@@ -251,7 +251,8 @@ class JuryReview(SQLModel, table=True):
     revision: int = Field(default=1)
     submitted_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    # indexed: the ranking's cached computation is keyed by the latest change (app/selection/ranking.py)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(index=True))
 
 
 class JuryReviewVersion(SQLModel, table=True):

@@ -14,15 +14,21 @@ Rules:
 - In a blind round a juror reading the ranking sees no startup name (titles with its names hidden) and no other
   juror's name (as in jury.records).
 - Constant number of queries whatever the size of the round.
+- The scores' computation (statistics, calibration) is kept per process under the exact inputs it came from
+  (`_computation_key`) and reused while they have not changed: the pages of a ranking, its CSV and the API's
+  pages compute it once. Titles, names and what the reader may know of them are read for every request.
 """
 
-from collections.abc import Sequence
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
-from sqlalchemy import Select
+from sqlalchemy import Select, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -132,7 +138,8 @@ def ranking(session: Session, view: RoundView, *, juror_scale: bool = False) -> 
     if not may_see(session, view):
         raise NotFound()
     criteria = view.criteria
-    entries = session.execute(
+    entries = _fetch_all(
+        session,
         _readable(
             view,
             sa_select(
@@ -144,24 +151,137 @@ def ranking(session: Session, view: RoundView, *, juror_scale: bool = False) -> 
             )
             .join(Proposal, col(Proposal.id) == JuryEntry.proposal_id)
             .join(Organisation, col(Organisation.id) == Proposal.startup_id),
-        )
-    ).all()
+        ),
+    )
+    entry_ids = [entry_id or 0 for entry_id, *_ in entries]
+    computed = _computed(session, view, entry_ids, juror_scale)
+    calibration, pairs = computed.calibration, computed.pairs
+    low, high = jury_reviews.weighted_scale(criteria)
+    scale = Scale(low, high) if high > low else None
+    calibrated = calibration if isinstance(calibration, Calibrated) else None
+
+    hidden = _hidden_names(session, view) if view.blind_for_reader else None
+    shown = (tuple(entries), None if hidden is None else tuple(sorted((k, tuple(v)) for k, v in hidden.items())))
+    rows = COMPUTATIONS.rows(("rows", *computed.key, shown), lambda: _rows(entries, computed, hidden))
+    return Ranking(
+        view,
+        criteria,
+        scale,
+        rows,
+        calibration,
+        _severities(session, view, computed.per_juror, calibrated),
+        pairs,
+        juror_scale,
+    )
+
+
+@dataclass(frozen=True)
+class _Computation:
+    """What the ranking computes from the scores alone, the same for every reader of the same entries."""
+
+    stats: list[EntryStats]
+    calibration: Calibrated | Refused | None
+    pairs: dict[tuple[int, int], float]
+    scores_of: dict[int, tuple[float, ...]]
+    per_juror: dict[int, tuple[int, float]]  # juror id → number of counted reviews, their mean score
+    key: tuple[object, ...]
+
+
+class _Computations:
+    """The last few computations, each under the exact inputs it came from (see `_computation_key`): a request
+    whose inputs match one reuses it, any change to them computes anew. Per process; a process that has not
+    seen the change has no computation under its new key, so nothing is ever served stale across processes."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.kept: OrderedDict[tuple[object, ...], _Computation] = OrderedDict()
+        self.kept_rows: OrderedDict[tuple[object, ...], list[RankedEntry]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[object, ...]) -> _Computation | None:
+        with self.lock:
+            found = self.kept.get(key)
+            if found is not None:
+                self.kept.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[object, ...], computation: _Computation) -> None:
+        self._keep(key, computation)
+
+    def rows(self, key: tuple[object, ...], build: Callable[[], list[RankedEntry]]) -> list[RankedEntry]:
+        """The rows built for this computation and these titles and names, or built now and kept."""
+        with self.lock:
+            found = self.kept_rows.get(key)
+            if found is not None:
+                self.kept_rows.move_to_end(key)
+                return found
+        rows = build()
+        self._keep(key, rows, self.kept_rows)
+        return rows
+
+    def clear(self) -> None:
+        with self.lock:
+            self.kept.clear()
+            self.kept_rows.clear()
+
+    def _keep(
+        self, key: tuple[object, ...], value: Any, store: "OrderedDict[tuple[object, ...], Any] | None" = None
+    ) -> None:
+        store = self.kept if store is None else store
+        with self.lock:
+            store[key] = value
+            while len(store) > self.size:
+                store.popitem(last=False)
+
+
+COMPUTATIONS = _Computations(size=8)
+
+
+def _computed(session: Session, view: RoundView, entry_ids: list[int], juror_scale: bool) -> _Computation:
+    key = _computation_key(session, view, entry_ids, juror_scale)
+    found = COMPUTATIONS.get(key)
+    if found is not None:
+        return found
+    criteria = view.criteria
     reviews = _counted_reviews(session, view)
     keys = zip(reviews.juror.tolist(), reviews.arrays.entry.tolist(), strict=True)
     pairs = dict(zip(keys, reviews.arrays.score.tolist(), strict=True))
-
     low, high = jury_reviews.weighted_scale(criteria)
-    scale = Scale(low, high) if high > low else None
-    entry_ids = [entry_id or 0 for entry_id, *_ in entries]
-    stats = aggregate_arrays(entry_ids, reviews.arrays, scale) if scale is not None else []
+    stats = aggregate_arrays(entry_ids, reviews.arrays, Scale(low, high)) if high > low else []
     calibration = calibrate(pairs, juror_scale=juror_scale) if pairs else None
-    calibrated = calibration if isinstance(calibration, Calibrated) else None
+    jurors, counts = np.unique(reviews.juror, return_counts=True)
+    sums = np.bincount(np.searchsorted(jurors, reviews.juror), weights=reviews.arrays.score, minlength=len(jurors))
+    per_juror = {int(j): (int(n), float(total / n)) for j, n, total in zip(jurors, counts, sums, strict=True)}
+    computation = _Computation(stats, calibration, pairs, reviews.arrays.scores_by_entry(), per_juror, key)
+    COMPUTATIONS.put(key, computation)
+    return computation
 
+
+def _computation_key(session: Session, view: RoundView, entry_ids: list[int], juror_scale: bool) -> tuple[object, ...]:
+    """Everything the computation depends on, exactly: the round, its criteria as they are, the very entries
+    the reader may see (their ids, so that two readers left different entries by their conflicts never share
+    one), and the state of the reviews: their number, the highest id and the latest change, over all rounds
+    (three index lookups; a change to any review computes anew — every change goes through
+    jury.reviews.save_review, which dates it; a removed review changes the number)."""
+    reviews = session.execute(  # one subquery each, so that each uses its index
+        sa_select(
+            sa_select(func.count(col(JuryReview.id))).scalar_subquery(),
+            sa_select(func.max(col(JuryReview.id))).scalar_subquery(),
+            sa_select(func.max(col(JuryReview.updated_at))).scalar_subquery(),
+        )
+    ).one()
+    criteria = tuple((c.id, c.weight, c.min_score, c.max_score) for c in view.criteria)
+    entries = hashlib.sha256(np.array(sorted(entry_ids), dtype=np.int64).tobytes()).hexdigest()
+    return (view.id, criteria, entries, tuple(reviews), juror_scale)
+
+
+def _rows(entries: list[tuple], computed: "_Computation", hidden: dict[int, list[str]] | None) -> list[RankedEntry]:  # type: ignore[type-arg]
+    """The ranking's rows: the computation's statistics with each entry's title and startup as the reader may
+    know them (in a blind round, the startup's names hidden from the title and no startup name)."""
     described = {entry_id: rest for entry_id, *rest in entries}
-    hidden = _hidden_names(session, view) if view.blind_for_reader else None
-    scores_of = reviews.arrays.scores_by_entry()
+    calibrated = computed.calibration if isinstance(computed.calibration, Calibrated) else None
     rows = []
-    for s in stats:
+    for s in computed.stats:
         proposal_id, title, startup_id, startup_name = described[s.entry_id]
         if hidden is not None:
             title = str(jury_records.redact({"title": title}, hidden.get(startup_id or 0, []))["title"])
@@ -173,14 +293,12 @@ def ranking(session: Session, view: RoundView, *, juror_scale: bool = False) -> 
                 title=title,
                 startup_name=None if hidden is not None else startup_name,
                 stats=s,
-                scores=scores_of.get(s.entry_id, ()),
+                scores=computed.scores_of.get(s.entry_id, ()),
                 calibrated_score=calibrated.scores.get(s.entry_id) if calibrated else None,
                 calibrated_rank=calibrated.ranks.get(s.entry_id) if calibrated else None,
             )
         )
-    return Ranking(
-        view, criteria, scale, rows, calibration, _severities(session, view, pairs, calibrated), pairs, juror_scale
-    )
+    return rows
 
 
 Query = TypeVar("Query", bound=Select)  # type: ignore[type-arg]
@@ -208,7 +326,8 @@ def _counted_reviews(session: Session, view: RoundView) -> _Counted:
     the database (each criterion's score out of the JSON): no JSON is parsed here."""
     criteria = view.criteria
     columns = [JuryReview.scores[str(c.id)].as_float() for c in criteria]
-    result = session.connection().execute(
+    found = _fetch_all(
+        session,
         _readable(
             view,
             sa_select(col(JuryAssignment.entry_id), col(JuryAssignment.juror_id), *columns)
@@ -216,14 +335,8 @@ def _counted_reviews(session: Session, view: RoundView) -> _Counted:
             .join(JuryEntry, col(JuryEntry.id) == JuryAssignment.entry_id)
             .join(Proposal, col(Proposal.id) == JuryEntry.proposal_id)
             .where(col(JuryReview.status) == ReviewStatus.submitted),
-        )
+        ),
     )
-    try:
-        # the driver's tuples of numbers, as numpy takes them: no result rows built for 50,000 reviews (they
-        # cost more than the query), no type to convert (ids are integers, scores floats by the cast)
-        found = result.cursor.fetchall() if result.cursor is not None else []
-    finally:
-        result.close()
     table = np.array(found, dtype=np.float64).reshape(len(found), 2 + len(criteria))
     scores = table[:, 2:]
     complete = ~np.isnan(scores).any(axis=1)  # as jury.reviews.weighted_mean: every criterion scored
@@ -235,6 +348,16 @@ def _counted_reviews(session: Session, view: RoundView) -> _Counted:
         ReviewArrays(table[:, 0].astype(np.int64), weighted, scores, tuple(c.id or 0 for c in criteria)),
         table[:, 1].astype(np.int64),
     )
+
+
+def _fetch_all(session: Session, query: Select) -> list[tuple]:  # type: ignore[type-arg]
+    """The query's rows as the driver's tuples: no result rows built for 50,000 reviews or 10,000 entries (they
+    cost more than the query); the columns' types are the driver's (integers, text, floats by a cast)."""
+    result = session.connection().execute(query)
+    try:
+        return list(result.cursor.fetchall()) if result.cursor is not None else []
+    finally:
+        result.close()
 
 
 def _hidden_names(session: Session, view: RoundView) -> dict[int, list[str]]:
@@ -251,24 +374,21 @@ def _hidden_names(session: Session, view: RoundView) -> dict[int, list[str]]:
 
 
 def _severities(
-    session: Session, view: RoundView, pairs: dict[tuple[int, int], float], calibrated: Calibrated | None
+    session: Session, view: RoundView, per_juror: dict[int, tuple[int, float]], calibrated: Calibrated | None
 ) -> list[JurorSeverity]:
     names = dict(session.exec(select(Juror.id, Juror.name).where(Juror.round_id == view.id)).all())
     own = view.seat.id if view.seat is not None else None
     named = view.staff or not view.round.blind
-    per_juror: dict[int, list[float]] = {}
-    for (juror_id, _), score in pairs.items():
-        per_juror.setdefault(juror_id, []).append(score)
     found = [
         JurorSeverity(
             juror_id=juror_id,
             name=names.get(juror_id) if named or juror_id == own else None,
-            reviews=len(scores),
-            mean=sum(scores) / len(scores),
+            reviews=reviews,
+            mean=mean,
             bias=calibrated.biases.get(juror_id) if calibrated else None,
             scale=calibrated.scales.get(juror_id) if calibrated else None,
         )
-        for juror_id, scores in per_juror.items()
+        for juror_id, (reviews, mean) in per_juror.items()
     ]
     return sorted(found, key=lambda j: (j.bias if j.bias is not None else j.mean, j.juror_id))
 
