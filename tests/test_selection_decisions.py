@@ -471,8 +471,12 @@ def test_a_selection_opens_one_project_however_often_it_is_confirmed(db, make, w
         selected.id,
     )
     assert project.starts_on == utcnow().date() and project.ends_on == projects.add_months(utcnow().date(), 9)
-    decide(db, make, world, first, "waitlisted")
-    decide(db, make, world, first, "selected")
+    decide(db, make, world, first, "waitlisted")  # the staff change their minds before publication
+    db.refresh(project)
+    assert project.status == "stopped"
+    again = decide(db, make, world, first, "selected")
+    db.refresh(project)
+    assert (project.status, project.decision_id) == ("active", again.id)
     assert len(db.exec(select(Project).where(Project.proposal_id == first.id)).all()) == 1
     assert (
         projects.open_project(db, actor(make, world, "omar"), db.get(Proposal, first.id), decision_id=None).id

@@ -2,7 +2,9 @@
 
 Rules:
 - A proposal has at most one project (a unique column): opening it again, say after a startup first selected,
-  then superseded and selected again, returns the one already open.
+  then superseded and selected again, returns the one already opened, active again.
+- A confirmed selection replaced by a confirmed decision of another kind (before publication: the staff
+  changed their minds) stops its project; being selected again makes it active again.
 - Its title is the proposal's; it runs over the programme's prototyping phase, or, when the programme's
   calendar has none, for nine months from the day it opens.
 - Opened by the selection's confirmation only (app/selection/decisions.py), which checks who may confirm: this
@@ -19,7 +21,7 @@ from app.audit import service as audit
 from app.challenges.models import Challenge
 from app.db import utcnow
 from app.programmes.models import PhaseKind, ProgrammePhase
-from app.projects.models import Project
+from app.projects.models import Project, ProjectStatus
 from app.proposals.models import Proposal
 from app.security.actor import Actor
 
@@ -52,6 +54,11 @@ def open_project(session: Session, actor: Actor, proposal: Proposal, *, decision
     """The proposal's project, opened now unless it is open already (see the module's rules)."""
     found = project_of(session, proposal.id or 0)
     if found is not None:
+        if found.status == ProjectStatus.stopped:
+            found.status, found.decision_id = ProjectStatus.active, decision_id
+            session.add(found)
+            session.flush()
+            audit.record(session, "project.reopened", actor=actor, target=("project", found.id), decision=decision_id)
         return found
     challenge = session.get(Challenge, proposal.challenge_id)
     assert challenge is not None
@@ -77,3 +84,21 @@ def open_project(session: Session, actor: Actor, proposal: Proposal, *, decision
     target = ("project", project.id)
     audit.record(session, "project.opened", actor=actor, target=target, proposal=proposal.id, decision=decision_id)
     return project
+
+
+def selection_replaced(session: Session, actor: Actor, proposal: Proposal, *, decision_id: int | None) -> None:
+    """The proposal's selection is no longer in force (see the module's rules): its active project stops."""
+    found = project_of(session, proposal.id or 0)
+    if found is None or found.status != ProjectStatus.active:
+        return
+    found.status = ProjectStatus.stopped
+    session.add(found)
+    session.flush()
+    audit.record(
+        session,
+        "project.stopped",
+        actor=actor,
+        target=("project", found.id),
+        proposal=proposal.id,
+        decision=decision_id,
+    )

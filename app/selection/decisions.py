@@ -420,6 +420,8 @@ def confirm(session: Session, actor: Actor, decision_id: int) -> SelectionDecisi
     session.flush()
     if decision.decision == DecisionKind.selected:
         projects.open_project(session, actor, proposal, decision_id=decision.id)
+    elif previous is not None and previous.decision == DecisionKind.selected:
+        projects.selection_replaced(session, actor, proposal, decision_id=decision.id)
     audit.record(
         session,
         "decision.confirmed",
