@@ -146,28 +146,12 @@ def load_closed_call(session: Session) -> None:
     from app.proposals import records as proposal_records
     from app.proposals import service as proposals
     from app.proposals.models import Proposal, ProposalStatus
-    from app.proposals.schemas import EligibilityDecision, ProposalCreate
+    from app.proposals.schemas import EligibilityDecision
 
     challenge = session.exec(select(Challenge).where(Challenge.slug == "eclairage-hay-hassani")).first()
     if challenge is None or challenge.status != ChallengeStatus.published:
         return
-    for email, submitted in json.loads(LIGHTING_PROPOSALS.read_text(encoding="utf-8")).items():
-        days_before, content = submitted["days_before"], submitted["content"]
-        user = accounts.get_user_by_email(session, email)
-        if user is None:
-            continue
-        actor = accounts.build_actor(session, user, ip=None)
-        startup_ids = actor.organisation_ids(OrgKind.startup)
-        if session.exec(
-            select(Proposal.id).where(Proposal.challenge_id == challenge.id, col(Proposal.startup_id).in_(startup_ids))
-        ).first():
-            continue
-        then = challenge.deadline - timedelta(days=days_before)
-        view = proposals.create_proposal(
-            session, actor, ProposalCreate(challenge=challenge.id or 0, **content), now=then
-        )
-        view = proposal_records.get_proposal(session, actor, view.proposal.id or 0, now=then)
-        proposals.submit_proposal(session, actor, view, accept_terms=True, now=then)
+    _submit_before_deadline(session, challenge, LIGHTING_PROPOSALS)
     city = accounts.get_user_by_email(session, "city@medina.test")
     if city is None or utcnow() < challenge.deadline:
         return
@@ -185,6 +169,34 @@ def load_closed_call(session: Session) -> None:
         view = proposal_records.get_proposal(session, actor, proposal.id or 0)
         proposals.decide_eligibility(session, actor, view, EligibilityDecision(eligible=True))
     load_jury(session, challenge)
+    load_school_selection(session)
+
+
+def _submit_before_deadline(session: Session, challenge: Challenge, path: Path) -> None:
+    """The proposals of the file (by submitting account: how many days before the deadline, and the content),
+    created and submitted through the proposals service at those times, unless the startup has one already."""
+    from app.proposals import records as proposal_records
+    from app.proposals import service as proposals
+    from app.proposals.models import Proposal
+    from app.proposals.schemas import ProposalCreate
+
+    for email, submitted in json.loads(path.read_text(encoding="utf-8")).items():
+        days_before, content = submitted["days_before"], submitted["content"]
+        user = accounts.get_user_by_email(session, email)
+        if user is None:
+            continue
+        actor = accounts.build_actor(session, user, ip=None)
+        startup_ids = actor.organisation_ids(OrgKind.startup)
+        if session.exec(
+            select(Proposal.id).where(Proposal.challenge_id == challenge.id, col(Proposal.startup_id).in_(startup_ids))
+        ).first():
+            continue
+        then = challenge.deadline - timedelta(days=days_before)
+        view = proposals.create_proposal(
+            session, actor, ProposalCreate(challenge=challenge.id or 0, **content), now=then
+        )
+        view = proposal_records.get_proposal(session, actor, view.proposal.id or 0, now=then)
+        proposals.submit_proposal(session, actor, view, accept_terms=True, now=then)
 
 
 # The startups the city found eligible for the street-lighting call (AquaSense's proposal waits for its check).
@@ -284,6 +296,116 @@ def load_jury(session: Session, challenge: Challenge) -> None:
                     submit=True,
                 ),
             )
+
+
+# The school-safety call, over since mid-November: its proposals (by submitting account), with the jurors'
+# scores and comment for each and the decision the staff took.
+SCHOOL_PROPOSALS = Path(__file__).with_name("demo_schools.json")
+SCHOOL_JURY_OFFSETS = {"jury@medina.test": 0, "lydec@medina.test": -1, "tram@medina.test": 0}
+
+
+def load_school_selection(session: Session) -> None:
+    """A programme's selection stage, done (idempotent): the school-safety call's proposals, all eligible; its
+    written round reviewed by the three jurors (two reviews per proposal, around Karim's conflict with CasaLux),
+    closed; each decision proposed by the city and confirmed by Technopark — Wayz selected, its project opened;
+    LumiNour waitlisted; CasaLux not selected — and the round published, so each startup has read its outcome
+    and the jury's comments, and the challenge's page names the selected startup."""
+    from app.challenges import service as challenges
+    from app.i18n import compile_catalogues, get_language, set_language
+    from app.jury import assignments, jurors, reviews
+    from app.jury import service as jury
+    from app.jury.models import JuryRound
+    from app.jury.records import get_assignment, get_managed_round, get_round
+    from app.jury.schemas import EntriesIn, JurorIn, ReviewIn, RoundCreate
+    from app.proposals import records as proposal_records
+    from app.proposals import service as proposals
+    from app.proposals.models import Proposal, ProposalStatus
+    from app.proposals.schemas import EligibilityDecision
+    from app.selection import decisions, publication
+    from app.selection.schemas import DecisionIn
+
+    challenge = session.exec(select(Challenge).where(Challenge.slug == "securite-routiere-ecoles")).first()
+    city = accounts.get_user_by_email(session, "city@medina.test")
+    technopark = accounts.get_user_by_email(session, "operator@medina.test")
+    if challenge is None or city is None or technopark is None or challenge.status != ChallengeStatus.published:
+        return
+    if (
+        utcnow() < challenge.deadline
+        or session.exec(select(JuryRound.id).where(JuryRound.challenge_id == challenge.id)).first()
+    ):
+        return
+    _submit_before_deadline(session, challenge, SCHOOL_PROPOSALS)
+    told = json.loads(SCHOOL_PROPOSALS.read_text(encoding="utf-8"))
+    staff = accounts.build_actor(session, city, ip=None)
+    second = accounts.build_actor(session, technopark, ip=None)
+    submitted = session.exec(
+        select(Proposal).where(Proposal.challenge_id == challenge.id, Proposal.status == ProposalStatus.submitted)
+    ).all()
+    for proposal in submitted:
+        view = proposal_records.get_proposal(session, staff, proposal.id or 0)
+        proposals.decide_eligibility(session, staff, view, EligibilityDecision(eligible=True))
+    now = utcnow()
+    compile_catalogues()
+    asked = get_language()
+    set_language("fr")
+    try:
+        written = jury.create_round(
+            session,
+            staff,
+            challenges.get_challenge(session, staff, challenge.id or 0),
+            RoundCreate(
+                name="Présélection sur dossier",
+                kind="written",
+                opens_at=now - timedelta(days=1),
+                closes_at=now + timedelta(days=1),
+                reviews_per_proposal=2,
+                others_visible="after_own",
+                preset="datacity",
+            ),
+        )
+    finally:
+        set_language(asked)
+    jury.add_entries(
+        session, staff, written, EntriesIn(proposals=[p.id or 0 for p in jury.candidates(session, staff, written)])
+    )
+    for email in SCHOOL_JURY_OFFSETS:
+        user = accounts.get_user_by_email(session, email)
+        if user is not None:
+            jurors.add_juror(session, staff, written, JurorIn(user=user.id, themes=["safety", "mobility"]))
+    written = jury.open_round(session, staff, written)
+    assignments.assign(session, staff, get_managed_round(session, staff, written.id))
+    by_startup = {}
+    for email, entry in told.items():
+        user = accounts.get_user_by_email(session, email)
+        if user is not None:
+            for startup_id in accounts.build_actor(session, user, ip=None).organisation_ids(OrgKind.startup):
+                by_startup[startup_id] = entry
+    for email, offset in SCHOOL_JURY_OFFSETS.items():
+        user = accounts.get_user_by_email(session, email)
+        if user is None:
+            continue
+        actor = accounts.build_actor(session, user, ip=None)
+        for mine in assignments.list_assignments(session, actor, get_round(session, actor, written.id)):
+            task = get_assignment(session, actor, mine.id)
+            entry = by_startup[task.proposal.proposal.startup_id]
+            scores = {
+                str(c.id): max(c.min_score, min(c.max_score, score + offset))
+                for c, score in zip(task.round.criteria, entry["scores"], strict=False)
+            }
+            reviews.save_review(session, actor, task, ReviewIn(scores=scores, comment=entry["comment"], submit=True))
+    jury.close_round(session, staff, get_managed_round(session, staff, written.id))
+    for proposal in session.exec(select(Proposal).where(Proposal.challenge_id == challenge.id)).all():
+        entry = by_startup.get(proposal.startup_id)
+        if entry is None or proposal.status != ProposalStatus.eligible:
+            continue
+        proposed = decisions.propose(
+            session,
+            staff,
+            written.id,
+            DecisionIn(proposal=proposal.id or 0, decision=entry["decision"], rationale=entry["rationale"]),
+        )
+        decisions.confirm(session, second, proposed.id or 0)
+    publication.publish(session, staff, written.id)
 
 
 def describe() -> str:

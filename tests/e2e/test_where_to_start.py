@@ -47,10 +47,10 @@ def test_visitor_startup_and_sponsor_homes(browser, live_server, shot):
         shot(page, "where-02-startup-home-fr")
 
     with _visit(browser, live_server, locale="en-GB") as page:
-        sign_in(page, "city@medina.test")  # the city leads the closed street-lighting call
+        sign_in(page, "city@medina.test")  # the city sponsors two closed calls: street lighting (its lead) and school safety
         page.goto("/")
         sponsored = page.locator("section[aria-labelledby='sponsored']")
-        expect(sponsored.locator("a[href$='/proposals']")).to_have_count(1)
+        expect(sponsored.locator("a[href$='/proposals']")).to_have_count(2)
         expect(sponsored.locator(".badge--warn").first).to_be_visible()  # one proposal still to check
         shot(page, "where-03-sponsor-home-en")
     with _visit(browser, live_server, locale="en-GB") as page:
