@@ -380,6 +380,7 @@ def load_school_selection(session: Session) -> None:
         if user is not None:
             for startup_id in accounts.build_actor(session, user, ip=None).organisation_ids(OrgKind.startup):
                 by_startup[startup_id] = entry
+    written_by: dict[int, int] = {}
     for email, offset in SCHOOL_JURY_OFFSETS.items():
         user = accounts.get_user_by_email(session, email)
         if user is None:
@@ -392,7 +393,10 @@ def load_school_selection(session: Session) -> None:
                 str(c.id): max(c.min_score, min(c.max_score, score + offset))
                 for c, score in zip(task.round.criteria, entry["scores"], strict=False)
             }
-            reviews.save_review(session, actor, task, ReviewIn(scores=scores, comment=entry["comment"], submit=True))
+            comments = entry["comments"]  # each juror's own: the first to review takes the first
+            comment = comments[written_by.setdefault(id(entry), 0) % len(comments)]
+            written_by[id(entry)] += 1
+            reviews.save_review(session, actor, task, ReviewIn(scores=scores, comment=comment, submit=True))
     jury.close_round(session, staff, get_managed_round(session, staff, written.id))
     for proposal in session.exec(select(Proposal).where(Proposal.challenge_id == challenge.id)).all():
         entry = by_startup.get(proposal.startup_id)
