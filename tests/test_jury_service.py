@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
+from app.accounts.models import FormerMembership, Organisation
 from app.challenges import service as challenges
 from app.db import utcnow
 from app.errors import Conflict
@@ -96,6 +97,25 @@ def test_a_declared_conflict_removes_even_a_started_review_and_refills_the_entry
     entry_jurors = db.exec(select(JuryAssignment.juror_id).where(JuryAssignment.entry_id == task.entry.id)).all()
     assert len(entry_jurors) == 2 and task.juror.id not in entry_jurors  # refilled by another juror
     assert all(a.proposal.proposal.startup_id != startup_id for a in _mine(db, make, jury, person))
+
+
+def test_a_member_of_the_staff_conflicted_with_a_startup_reads_no_one_s_conflict_with_it(
+    db: Session, make, jury
+) -> None:
+    person = jury["people"][0]
+    startup = jury["startups"][0]
+    actor = make.actor(person)
+    jurors.declare_conflict(
+        db, actor, records.get_round(db, actor, jury["round"].id), ConflictIn(startup=startup.id, reason="My cousin.")
+    )
+    lydec = db.get(Organisation, jury["round"].challenge.challenge.lead_sponsor_id)
+    former = make.actor(make.user(organisation=lydec))  # staff of the sponsor, and once a member of the startup
+    db.add(FormerMembership(user_id=former.user_id, organisation_id=startup.id))
+    db.flush()
+    for reader, sees in ((jury["staff"], True), (former, False)):
+        view = records.get_round(db, reader, jury["round"].id)
+        shown = [(c.startup.id, c.conflict.reason) for c in jurors.list_conflicts(db, reader, view)]
+        assert ((startup.id, "My cousin.") in shown) is sees
 
 
 def test_running_the_assignment_again_keeps_the_reviews_already_started(db: Session, make, jury) -> None:

@@ -42,7 +42,7 @@ from app.jury.models import (
     JuryRound,
     RoundStatus,
 )
-from app.jury.records import AssignmentView, RoundView, get_assignment, round_views
+from app.jury.records import AssignmentView, RoundView, get_assignment, reader_conflicts, round_views
 from app.jury.schemas import ConflictIn, JurorIn
 from app.notifications import service as notifications
 from app.proposals.models import Proposal
@@ -318,7 +318,8 @@ class ShownConflict:
 
 
 def list_conflicts(session: Session, actor: Actor, view: RoundView) -> list[ShownConflict]:
-    """The staff: every conflict of the round's jurors with its startups; a juror: their own."""
+    """The staff: every conflict of the round's jurors with its startups but those the reader is conflicted with
+    themselves; a juror: their own."""
     if view.staff:
         seated = seated_jurors(session, view.id)
     elif view.is_juror and view.seat is not None:
@@ -334,6 +335,10 @@ def list_conflicts(session: Session, actor: Actor, view: RoundView) -> list[Show
         )
     }
     shown = [ShownConflict(by_user[c.user_id], startups[c.startup_id], c) for c in facts.all() if c.user_id in by_user]
+    # a member of the staff conflicted with a startup learns nothing of it (as of its entry): not even who else
+    # is conflicted with it, nor why; their own conflicts they know
+    hidden = reader_conflicts(session, actor, set(startups)) if view.staff else set()
+    shown = [s for s in shown if s.startup.id not in hidden or s.juror.user_id == actor.user_id]
     return sorted(shown, key=lambda s: (s.juror.name, s.startup.name, s.conflict.source))
 
 
