@@ -158,3 +158,17 @@ def test_free_texts_drop_nul_characters_which_postgresql_text_refuses() -> None:
     review = ReviewIn(comment="Bon\x00 dossier", note="\x00privé", comments={"1": "a\x00b"}, reason="r\x00")
     assert (review.comment, review.note, review.comments, review.reason) == ("Bon dossier", "privé", {"1": "ab"}, "r")
     assert ConflictIn(reason="Ancien\x00 associé", startup=1).reason == "Ancien associé"
+
+
+def test_blind_text_hides_a_startup_s_brand_alone_and_names_as_whole_words_only() -> None:
+    names = [*records.organisation_names("LeakSense SARL"), *records.organisation_names("Wayz Mobility (demo startup)")]
+    names += ["Ana Lumen", "Ana", "Lumen"]
+    text = "LeakSense's sensors beat Wayz; ana wrote it, not a banana seller from Lumenville. WAYZ MOBILITY agrees."
+    hidden = records.hide_names(text, names)
+    assert "LeakSense" not in hidden and "Wayz" not in hidden and "WAYZ" not in hidden and "ana wrote" not in hidden
+    assert "banana" in hidden and "Lumenville" in hidden  # a name inside a longer word is not that name
+    assert records.organisation_names("Wayz Mobility (demo startup)") == [
+        "Wayz Mobility (demo startup)",
+        "Wayz Mobility",
+        "Wayz",
+    ]

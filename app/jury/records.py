@@ -303,16 +303,57 @@ def hide_names(text: str, names: Sequence[str]) -> str:
 
 
 def _names_pattern(names: Sequence[str]) -> re.Pattern[str] | None:
+    """The names as whole words (Unicode letters and digits on neither side: "Ana" hides in "Ana's", not in
+    "banana"), longest first, whatever their case."""
     words = sorted({n.strip() for n in names if len(n.strip()) >= 3}, key=len, reverse=True)
     if not words:
         return None
-    return re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE)
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)", re.IGNORECASE)
+
+
+# words of a company's name that name no one: legal forms and articles
+NAMELESS_WORDS = frozenset(
+    [
+        "sarl",
+        "sarlau",
+        "sa",
+        "sas",
+        "sasu",
+        "eurl",
+        "snc",
+        "ltd",
+        "llc",
+        "inc",
+        "gmbh",
+        "spa",
+        "srl",
+        "bv",
+        "ag",
+        "plc",
+        "société",
+        "societe",
+        "groupe",
+        "group",
+        "the",
+        "les",
+        "la",
+        "le",
+    ]
+)
+
+
+def organisation_names(name: str) -> list[str]:
+    """A startup's name as a text may write it: whole, without what it adds in brackets, and its first word that
+    is not a legal form (the brand: "LeakSense" of "LeakSense SARL", "Wayz" of "Wayz Mobility (demo startup)")."""
+    bare = re.sub(r"\s*[(\[][^)\]]*[)\]]", "", name).strip()
+    brand = [w for w in re.findall(r"[\w'’-]+", bare) if w.lower() not in NAMELESS_WORDS][:1]
+    return [name, bare, *brand]
 
 
 def identities(session: Session, startups: Sequence[Organisation]) -> dict[int, list[str]]:
-    """Per startup, the names a blind round hides: the startup's, its members' (accounts), and their parts
-    (a first name alone names someone too)."""
-    found: dict[int, list[str]] = {s.id or 0: [s.name] for s in startups}
+    """Per startup, the names a blind round hides: the startup's (organisation_names), its members' (accounts),
+    and their parts (a first name alone names someone too)."""
+    found: dict[int, list[str]] = {s.id or 0: organisation_names(s.name) for s in startups}
     for organisation_id, name in session.exec(
         select(Membership.organisation_id, User.name)
         .join(User, col(User.id) == Membership.user_id)
