@@ -95,7 +95,13 @@ def save_review(
                 opens=round_.local(round_.round.opens_at).strftime("%Y-%m-%d %H:%M"),
             )
         raise Conflict("The round is closed: reviews can no longer change.")
-    review = view.review
+    # one save of a review at a time: on PostgreSQL two first saves would both insert a review, and two
+    # submissions would number their versions alike. The assignment's row is locked (SQLite's BEGIN IMMEDIATE
+    # already queues writers) and the review read again under the lock.
+    session.exec(select(JuryAssignment.id).where(JuryAssignment.id == view.id).with_for_update()).first()
+    review = session.exec(
+        select(JuryReview).where(JuryReview.assignment_id == view.id).execution_options(populate_existing=True)
+    ).first()
     if review is not None and expected_revision is not None and expected_revision != review.revision:
         raise PreconditionFailed("This review was saved elsewhere since you opened it (another tab?). Reload it.")
     known = {str(c.id) for c in round_.criteria}
