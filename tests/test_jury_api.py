@@ -25,6 +25,7 @@ from app.proposals import service as proposals
 from app.proposals.models import ProposalStatus
 from app.proposals.schemas import EligibilityDecision
 from tests.conftest import mailed_link
+from tests.dbutil import schemathesis_examples
 from tests.test_query_counts import counting
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -744,7 +745,12 @@ def test_the_jury_api_conforms_to_its_schema(app, db, make, jury, role):
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(
+            max_examples=schemathesis_examples(15),
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+        )
         def check(case) -> None:
             case.path_parameters = {name: real.get(name, value) for name, value in (case.path_parameters or {}).items()}
             case.call_and_validate(

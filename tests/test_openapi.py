@@ -19,6 +19,7 @@ from app.challenges.models import Challenge
 from app.db import utcnow
 from app.proposals import service as proposals
 from app.proposals.schemas import ProposalCreate
+from tests.dbutil import schemathesis_examples
 
 JSON = {"Content-Type": "application/json"}
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -47,7 +48,12 @@ def test_api_conforms_to_its_schema(app, db, make):
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(
+            max_examples=schemathesis_examples(20),
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+        )
         def check(case) -> None:
             case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
 
@@ -70,7 +76,12 @@ def test_proposal_api_conforms_to_its_schema_for_a_startup(app, db, make):
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(
+            max_examples=schemathesis_examples(25),
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+        )
         def check(case) -> None:
             case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
 
@@ -96,7 +107,12 @@ def test_lists_accept_every_query_their_schema_allows(app, db, make):
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(
+            max_examples=schemathesis_examples(40),
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+        )
         def check(case) -> None:
             case.call_and_validate(headers=headers, checks=[positive_data_acceptance])
 

@@ -47,7 +47,8 @@ def test_visitor_startup_and_sponsor_homes(browser, live_server, shot):
         shot(page, "where-02-startup-home-fr")
 
     with _visit(browser, live_server, locale="en-GB") as page:
-        sign_in(page, "city@medina.test")  # the city sponsors two closed calls: street lighting (its lead) and school safety
+        # the city sponsors two closed calls: street lighting (its lead) and school safety
+        sign_in(page, "city@medina.test")
         page.goto("/")
         sponsored = page.locator("section[aria-labelledby='sponsored']")
         expect(sponsored.locator("a[href$='/proposals']")).to_have_count(2)
