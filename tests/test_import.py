@@ -350,6 +350,7 @@ def test_sections_ignore_headings_in_code_and_refuse_text_before_the_problem() -
         split_sections("## Problem\nA\n## Problem\nB")
 
 
+@pytest.mark.database_independent  # the command line's output and exit codes; the import itself runs on both above
 def test_medina_import_and_demo_from_the_command_line(tmp_path: Path) -> None:
     url = fresh_database_url(f"import_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}", tmp_path)
     env = {**os.environ, "MEDINA_DATABASE_URL": url, "MEDINA_DATA_DIR": str(tmp_path / "data"), "MEDINA_ENV": "test"}

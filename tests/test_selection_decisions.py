@@ -298,6 +298,8 @@ def test_shortlisting_the_top_proposes_for_the_first_ranked_without_a_decision(d
     again = decisions.shortlist_top(db, actor(make, world, "sami"), world["round_id"], ShortlistIn(top=3))
     assert [d.proposal_id for d in again] == [third.id]
     assert db.get(Proposal, second.id).status == "eligible"
+    board = decisions.board(db, actor(make, world, "sami"), world["round_id"])
+    assert board.shortlistable == 0  # each ranked proposal has a decision, in force or proposed: no form
 
 
 def test_each_sponsor_is_warned_without_one_selected_startup(db, make, world) -> None:

@@ -18,6 +18,8 @@ from app.selection.orderings import (
     strongest_paths,
 )
 
+pytestmark = pytest.mark.database_independent  # no query: .ci/run runs it on SQLite only
+
 TEN = Scale(0, 10)
 
 

@@ -100,6 +100,15 @@ class Board:
     def lacking(self) -> int:
         return sum(1 for row in self.rows if row.current is None)
 
+    @property
+    def shortlistable(self) -> int:
+        """Ranked entries with no decision in force or proposed: what "shortlist the top N" could still propose."""
+        return sum(
+            1
+            for row in self.rows
+            if row.ranked is not None and row.ranked.rank is not None and row.current is None and row.pending is None
+        )
+
     def may_confirm(self, decision: SelectionDecision) -> bool:
         return can.can_confirm(
             staff=self.view.staff, actor_user_id=self.view.actor.user_id, proposed_by_id=decision.proposed_by_id
