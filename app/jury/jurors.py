@@ -337,7 +337,7 @@ def list_conflicts(session: Session, actor: Actor, view: RoundView) -> list[Show
     shown = [ShownConflict(by_user[c.user_id], startups[c.startup_id], c) for c in facts.all() if c.user_id in by_user]
     # a member of the staff conflicted with a startup learns nothing of it (as of its entry): not even who else
     # is conflicted with it, nor why; their own conflicts they know
-    hidden = reader_conflicts(session, actor, set(startups)) if view.staff else set()
+    hidden = reader_conflicts(session, actor, {s for s in startups if s is not None}) if view.staff else set()
     shown = [s for s in shown if s.startup.id not in hidden or s.juror.user_id == actor.user_id]
     return sorted(shown, key=lambda s: (s.juror.name, s.startup.name, s.conflict.source))
 
