@@ -4,9 +4,13 @@ The demo password is public (printed by `make run`); never load the demo on a pr
 """
 
 import json
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -15,6 +19,7 @@ from app.accounts import service as accounts
 from app.accounts.models import Organisation, OrgKind, Role, User
 from app.challenges.models import Challenge, ChallengeStatus
 from app.db import utcnow
+from app.security.actor import Actor
 from app.security.passwords import hash_password
 
 DEMO_PASSWORD = "casablanca-demo-2017"  # noqa: S105  (public on purpose)
@@ -108,8 +113,9 @@ def load(session: Session) -> DemoResult:
 
 
 def load_proposals(session: Session) -> None:
-    """AquaSense's profile and a draft proposal to the water-leaks challenge, written by its two members, and
-    the closed street-lighting call (idempotent). Needs the demo programme imported."""
+    """AquaSense's profile and a draft proposal to the water-leaks challenge, written by its two members, the
+    closed street-lighting call and the school-safety call's selection (idempotent).
+    Needs the demo programme imported."""
     from app.proposals import service as proposals
     from app.proposals.models import Proposal
     from app.proposals.schemas import ProposalCreate
@@ -131,6 +137,7 @@ def load_proposals(session: Session) -> None:
     if exists is None and challenge.status == ChallengeStatus.published:
         proposals.create_proposal(session, actor, ProposalCreate(challenge=challenge.id or 0, **AQUASENSE_DRAFT))
     load_closed_call(session)
+    load_school_selection(session)
 
 
 # The proposals that demo startups submitted to the closed street-lighting call, by the submitting account:
@@ -143,10 +150,7 @@ def load_closed_call(session: Session) -> None:
     AquaSense submitted proposals before it, and the city found Wayz's eligible, so that the sponsors' side
     after the deadline shows at once (idempotent). The submissions are history, loaded through the proposals
     service at the times they happened; the eligibility decision is taken now, after the deadline."""
-    from app.proposals import records as proposal_records
-    from app.proposals import service as proposals
     from app.proposals.models import Proposal, ProposalStatus
-    from app.proposals.schemas import EligibilityDecision
 
     challenge = session.exec(select(Challenge).where(Challenge.slug == "eclairage-hay-hassani")).first()
     if challenge is None or challenge.status != ChallengeStatus.published:
@@ -155,7 +159,6 @@ def load_closed_call(session: Session) -> None:
     city = accounts.get_user_by_email(session, "city@medina.test")
     if city is None or utcnow() < challenge.deadline:
         return
-    actor = accounts.build_actor(session, city, ip=None)
     waiting = session.exec(
         select(Proposal)
         .join(Organisation, col(Organisation.id) == Proposal.startup_id)
@@ -165,11 +168,8 @@ def load_closed_call(session: Session) -> None:
             col(Organisation.slug).in_(ELIGIBLE_LIGHTING),
         )
     ).all()
-    for proposal in waiting:
-        view = proposal_records.get_proposal(session, actor, proposal.id or 0)
-        proposals.decide_eligibility(session, actor, view, EligibilityDecision(eligible=True))
+    _found_eligible(session, accounts.build_actor(session, city, ip=None), waiting)
     load_jury(session, challenge)
-    load_school_selection(session)
 
 
 def _submit_before_deadline(session: Session, challenge: Challenge, path: Path) -> None:
@@ -199,6 +199,48 @@ def _submit_before_deadline(session: Session, challenge: Challenge, path: Path) 
         proposals.submit_proposal(session, actor, view, accept_terms=True, now=then)
 
 
+@contextmanager
+def _in_french() -> Iterator[None]:
+    """Rounds created in French: the criteria's names and guidance, as the city writes them (the command line
+    builds no app, which compiles the catalogues at start-up)."""
+    from app.i18n import compile_catalogues, get_language, set_language
+
+    compile_catalogues()
+    asked = get_language()
+    set_language("fr")
+    try:
+        yield
+    finally:
+        set_language(asked)
+
+
+def _found_eligible(session: Session, staff: Actor, proposals_: Sequence[Any]) -> None:
+    """The staff find these submitted proposals eligible, through the proposals service."""
+    from app.proposals import records as proposal_records
+    from app.proposals import service as proposals
+    from app.proposals.schemas import EligibilityDecision
+
+    for proposal in proposals_:
+        view = proposal_records.get_proposal(session, staff, proposal.id or 0)
+        proposals.decide_eligibility(session, staff, view, EligibilityDecision(eligible=True))
+
+
+def _seat_and_open(session: Session, staff: Actor, written: Any, emails: Sequence[str], themes: list[str]) -> Any:
+    """The round's candidates entered, these demo accounts seated as its jurors, the round opened."""
+    from app.jury import jurors
+    from app.jury import service as jury
+    from app.jury.schemas import EntriesIn, JurorIn
+
+    jury.add_entries(
+        session, staff, written, EntriesIn(proposals=[p.id or 0 for p in jury.candidates(session, staff, written)])
+    )
+    for email in emails:
+        user = accounts.get_user_by_email(session, email)
+        if user is not None:
+            jurors.add_juror(session, staff, written, JurorIn(user=user.id, themes=themes))
+    return jury.open_round(session, staff, written)
+
+
 # The startups the city found eligible for the street-lighting call (AquaSense's proposal waits for its check).
 ELIGIBLE_LIGHTING = ("wayz", "luminour", "casalux")
 # The lighting call's written pre-selection: its jurors (an outside expert and two partners' staff), and a
@@ -212,12 +254,11 @@ def load_jury(session: Session, challenge: Challenge) -> None:
     the eligible proposals entered, three jurors assigned automatically around a declared conflict, one
     review already submitted; and the auditions round in draft. The city, lead sponsor, runs it."""
     from app.challenges import service as challenges
-    from app.i18n import compile_catalogues, get_language, set_language
     from app.jury import assignments, jurors, reviews
     from app.jury import service as jury
     from app.jury.models import JuryRound
     from app.jury.records import get_assignment, get_managed_round, get_round
-    from app.jury.schemas import ConflictIn, EntriesIn, JurorIn, ReviewIn, RoundCreate
+    from app.jury.schemas import ConflictIn, ReviewIn, RoundCreate
 
     if session.exec(select(JuryRound.id).where(JuryRound.challenge_id == challenge.id)).first():
         return
@@ -226,10 +267,7 @@ def load_jury(session: Session, challenge: Challenge) -> None:
     staff = accounts.build_actor(session, city, ip=None)
     view = challenges.get_challenge(session, staff, challenge.id or 0)
     now = utcnow()
-    compile_catalogues()  # the command line builds no app, which compiles them at start-up
-    asked = get_language()
-    set_language("fr")  # the criteria's names and guidance, as the city writes them
-    try:
+    with _in_french():
         written = jury.create_round(
             session,
             staff,
@@ -258,16 +296,7 @@ def load_jury(session: Session, challenge: Challenge) -> None:
                 preset="datacity",
             ),
         )
-    finally:
-        set_language(asked)
-    jury.add_entries(
-        session, staff, written, EntriesIn(proposals=[p.id or 0 for p in jury.candidates(session, staff, written)])
-    )
-    for email in LIGHTING_JURORS:
-        user = accounts.get_user_by_email(session, email)
-        if user is not None:
-            jurors.add_juror(session, staff, written, JurorIn(user=user.id, themes=["energy", "public_space"]))
-    written = jury.open_round(session, staff, written)
+    written = _seat_and_open(session, staff, written, LIGHTING_JURORS, ["energy", "public_space"])
     email, slug, reason = LIGHTING_CONFLICT
     karim = accounts.get_user_by_email(session, email)
     startup = session.exec(select(Organisation).where(Organisation.slug == slug)).first()
@@ -311,16 +340,12 @@ def load_school_selection(session: Session) -> None:
     LumiNour waitlisted; CasaLux not selected — and the round published, so each startup has read its outcome
     and the jury's comments, and the challenge's page names the selected startup."""
     from app.challenges import service as challenges
-    from app.i18n import compile_catalogues, get_language, set_language
-    from app.jury import assignments, jurors, reviews
+    from app.jury import assignments, reviews
     from app.jury import service as jury
     from app.jury.models import JuryRound
     from app.jury.records import get_assignment, get_managed_round, get_round
-    from app.jury.schemas import EntriesIn, JurorIn, ReviewIn, RoundCreate
-    from app.proposals import records as proposal_records
-    from app.proposals import service as proposals
+    from app.jury.schemas import ReviewIn, RoundCreate
     from app.proposals.models import Proposal, ProposalStatus
-    from app.proposals.schemas import EligibilityDecision
     from app.selection import decisions, publication
     from app.selection.schemas import DecisionIn
 
@@ -341,14 +366,9 @@ def load_school_selection(session: Session) -> None:
     submitted = session.exec(
         select(Proposal).where(Proposal.challenge_id == challenge.id, Proposal.status == ProposalStatus.submitted)
     ).all()
-    for proposal in submitted:
-        view = proposal_records.get_proposal(session, staff, proposal.id or 0)
-        proposals.decide_eligibility(session, staff, view, EligibilityDecision(eligible=True))
+    _found_eligible(session, staff, submitted)
     now = utcnow()
-    compile_catalogues()
-    asked = get_language()
-    set_language("fr")
-    try:
+    with _in_french():
         written = jury.create_round(
             session,
             staff,
@@ -363,16 +383,7 @@ def load_school_selection(session: Session) -> None:
                 preset="datacity",
             ),
         )
-    finally:
-        set_language(asked)
-    jury.add_entries(
-        session, staff, written, EntriesIn(proposals=[p.id or 0 for p in jury.candidates(session, staff, written)])
-    )
-    for email in SCHOOL_JURY_OFFSETS:
-        user = accounts.get_user_by_email(session, email)
-        if user is not None:
-            jurors.add_juror(session, staff, written, JurorIn(user=user.id, themes=["safety", "mobility"]))
-    written = jury.open_round(session, staff, written)
+    written = _seat_and_open(session, staff, written, list(SCHOOL_JURY_OFFSETS), ["safety", "mobility"])
     assignments.assign(session, staff, get_managed_round(session, staff, written.id))
     by_startup = {}
     for email, entry in told.items():
@@ -380,7 +391,7 @@ def load_school_selection(session: Session) -> None:
         if user is not None:
             for startup_id in accounts.build_actor(session, user, ip=None).organisation_ids(OrgKind.startup):
                 by_startup[startup_id] = entry
-    written_by: dict[int, int] = {}
+    written_by: Counter[int] = Counter()  # reviews written so far per startup: each juror's comment is their own
     for email, offset in SCHOOL_JURY_OFFSETS.items():
         user = accounts.get_user_by_email(session, email)
         if user is None:
@@ -393,9 +404,9 @@ def load_school_selection(session: Session) -> None:
                 str(c.id): max(c.min_score, min(c.max_score, score + offset))
                 for c, score in zip(task.round.criteria, entry["scores"], strict=False)
             }
-            comments = entry["comments"]  # each juror's own: the first to review takes the first
-            comment = comments[written_by.setdefault(id(entry), 0) % len(comments)]
-            written_by[id(entry)] += 1
+            startup_id = task.proposal.proposal.startup_id
+            comment = entry["comments"][written_by[startup_id] % len(entry["comments"])]
+            written_by[startup_id] += 1
             reviews.save_review(session, actor, task, ReviewIn(scores=scores, comment=comment, submit=True))
     jury.close_round(session, staff, get_managed_round(session, staff, written.id))
     for proposal in session.exec(select(Proposal).where(Proposal.challenge_id == challenge.id)).all():

@@ -25,7 +25,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 from sqlalchemy import Select, func
@@ -46,6 +46,7 @@ from app.selection.calibration import Calibrated, Refused, calibrate
 from app.selection.orderings import Ranked, TooManyEntries, borda, schulze
 
 DONE = (ReviewStatus.submitted, ReviewStatus.abstained)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,7 @@ def ranking(session: Session, view: RoundView, *, juror_scale: bool = False) -> 
 
     hidden = _hidden_names(session, view) if view.blind_for_reader else None
     shown = (tuple(entries), None if hidden is None else tuple(sorted((k, tuple(v)) for k, v in hidden.items())))
-    rows = COMPUTATIONS.rows(("rows", *computed.key, shown), lambda: _rows(entries, computed, hidden))
+    rows = COMPUTATIONS.get(("rows", *computed.key, shown), lambda: _rows(entries, computed, hidden))
     return Ranking(
         view,
         criteria,
@@ -187,74 +188,54 @@ class _Computation:
     key: tuple[object, ...]
 
 
-class _Computations:
-    """The last few computations, each under the exact inputs it came from (see `_computation_key`): a request
-    whose inputs match one reuses it, any change to them computes anew. Per process; a process that has not
-    seen the change has no computation under its new key, so nothing is ever served stale across processes."""
+class _Kept:
+    """The last few results, each under the exact inputs it came from (see `_computation_key`): a request whose
+    inputs match one reuses it, any change to them builds anew. Per process; a process that has not seen the
+    change has nothing under its new key, so nothing is ever served stale across processes."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.kept: OrderedDict[tuple[object, ...], _Computation] = OrderedDict()
-        self.kept_rows: OrderedDict[tuple[object, ...], list[RankedEntry]] = OrderedDict()
+        self.kept: OrderedDict[tuple[object, ...], Any] = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, key: tuple[object, ...]) -> _Computation | None:
+    def get(self, key: tuple[object, ...], build: Callable[[], T]) -> T:
         with self.lock:
-            found = self.kept.get(key)
-            if found is not None:
+            if key in self.kept:
                 self.kept.move_to_end(key)
-            return found
-
-    def put(self, key: tuple[object, ...], computation: _Computation) -> None:
-        self._keep(key, computation)
-
-    def rows(self, key: tuple[object, ...], build: Callable[[], list[RankedEntry]]) -> list[RankedEntry]:
-        """The rows built for this computation and these titles and names, or built now and kept."""
+                return cast(T, self.kept[key])
+        value = build()
         with self.lock:
-            found = self.kept_rows.get(key)
-            if found is not None:
-                self.kept_rows.move_to_end(key)
-                return found
-        rows = build()
-        self._keep(key, rows, self.kept_rows)
-        return rows
+            self.kept[key] = value
+            while len(self.kept) > self.size:
+                self.kept.popitem(last=False)
+        return value
 
     def clear(self) -> None:
         with self.lock:
             self.kept.clear()
-            self.kept_rows.clear()
-
-    def _keep(
-        self, key: tuple[object, ...], value: Any, store: "OrderedDict[tuple[object, ...], Any] | None" = None
-    ) -> None:
-        store = self.kept if store is None else store
-        with self.lock:
-            store[key] = value
-            while len(store) > self.size:
-                store.popitem(last=False)
 
 
-COMPUTATIONS = _Computations(size=8)
+COMPUTATIONS = _Kept(size=16)  # a computation and the rows built from it, per round and reader's entries
 
 
 def _computed(session: Session, view: RoundView, entry_ids: list[int], juror_scale: bool) -> _Computation:
     key = _computation_key(session, view, entry_ids, juror_scale)
-    found = COMPUTATIONS.get(key)
-    if found is not None:
-        return found
-    criteria = view.criteria
+    return COMPUTATIONS.get(key, lambda: _compute(session, view, entry_ids, juror_scale, key))
+
+
+def _compute(
+    session: Session, view: RoundView, entry_ids: list[int], juror_scale: bool, key: tuple[object, ...]
+) -> _Computation:
     reviews = _counted_reviews(session, view)
     keys = zip(reviews.juror.tolist(), reviews.arrays.entry.tolist(), strict=True)
     pairs = dict(zip(keys, reviews.arrays.score.tolist(), strict=True))
-    low, high = jury_reviews.weighted_scale(criteria)
+    low, high = jury_reviews.weighted_scale(view.criteria)
     stats = aggregate_arrays(entry_ids, reviews.arrays, Scale(low, high)) if high > low else []
     calibration = calibrate(pairs, juror_scale=juror_scale) if pairs else None
     jurors, counts = np.unique(reviews.juror, return_counts=True)
     sums = np.bincount(np.searchsorted(jurors, reviews.juror), weights=reviews.arrays.score, minlength=len(jurors))
     per_juror = {int(j): (int(n), float(total / n)) for j, n, total in zip(jurors, counts, sums, strict=True)}
-    computation = _Computation(stats, calibration, pairs, reviews.arrays.scores_by_entry(), per_juror, key)
-    COMPUTATIONS.put(key, computation)
-    return computation
+    return _Computation(stats, calibration, pairs, reviews.arrays.scores_by_entry(), per_juror, key)
 
 
 def _computation_key(session: Session, view: RoundView, entry_ids: list[int], juror_scale: bool) -> tuple[object, ...]:
